@@ -1,0 +1,90 @@
+package sipcall
+
+import (
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// sharedTestdata is the shared fixture tree, a sibling of the repository.
+const sharedTestdata = "../../../shared/testdata"
+
+// FuzzServerInput feeds arbitrary bytes through what the UDP transport does
+// with a datagram (sip.Parser.ParseSIP, then our handlers for a request,
+// then writing the response) and also sends them to a running server over
+// UDP, so a panic in any sipgo layer crashes the run.
+func FuzzServerInput(f *testing.F) {
+	for _, seed := range fuzzSeeds(f) {
+		f.Add(seed)
+	}
+	f.Add([]byte("OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\n" +
+		"From: <sip:a@b>;tag=1\r\nTo: <sip:room@127.0.0.1>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nRequire: x\r\nContent-Length: 0\r\n\r\n"))
+
+	s := startServer(f, "")
+	conn, err := net.Dial("udp", s.UDPAddr().String())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = conn.Close() })
+	parser := sip.NewParser()
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < sip.UDPMTUSize {
+			// Delivery is not checked: the server may drop it, and a panic
+			// there takes the whole process down anyway.
+			_, _ = conn.Write(data)
+		}
+
+		msg, err := parser.ParseSIP(data)
+		if err != nil {
+			return
+		}
+		req, ok := msg.(*sip.Request)
+		if !ok {
+			return
+		}
+		req.SetTransport("UDP")
+		req.SetSource("127.0.0.1:5060")
+		s.serve(req, func(res *sip.Response) error {
+			_ = res.String()
+			return nil
+		}, s.handlerFor(req.Method))
+	})
+}
+
+// fuzzSeeds reads the captured SIP messages and the RFC 4475/5118 torture
+// messages from the shared fixtures, or nothing when they are absent.
+func fuzzSeeds(f *testing.F) [][]byte {
+	f.Helper()
+	var seeds [][]byte
+	add := func(path string) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatalf("seed %s: %v", path, err)
+		}
+		seeds = append(seeds, data)
+	}
+	sipFiles, _ := filepath.Glob(filepath.Join(sharedTestdata, "sip", "*.sip"))
+	for _, p := range sipFiles {
+		add(p)
+	}
+	torture := filepath.Join(sharedTestdata, "sip-torture")
+	err := filepath.WalkDir(torture, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(p, ".dat") {
+			add(p)
+		}
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		f.Fatalf("seeds: %v", err)
+	}
+	return seeds
+}
