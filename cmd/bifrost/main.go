@@ -14,7 +14,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/bifrost-video/bifrost/cdr"
+	"github.com/bifrost-video/bifrost/directory"
 	"github.com/bifrost-video/bifrost/internal/cli"
+	"github.com/bifrost-video/bifrost/webadmin"
 )
 
 func main() {
@@ -24,11 +27,15 @@ func main() {
 // commands is the command tree; each file of this package (and later each domain
 // package) contributes its commands here.
 func commands() []*cli.Command {
-	return []*cli.Command{
+	cmds := []*cli.Command{
 		serveCommand(),
 		migrateCommand(),
 		versionCommand(),
 	}
+	cmds = append(cmds, webadmin.Commands()...)
+	cmds = append(cmds, directory.Commands()...)
+	cmds = append(cmds, cdr.Commands()...)
+	return cmds
 }
 
 // run is main without the process: it parses global flags, loads the
