@@ -16,6 +16,7 @@ import (
 
 	"github.com/bifrost-video/bifrost/cdr"
 	"github.com/bifrost-video/bifrost/directory"
+	"github.com/bifrost-video/bifrost/internal/audit"
 	"github.com/bifrost-video/bifrost/internal/cli"
 	"github.com/bifrost-video/bifrost/webadmin"
 )
@@ -72,6 +73,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	logger := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path[0] != "serve" {
+		// Everything a command changes is audited as done by the CLI.
+		ctx = audit.WithActor(ctx, audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
+	}
 	env := newEnv(cfg, logger, stdout)
 	err = cmd.Run(ctx, env, rest)
 	if cerr := env.close(path[0] == "serve"); err == nil {
