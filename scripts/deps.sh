@@ -28,7 +28,7 @@ declare -A why=(
   [libopus-dev]="Opus encode/decode (cgo)"
   [pkg-config]="finds libopus for cgo"
 )
-run_pkgs=(postgresql postgresql-contrib)
+run_pkgs=(postgresql postgresql-contrib libopus-dev pkg-config)
 test_pkgs=("${run_pkgs[@]}" slapd ldap-utils baresip baresip-core baresip-ffmpeg linphone-cli
   mediastreamer2-plugin-openh264 ffmpeg chromium fonts-liberation sip-tester libopus-dev pkg-config)
 

@@ -29,6 +29,9 @@ type Config struct {
 	DatabaseURL string `yaml:"database_url"`
 	// DataDir holds the private PostgreSQL cluster, the lock file and spools.
 	DataDir string `yaml:"data_dir"`
+	// SecretKey encrypts secrets at rest (LDAP bind passwords): 32 bytes, hex or
+	// base64. Empty: a key generated on first use in <data_dir>/secret.key.
+	SecretKey string `yaml:"secret_key"`
 	// AutoMigrate lets serve and the other commands bring an older schema up to
 	// date on start; when false they refuse and ask for `bifrost migrate`.
 	AutoMigrate bool `yaml:"auto_migrate"`
@@ -106,6 +109,7 @@ func intVar(p func(*Config) *int) func(*Config, string) error {
 
 var envVars = []envVar{
 	{"BIFROST_DATABASE_URL", true, stringVar(func(c *Config) *string { return &c.DatabaseURL })},
+	{"BIFROST_SECRET_KEY", true, stringVar(func(c *Config) *string { return &c.SecretKey })},
 	{"BIFROST_DATA_DIR", false, stringVar(func(c *Config) *string { return &c.DataDir })},
 	{"BIFROST_AUTO_MIGRATE", false, func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
@@ -265,6 +269,11 @@ func (c Config) validate() error {
 	}
 	if err := c.bridge().Validate(); err != nil {
 		return err
+	}
+	if c.SecretKey != "" {
+		if _, err := decodeKey(c.SecretKey); err != nil {
+			return fmt.Errorf("secret_key: %w", err)
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown_timeout %v: must be positive", c.ShutdownTimeout)

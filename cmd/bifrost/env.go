@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -117,6 +121,57 @@ func (e *env) checkSchema(ctx context.Context, auto bool) error {
 		}
 	}
 	return nil
+}
+
+// DataDir implements cli.Env.
+func (e *env) DataDir() (string, error) { return e.ensureDataDir() }
+
+// SecretKey implements cli.Env: the configured key, or the one kept in the data
+// directory, generated on first use.
+func (e *env) SecretKey() ([]byte, error) {
+	if e.cfg.SecretKey != "" {
+		return decodeKey(e.cfg.SecretKey)
+	}
+	dir, err := e.ensureDataDir()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return decodeKey(strings.TrimSpace(string(b)))
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process made it first
+		b, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return nil, rerr
+		}
+		return decodeKey(strings.TrimSpace(string(b)))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	e.log.Info("generated a secret key; back it up with the database", "path", path)
+	return key, f.Sync()
+}
+
+// decodeKey reads a 32-byte key written in hex or base64.
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, errors.New("want 32 bytes written as 64 hex digits or base64")
 }
 
 // ensureDataDir creates the data directory (readable by the postgres user, who

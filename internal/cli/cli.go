@@ -30,6 +30,12 @@ type Env interface {
 	Logger() *slog.Logger
 	// Now is the injected clock.
 	Now() time.Time
+	// DataDir is the absolute data directory (created if missing).
+	DataDir() (string, error)
+	// SecretKey is the 32-byte key that encrypts secrets at rest (LDAP bind
+	// passwords): secret_key from the configuration, or one generated on first use
+	// and kept in <data_dir>/secret.key.
+	SecretKey() ([]byte, error)
 }
 
 // Command is one subcommand, possibly with subcommands of its own
