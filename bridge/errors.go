@@ -1,0 +1,12 @@
+package bridge
+
+import "errors"
+
+// Errors of joining a room. Protocol legs map them to their own answers (SIP 404,
+// 486, 403; WebRTC error codes).
+var (
+	ErrRoomNotFound = errors.New("bridge: room not found")
+	ErrRoomFull     = errors.New("bridge: room full")
+	ErrRoomLocked   = errors.New("bridge: room locked")
+	ErrWrongPIN     = errors.New("bridge: wrong PIN")
+)
