@@ -28,15 +28,12 @@ func main() {
 // commands is the command tree; each file of this package (and later each domain
 // package) contributes its commands here.
 func commands() []*cli.Command {
-	cmds := []*cli.Command{
+	own := []*cli.Command{
 		serveCommand(),
 		migrateCommand(),
 		versionCommand(),
 	}
-	cmds = append(cmds, webadmin.Commands()...)
-	cmds = append(cmds, directory.Commands()...)
-	cmds = append(cmds, cdr.Commands()...)
-	return cmds
+	return cli.Merge(own, webadmin.Commands(), directory.Commands(), cdr.Commands())
 }
 
 // run is main without the process: it parses global flags, loads the

@@ -133,3 +133,31 @@ func (m *MultiFlag) String() string { return strings.Join(*m, ",") }
 
 // Set appends a value.
 func (m *MultiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// Merge joins command trees contributed by several packages: commands of the
+// same name at the same level become one, their subcommands merged in turn (so
+// webadmin's `org create` and cdr's `org delete` share `org`). A leaf named
+// twice is a programming error and panics.
+func Merge(trees ...[]*Command) []*Command {
+	var out []*Command
+	byName := map[string]*Command{}
+	for _, tree := range trees {
+		for _, c := range tree {
+			prev, ok := byName[c.Name]
+			if !ok {
+				cp := *c
+				out = append(out, &cp)
+				byName[c.Name] = &cp
+				continue
+			}
+			if prev.Run != nil || c.Run != nil {
+				panic(fmt.Sprintf("cli: command %q defined twice", c.Name))
+			}
+			if prev.Summary == "" {
+				prev.Summary = c.Summary
+			}
+			prev.Sub = Merge(prev.Sub, c.Sub)
+		}
+	}
+	return out
+}
