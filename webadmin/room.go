@@ -61,9 +61,10 @@ type RoomInput struct {
 }
 
 var (
-	aliasRE     = regexp.MustCompile(`^[0-9]{1,20}$`)
-	nameAliasRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-	pinRE       = regexp.MustCompile(`^[0-9]{4,10}$`)
+	aliasRE       = regexp.MustCompile(`^[0-9]{1,20}$`)
+	nameAliasRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	pinRE         = regexp.MustCompile(`^[0-9]{4,10}$`)
+	auditActionRE = regexp.MustCompile(`^[a-z_]+(\.[a-z_]*)+$`)
 )
 
 // MaxRoomParticipants bounds a room's max_participants.

@@ -23,6 +23,22 @@ type Session struct {
 	// CSRF is the token the session's forms carry; derived from the session ID so
 	// nothing more is stored.
 	CSRF string
+	id   string // the cookie value, for sign-out and switching organisation
+}
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "bifrost_session"
+
+type sessionKey struct{}
+
+func withSession(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// sessionFrom returns the session of a page request, or nil (API token requests).
+func sessionFrom(ctx context.Context) *Session {
+	s, _ := ctx.Value(sessionKey{}).(*Session)
+	return s
 }
 
 // CreateSession starts a session for user u acting on organisation orgID and
