@@ -81,10 +81,15 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return invalid("body", "must be a JSON object")
 		case errors.As(err, &te):
 			return invalid(te.Field, "has the wrong type (want %s)", te.Type.String())
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+			if f == "" || len(f) > 100 {
+				return invalid("body", "has an unknown field")
+			}
 			return invalid(f, "is not a known field")
 		case errors.Is(err, io.EOF):
 			return invalid("body", "is empty")

@@ -54,6 +54,10 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	// Sign-ins are rare: a good moment to drop expired sessions and throttling rows.
+	if _, err := s.store.DeleteExpired(r.Context()); err != nil {
+		s.deps.Logger.WarnContext(r.Context(), "dropping expired sessions failed", "err", err)
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: id, Path: "/", Expires: expires,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(r),
