@@ -341,3 +341,50 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestAccountPages(t *testing.T) {
+	e := newAPIEnv(t)
+	admin := e.sessionFor(t, e.adminA)
+	t.Run("an admin changes another account's role and e-mail", func(t *testing.T) {
+		rec := e.page(t, admin, "POST", "/admin/users/"+e.viewA.ID, map[string]string{"name": "Vee", "email": "vee@acme.example", "role": "admin"})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		u, _ := e.store.GetUser(context.Background(), e.orgA.ID, e.viewA.ID)
+		if u.Role != RoleAdmin || u.Email != "vee@acme.example" || u.Name != "Vee" {
+			t.Errorf("%+v", u)
+		}
+	})
+	t.Run("a short password shows next to its field", func(t *testing.T) {
+		rec := e.page(t, admin, "POST", "/admin/users/"+e.viewA.ID, map[string]string{"name": "Vee", "email": "vee@acme.example", "role": "admin", "password": "short"})
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `id="e-password">Must be at least 12 characters.`) {
+			t.Errorf("%d %s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("an admin cannot edit a system account", func(t *testing.T) {
+		if rec := e.page(t, admin, "GET", "/admin/users/"+e.system.ID, nil); rec.Code != http.StatusForbidden {
+			t.Errorf("%d", rec.Code)
+		}
+	})
+	t.Run("a viewer changes their own password but not their role", func(t *testing.T) {
+		v, err := e.store.CreateUser(e.ctxAs(e.adminA), e.orgA.ID, UserInput{Email: ptr("v2@acme.example"), Role: ptr(RoleViewer), Password: ptr(e.password)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := e.sessionFor(t, v)
+		if rec := e.page(t, sess, "GET", "/admin/users/"+e.adminA.ID, nil); rec.Code != http.StatusForbidden {
+			t.Errorf("a viewer editing someone else: %d", rec.Code)
+		}
+		rec := e.page(t, sess, "POST", "/admin/users/"+v.ID, map[string]string{"name": "Me", "role": "admin", "password": "my new long password"})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		u, _ := e.store.GetUser(context.Background(), e.orgA.ID, v.ID)
+		if u.Role != RoleViewer || VerifyPassword("my new long password", u.PasswordHash) != nil {
+			t.Errorf("role %s, password changed: %v", u.Role, VerifyPassword("my new long password", u.PasswordHash))
+		}
+		if rec := e.page(t, sess, "GET", "/admin/", nil); rec.Code != http.StatusSeeOther {
+			t.Errorf("the session survived the password change: %d", rec.Code)
+		}
+	})
+}

@@ -74,6 +74,8 @@ func (s *Server) builtinRoutes() []Route {
 		{"POST /admin/organisations/{id}/switch", AccessSystem, h(s.pageSwitchOrganisation)},
 		{"GET /admin/users", AccessRead, h(s.pageUsers)},
 		{"POST /admin/users", AccessWrite, h(s.pageCreateUser)},
+		{"GET /admin/users/{id}", AccessRead, h(s.pageEditUser)},
+		{"POST /admin/users/{id}", AccessRead, h(s.pageUpdateUser)},
 		{"POST /admin/users/{id}/delete", AccessRead, h(s.pageDeleteUser)},
 		{"GET /admin/tokens", AccessRead, h(s.pageTokens)},
 		{"POST /admin/tokens", AccessWrite, h(s.pageCreateToken)},
