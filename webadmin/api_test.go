@@ -21,7 +21,7 @@ type apiEnv struct {
 	tokenAID                  string
 }
 
-func newAPIEnv(t *testing.T) *apiEnv {
+func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
 	f := newFixture(t)
 	e := &apiEnv{fixture: f}
@@ -82,6 +82,7 @@ func errCode(m map[string]any) (code, field string) {
 }
 
 func TestAPIRooms(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	status, room := e.do(t, e.adminTokA, "POST", "/api/v1/rooms", map[string]any{
 		"name": "Board room", "alias": "1234", "name_alias": "board.room", "host_pin": "654321", "guest_pin": "1111", "max_participants": 12, "owner": "Ann"})
@@ -187,12 +188,17 @@ func mustJSON(v any) string {
 }
 
 func TestAPIUsersTokensAudit(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	status, u := e.do(t, e.adminTokA, "POST", "/api/v1/users", map[string]any{"email": "new@acme.example", "role": "viewer", "password": "a fine long password", "name": "New"})
 	if status != 201 || u["email"] != "new@acme.example" || u["password_hash"] != nil || u["password"] != nil {
 		t.Fatalf("create user: %d %v", status, u)
 	}
 	uid := u["id"].(string)
+	var hash string
+	if err := e.db.Get(&hash, `SELECT password_hash FROM users WHERE id = $1`, uid); err != nil || !strings.HasPrefix(hash, "$argon2id$v=19$m=65536,t=2,p=2$") {
+		t.Errorf("an account made through the API is hashed as %q (%v), want argon2id with the default parameters", hash, err)
+	}
 	status, tok := e.do(t, e.adminTokA, "POST", "/api/v1/tokens", map[string]any{"name": "booking"})
 	secret, _ := tok["token"].(string)
 	if status != 201 || !strings.HasPrefix(secret, TokenPrefix) || tok["role"] != "viewer" {

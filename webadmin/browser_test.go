@@ -61,6 +61,7 @@ func browser(t *testing.T) context.Context {
 // in, create a room, see it listed with its SIP URI, see the audit entry. It
 // saves screenshots of the rooms page, wide and narrow, as artifacts.
 func TestBrowserSignInCreateRoomAudit(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	// Plain HTTP on 127.0.0.1, real time (the browser's cookie expiry is real).
 	srv := New(Config{Addr: "127.0.0.1:0"}, Deps{DB: e.db})

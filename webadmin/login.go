@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -22,11 +21,6 @@ const (
 	IPFailures      = 20
 	ThrottleWindow  = 15 * time.Minute
 	ThrottleLockout = 15 * time.Minute
-)
-
-var (
-	dummyHashOnce sync.Once
-	dummyHash     string
 )
 
 // Login checks email and password for a sign-in from ip. It returns the user,
@@ -51,11 +45,13 @@ func (s *Store) Login(ctx context.Context, email, password, ip string) (User, er
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as for a real account, so timing does not tell
 		// which e-mail addresses have one.
-		dummyHashOnce.Do(func() { dummyHash, _ = HashPassword("bifrost dummy", DefaultPasswordParams) })
-		_ = VerifyPassword(password, dummyHash)
+		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("bifrost dummy", s.params) })
+		if err := s.verifyPassword(ctx, password, s.dummyHash); err != nil && !errors.Is(err, ErrPasswordMismatch) {
+			return User{}, err
+		}
 		return User{}, s.fail(ctx, subjects)
 	}
-	if err := VerifyPassword(password, u.PasswordHash); err != nil {
+	if err := s.verifyPassword(ctx, password, u.PasswordHash); err != nil {
 		if !errors.Is(err, ErrPasswordMismatch) {
 			return User{}, err
 		}

@@ -57,6 +57,7 @@ func (e *apiEnv) page(t *testing.T, sess, method, path string, form map[string]s
 }
 
 func TestPagesRender(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	sess := e.sessionFor(t, e.system)
 	if rec := e.page(t, sess, "POST", "/admin/rooms", map[string]string{"name": "Board <room>", "alias": "4455", "host_pin": "9876"}); rec.Code != http.StatusSeeOther {
@@ -126,6 +127,7 @@ func TestPagesRender(t *testing.T) {
 }
 
 func TestSignInAndCookie(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	rec := e.page(t, "", "POST", "/admin/login", map[string]string{"email": "admin@acme.example", "password": e.password, "next": "/admin/rooms"})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/rooms" {
@@ -169,6 +171,7 @@ func TestSignInAndCookie(t *testing.T) {
 }
 
 func TestCSRFIsRejected(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	sess := e.sessionFor(t, e.adminA)
 	count := func() int {
@@ -224,6 +227,7 @@ func TestCSRFIsRejected(t *testing.T) {
 // shows A's objects. A route this test does not know fails it, so a new route
 // comes with its isolation case.
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	ctxA := e.ctxAs(e.adminA)
 	roomA, err := e.store.CreateRoom(ctxA, e.orgA.ID, RoomInput{Name: ptr("Secret project"), Alias: ptr("8001"), HostPIN: ptr("24680")})
@@ -300,6 +304,7 @@ func TestTenantIsolation(t *testing.T) {
 // TestOpenAPICoversEveryRoute checks that every API route served is in
 // /api/v1/openapi.json and every operation there is served.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	rec := httptest.NewRecorder()
 	e.srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
@@ -343,6 +348,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 }
 
 func TestAccountPages(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t)
 	admin := e.sessionFor(t, e.adminA)
 	t.Run("an admin changes another account's role and e-mail", func(t *testing.T) {

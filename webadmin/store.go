@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -23,6 +25,15 @@ import (
 type Store struct {
 	db  *sqlx.DB
 	now func() time.Time
+	// hashing bounds the argon2id computations running at once: each takes
+	// 64 MiB, and a burst of sign-ins must not exhaust memory.
+	hashing chan struct{}
+	// params are the argon2id parameters of new password hashes.
+	params PasswordParams
+	// dummyHash is verified for unknown e-mail addresses, so that a sign-in
+	// takes as long whether or not the account exists.
+	dummyOnce sync.Once
+	dummyHash string
 }
 
 // NewStore returns a store on db. now is the clock (time.Now when nil); tests
@@ -31,7 +42,7 @@ func NewStore(db *sqlx.DB, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now}
+	return &Store{db: db, now: now, hashing: make(chan struct{}, max(runtime.NumCPU(), 2)), params: DefaultPasswordParams}
 }
 
 // DB returns the store's database handle.
@@ -110,4 +121,16 @@ func newSecret(prefix string) (secret string, hash []byte) {
 func hashSecret(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
+}
+
+// verifyPassword is VerifyPassword with at most cap(s.hashing) running at once;
+// it gives up when ctx ends while waiting.
+func (s *Store) verifyPassword(ctx context.Context, password, hash string) error {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return VerifyPassword(password, hash)
 }

@@ -36,6 +36,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+var testPasswordParams = PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 func ptr[T any](v T) *T { return &v }
 
 // fixture is a database with two organisations, each with an admin and a viewer.
@@ -50,11 +52,13 @@ type fixture struct {
 	password      string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := pgtest.New(t)
 	clock := newFakeClock()
 	f := &fixture{db: db, store: NewStore(db, clock.Now), clock: clock, password: "a long password 1"}
+	// Cheap hashes keep the tests fast; TestPasswordHashing checks the defaults.
+	f.store.params = testPasswordParams
 	ctx := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
 	var err error
 	must := func(err error) {
@@ -88,6 +92,7 @@ func (f *fixture) ctxAs(u User) context.Context {
 }
 
 func TestRoomStore(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := f.ctxAs(f.adminA)
 	r, err := f.store.CreateRoom(ctx, f.orgA.ID, RoomInput{Name: ptr("Board room"), Alias: ptr("1234"), NameAlias: ptr("Board.Room"),
@@ -200,6 +205,7 @@ func TestRoomStore(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := f.ctxAs(f.adminA)
 	tok, secret, err := f.store.CreateToken(ctx, f.orgA.ID, TokenInput{Name: "ci", Role: RoleViewer}, f.adminA.ID)
@@ -243,6 +249,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	if _, err := f.store.Login(ctx, "ADMIN@acme.example", f.password, "192.0.2.1:5000"); err != nil {
@@ -283,6 +290,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	id, exp, err := f.store.CreateSession(ctx, f.adminA, f.orgA.ID, "192.0.2.1:1", "test")
@@ -316,4 +324,33 @@ func TestSessions(t *testing.T) {
 			t.Errorf("session after a password change: %v", err)
 		}
 	})
+}
+
+func TestTokenUseIsNotedOncePerMinute(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok, secret, err := f.store.CreateToken(f.ctxAs(f.adminA), f.orgA.ID, TokenInput{Name: "busy"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.clock.Now()
+	use := func() time.Time {
+		t.Helper()
+		if _, err := f.store.AuthenticateToken(context.Background(), secret); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.store.GetToken(context.Background(), f.orgA.ID, tok.ID)
+		return *got.LastUsedAt
+	}
+	if at := use(); !at.Equal(first) {
+		t.Errorf("first use noted at %v, want %v", at, first)
+	}
+	f.clock.Advance(30 * time.Second)
+	if at := use(); !at.Equal(first) {
+		t.Errorf("a use 30 s later rewrote last_used_at to %v", at)
+	}
+	f.clock.Advance(30 * time.Second)
+	if at := use(); !at.Equal(f.clock.Now()) {
+		t.Errorf("a use a minute later noted at %v, want %v", at, f.clock.Now())
+	}
 }

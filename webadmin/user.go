@@ -128,7 +128,7 @@ func (s *Store) CreateUser(ctx context.Context, orgID string, in UserInput) (Use
 	if !validID(orgID) {
 		return User{}, ErrNotFound
 	}
-	hash, err := HashPassword(*in.Password, DefaultPasswordParams)
+	hash, err := HashPassword(*in.Password, s.params)
 	if err != nil {
 		return User{}, err
 	}
@@ -163,7 +163,7 @@ func (s *Store) UpdateUser(ctx context.Context, orgID, id string, in UserInput) 
 	}
 	var hash *string
 	if in.Password != nil {
-		h, err := HashPassword(*in.Password, DefaultPasswordParams)
+		h, err := HashPassword(*in.Password, s.params)
 		if err != nil {
 			return User{}, err
 		}
