@@ -106,6 +106,22 @@ func TestBrowserSignInCreateRoomAudit(t *testing.T) {
 			t.Errorf("the rooms list lacks %q:\n%s", want, table)
 		}
 	}
+	// A keyboard user's first Tab reaches the skip link, the next ones the
+	// navigation, with a visible focus ring.
+	err = chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/admin/rooms"), chromedp.WaitVisible(chromedp.CSS(`table#rooms`)), chromedp.KeyEvent("\t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.textContent`)); err != nil || focused != "Skip to content" {
+		t.Errorf("the first Tab focuses %q (%v), want the skip link", focused, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	outline, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.activeElement).outlineStyle`))
+	if err != nil || outline == "none" {
+		t.Errorf("the focused navigation link has outline %q (%v), want a visible focus ring", outline, err)
+	}
 	dir := artifactDir(t)
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
