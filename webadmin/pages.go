@@ -2,7 +2,10 @@ package webadmin
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -69,11 +72,14 @@ var builtinNav = []NavItem{
 // render writes page name with status, filling in the session, navigation and
 // organisation of r.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, active string, data any) {
-	v := view{Title: title, Active: active, Data: data, Flash: r.URL.Query().Get("flash")}
-	if v.Flash != "" && len(v.Flash) > 200 {
-		v.Flash = ""
-	}
+	v := view{Title: title, Active: active, Data: data}
 	if sess := sessionFrom(r.Context()); sess != nil {
+		// The flash message travels in the URL, authenticated for this
+		// session, so that a link from elsewhere cannot put words on the page.
+		if msg := r.URL.Query().Get("flash"); msg != "" && len(msg) <= 200 &&
+			hmac.Equal([]byte(r.URL.Query().Get("fh")), []byte(flashMAC(sess, msg))) {
+			v.Flash = msg
+		}
 		p := sess.Principal
 		v.Session, v.CSRF, v.CanWrite, v.IsSystem = sess, sess.CSRF, p.CanWrite(), p.IsSystem()
 		nav := append([]NavItem{}, builtinNav...)
@@ -159,6 +165,8 @@ func makePager(r *http.Request, p Page, shown, total int) pager {
 	}
 	link := func(page int) string {
 		q := r.URL.Query()
+		q.Del("flash")
+		q.Del("fh")
 		q.Set("page", strconv.Itoa(page))
 		return r.URL.Path + "?" + q.Encode()
 	}
@@ -174,8 +182,8 @@ func makePager(r *http.Request, p Page, shown, total int) pager {
 
 // redirectFlash sends the browser to path with a short message to show.
 func redirectFlash(w http.ResponseWriter, r *http.Request, path, flash string) {
-	if flash != "" {
-		path += "?flash=" + url.QueryEscape(flash)
+	if sess := sessionFrom(r.Context()); flash != "" && sess != nil {
+		path += "?" + url.Values{"flash": {flash}, "fh": {flashMAC(sess, flash)}}.Encode()
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
@@ -195,4 +203,10 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	sub, _ := fs.Sub(staticFS, "static")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.StripPrefix("/admin/static/", http.FileServerFS(sub)).ServeHTTP(w, r)
+}
+
+// flashMAC authenticates a flash message for a session.
+func flashMAC(sess *Session, msg string) string {
+	h := sha256.Sum256([]byte("bifrost flash\x00" + sess.CSRF + "\x00" + msg))
+	return base64.RawURLEncoding.EncodeToString(h[:12])
 }

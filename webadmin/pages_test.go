@@ -96,6 +96,17 @@ func TestPagesRender(t *testing.T) {
 	if rec := e.page(t, "", "GET", "/admin/login", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "Sign in") {
 		t.Errorf("login page: %d", rec.Code)
 	}
+	t.Run("a flash message shows only when this site put it in the link", func(t *testing.T) {
+		rec := e.page(t, sess, "POST", "/admin/rooms", map[string]string{"name": "Flash", "alias": "4456"})
+		loc := rec.Header().Get("Location")
+		if rec := e.page(t, sess, "GET", loc, nil); !strings.Contains(rec.Body.String(), "Created room Flash (4456).") {
+			t.Errorf("the site's own flash (%s) does not show", loc)
+		}
+		forged := "/admin/rooms?flash=" + url.QueryEscape("Call +1 555 to unlock your account")
+		if rec := e.page(t, sess, "GET", forged, nil); strings.Contains(rec.Body.String(), "555") {
+			t.Error("a forged flash message shows")
+		}
+	})
 	t.Run("without a session the pages send to sign-in", func(t *testing.T) {
 		rec := e.page(t, "", "GET", "/admin/rooms", nil)
 		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login?next=") {
