@@ -118,6 +118,8 @@ func TestAPIRooms(t *testing.T) {
 		{"a taken name alias is 409", e.adminTokA, "POST", "/api/v1/rooms", map[string]any{"name": "x", "alias": "57", "name_alias": "Board.Room"}, 409, "conflict", "name_alias"},
 		{"an unknown room is 404", e.adminTokA, "GET", "/api/v1/rooms/00000000-0000-0000-0000-000000000000", nil, 404, "not_found", ""},
 		{"a malformed ID is 404", e.adminTokA, "GET", "/api/v1/rooms/nope", nil, 404, "not_found", ""},
+		{"an unknown resource is a JSON 404", e.adminTokA, "GET", "/api/v1/nope", nil, 404, "not_found", ""},
+		{"a method the route lacks is a JSON 405", e.adminTokA, "PUT", "/api/v1/rooms/" + id, map[string]any{}, 405, "method_not_allowed", ""},
 		{"patch changes a field", e.adminTokA, "PATCH", "/api/v1/rooms/" + id, map[string]any{"owner": "Bob", "guests_wait_for_host": true}, 200, "", ""},
 	}
 	for _, tt := range tests {

@@ -37,8 +37,41 @@ func (s *Server) routes() http.Handler {
 		}
 		http.Error(w, "Cross-origin request refused.", http.StatusForbidden)
 	}))
-	return s.withMiddleware(cop.Handler(mux))
+	return s.withMiddleware(cop.Handler(apiNotFound(mux)))
 }
+
+// apiNotFound answers an API request that matches no route (404) or no method
+// of its route (405, with Allow) with the API's JSON error instead of the
+// mux's plain text.
+func apiNotFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" || !isAPI(r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &statusOnly{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		if probe.code == http.StatusMethodNotAllowed {
+			writeAPIError(w, probe.code, "method_not_allowed", "", r.Method+" is not allowed here")
+			return
+		}
+		writeAPIError(w, http.StatusNotFound, "not_found", "", "no such API resource")
+	})
+}
+
+// statusOnly records a handler's status and headers and drops its body.
+type statusOnly struct {
+	header http.Header
+	code   int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.code = code }
 
 // builtinRoutes is the web admin's own route table: the REST API and the pages.
 func (s *Server) builtinRoutes() []Route {
