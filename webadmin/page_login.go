@@ -29,7 +29,7 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
 	data := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
-	u, err := s.store.Login(r.Context(), email, password, r.RemoteAddr)
+	u, err := s.store.Login(r.Context(), email, password, s.clientIP(r))
 	var te *ThrottledError
 	switch {
 	case errors.As(err, &te):
@@ -49,7 +49,7 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	if u.OrganisationID != nil {
 		org = *u.OrganisationID
 	}
-	id, expires, err := s.store.CreateSession(r.Context(), u, org, r.RemoteAddr, r.UserAgent())
+	id, expires, err := s.store.CreateSession(r.Context(), u, org, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		s.serverError(w, r, err)
 		return

@@ -178,7 +178,7 @@ func (s *Server) authenticate(r *http.Request, api bool) (Principal, *Session, e
 			return Principal{}, nil, ErrUnauthenticated
 		}
 		p, err := s.store.AuthenticateToken(r.Context(), strings.TrimSpace(tok))
-		p.IP = r.RemoteAddr
+		p.IP = s.clientIP(r)
 		return p, nil, err
 	}
 	c, err := r.Cookie(SessionCookie)
@@ -189,7 +189,7 @@ func (s *Server) authenticate(r *http.Request, api bool) (Principal, *Session, e
 	if err != nil {
 		return Principal{}, nil, err
 	}
-	sess.Principal.IP = r.RemoteAddr
+	sess.Principal.IP = s.clientIP(r)
 	sess.id = c.Value
 	return sess.Principal, &sess, nil
 }

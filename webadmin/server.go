@@ -39,6 +39,7 @@ type Server struct {
 	store   *Store
 	pages   *pages
 	table   []Route
+	proxies []*net.IPNet
 	deps    Deps
 	handler http.Handler
 	srv     *http.Server
@@ -58,6 +59,8 @@ func New(cfg Config, deps Deps) *Server {
 		deps.Now = time.Now
 	}
 	s := &Server{cfg: cfg, deps: deps}
+	// Validate has reported a bad list; here it trusts none.
+	s.proxies, _ = parseCIDRs(cfg.TrustedProxies)
 	if deps.DB != nil {
 		s.store = NewStore(deps.DB, deps.Now)
 	}
