@@ -133,11 +133,15 @@ func (in RoomInput) summary() map[string]any {
 	set("alias", in.Alias)
 	set("name_alias", in.NameAlias)
 	set("owner", in.Owner)
-	if in.HostPIN != nil {
-		m["host_pin_set"] = *in.HostPIN != ""
-	}
-	if in.GuestPIN != nil {
-		m["guest_pin_set"] = *in.GuestPIN != ""
+	// A PIN shows as "[redacted]" when set and "" when removed (audit.Scrub
+	// redacts any non-empty value under a PIN key; "set" is never the PIN).
+	for k, v := range map[string]*string{"host_pin": in.HostPIN, "guest_pin": in.GuestPIN} {
+		if v != nil {
+			m[k] = ""
+			if *v != "" {
+				m[k] = "set"
+			}
+		}
 	}
 	if in.MaxParticipants != nil {
 		m["max_participants"] = *in.MaxParticipants

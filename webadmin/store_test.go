@@ -198,6 +198,15 @@ func TestRoomStore(t *testing.T) {
 				updates++
 			}
 		}
+		var first audit.Row
+		for _, row := range rows {
+			if row.Action == "room.create" && strings.Contains(string(row.Summary), "Board room") {
+				first = row
+			}
+		}
+		if !strings.Contains(string(first.Summary), `"host_pin": "[redacted]"`) {
+			t.Errorf("the creation's summary does not say a host PIN was set: %s", first.Summary)
+		}
 		if creates != 4 || updates != 1 {
 			t.Errorf("%d room.create and %d room.update entries, want 4 and 1", creates, updates)
 		}
