@@ -24,11 +24,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 		s.pageFail(w, r, err)
 		return
 	}
-	if err := s.store.db.GetContext(ctx, &d.Tokens, `SELECT count(*) FROM api_tokens WHERE organisation_id = $1 AND revoked_at IS NULL`, org); err != nil {
-		s.pageFail(w, r, err)
-		return
-	}
-	if validID(org) {
+	if validID(org) { // a system user without an organisation has none yet
+		if err := s.store.db.GetContext(ctx, &d.Tokens, `SELECT count(*) FROM api_tokens WHERE organisation_id = $1 AND revoked_at IS NULL`, org); err != nil {
+			s.pageFail(w, r, err)
+			return
+		}
 		if _, d.Actions, err = audit.List(ctx, s.store.db, audit.Filter{OrganisationID: org, From: s.deps.Now().Add(-24 * time.Hour), Limit: 1}); err != nil {
 			s.pageFail(w, r, err)
 			return

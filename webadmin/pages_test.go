@@ -107,6 +107,19 @@ func TestPagesRender(t *testing.T) {
 			t.Error("a forged flash message shows")
 		}
 	})
+	t.Run("a system user of no organisation sees empty pages, not errors", func(t *testing.T) {
+		var id string
+		if err := e.db.Get(&id, `INSERT INTO users (email, password_hash, role) VALUES ('op@example.com', 'x', 'system') RETURNING id`); err != nil {
+			t.Fatal(err)
+		}
+		op := User{ID: id, Email: "op@example.com", Role: RoleSystem}
+		s := e.sessionFor(t, op)
+		for _, path := range []string{"/admin/", "/admin/rooms", "/admin/users", "/admin/tokens", "/admin/audit", "/admin/organisations"} {
+			if rec := e.page(t, s, "GET", path, nil); rec.Code != 200 {
+				t.Errorf("%s: %d", path, rec.Code)
+			}
+		}
+	})
 	t.Run("without a session the pages send to sign-in", func(t *testing.T) {
 		rec := e.page(t, "", "GET", "/admin/rooms", nil)
 		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login?next=") {
