@@ -1,6 +1,7 @@
 package webadmin
 
 import (
+	"crypto/hmac"
 	"errors"
 	"net/http"
 	"net/url"
@@ -149,19 +150,21 @@ func (s *Server) guard(rt Route) http.Handler {
 			}
 			return
 		}
-		if (rt.Access == AccessWrite && !p.CanWrite()) || (rt.Access == AccessSystem && !p.IsSystem()) {
-			s.forbidden(w, r, api)
-			return
-		}
-		if !api && sess != nil && !safeMethod(r.Method) && r.PostFormValue("csrf") != sess.CSRF {
-			http.Error(w, "The form is stale or was not sent by this site; reload the page and try again.", http.StatusForbidden)
-			return
-		}
 		ctx := WithPrincipal(r.Context(), p)
 		if sess != nil {
 			ctx = withSession(ctx, sess)
 		}
-		rt.Handler.ServeHTTP(w, r.WithContext(ctx))
+		r = r.WithContext(ctx)
+		if (rt.Access == AccessWrite && !p.CanWrite()) || (rt.Access == AccessSystem && !p.IsSystem()) {
+			s.forbidden(w, r, api)
+			return
+		}
+		if !api && sess != nil && !safeMethod(r.Method) && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(sess.CSRF)) {
+			s.render(w, r, http.StatusForbidden, "error", "Form refused", "",
+				"The form is stale or was not sent by this site; reload the page and try again.")
+			return
+		}
+		rt.Handler.ServeHTTP(w, r)
 	})
 }
 
@@ -199,7 +202,7 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, api bool) {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "", "your role does not allow this")
 		return
 	}
-	http.Error(w, "Your role does not allow this.", http.StatusForbidden)
+	s.render(w, r, http.StatusForbidden, "error", "Not allowed", "", "Your role does not allow this.")
 }
 
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
