@@ -26,6 +26,7 @@ type tmplPart struct {
 	lit    string // literal text when attr == ""
 	attr   string // lower-case attribute name
 	name   string // attribute name as written
+	ref    string // the reference as written, without the substitution ("labeledURI:sip")
 	scheme string // lower-case URI scheme to pick, or ""
 	re     *regexp.Regexp
 	repl   string
@@ -93,6 +94,7 @@ func ParseTemplate(src string) (*Template, error) {
 			p.scheme = strings.ToLower(src[i:j])
 			i = j
 		}
+		p.ref = src[start+1 : i]
 		if i < len(src) && src[i] == '|' {
 			n, err := parseSed(src, i+1, &p)
 			if err != nil {
@@ -221,7 +223,7 @@ func (t *Template) Eval(attrs Attrs) (out []string, missing []string) {
 		}
 		vals := p.pick(attrs.Values(p.attr))
 		if len(vals) == 0 {
-			missing = append(missing, p.name)
+			missing = append(missing, p.ref)
 			out = out[:0]
 			continue
 		}

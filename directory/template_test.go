@@ -31,7 +31,7 @@ func TestTemplateEval(t *testing.T) {
 		{"attribute names are case-insensitive", "$DISPLAYNAME$", []string{"Anne Berg"}, nil},
 		{"a scheme picks the URIs with that scheme without it", "$labeledURI:sip$", []string{"anne.berg@video.nordfjord.example"}, nil},
 		{"the scheme match ignores case", "$labeledURI:H323$", []string{"anne.berg"}, nil},
-		{"a scheme no value has gives nothing", "$labeledURI:tel$", nil, []string{"labeledURI"}},
+		{"a scheme no value has gives nothing", "$labeledURI:tel$", nil, []string{"labeledURI:tel"}},
 		{"a missing attribute gives nothing and is reported", "x$mobile$", nil, []string{"mobile"}},
 		{"a substitution rewrites the value", "$mail|'/@test/@xmpp/'$", []string{"anne@xmpp.example"}, nil},
 		{"back-references work in a substitution", `$mail|'/^([a-z]+)@.*/\1@video.example/'$`, []string{"anne@video.example"}, nil},
