@@ -27,11 +27,11 @@ type testEnv struct {
 }
 
 func (e *testEnv) DB(context.Context) (*sqlx.DB, error) { return e.db, nil }
-func (e *testEnv) Stdout() io.Writer                     { return &e.out }
-func (e *testEnv) Logger() *slog.Logger                  { return slog.New(slog.DiscardHandler) }
-func (e *testEnv) Now() time.Time                        { return time.Now() }
-func (e *testEnv) DataDir() (string, error)              { return os.TempDir(), nil }
-func (e *testEnv) SecretKey() ([]byte, error)            { return testKey, nil }
+func (e *testEnv) Stdout() io.Writer                    { return &e.out }
+func (e *testEnv) Logger() *slog.Logger                 { return slog.New(slog.DiscardHandler) }
+func (e *testEnv) Now() time.Time                       { return time.Now() }
+func (e *testEnv) DataDir() (string, error)             { return os.TempDir(), nil }
+func (e *testEnv) SecretKey() ([]byte, error)           { return testKey, nil }
 
 func runCLI(t *testing.T, env *testEnv, args ...string) error {
 	t.Helper()
