@@ -142,10 +142,12 @@ func (s *Store) CreateEntry(ctx context.Context, orgID string, e Entry) (Entry, 
 			return err
 		}
 		err := tx.GetContext(ctx, &e, `
-			INSERT INTO directory_entries (organisation_id, folder_id, kind, display_name, title, department, organisation_name, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+			INSERT INTO directory_entries (organisation_id, folder_id, kind, display_name, title, department, organisation_name,
+				published, search_addresses, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 			RETURNING `+entryColumns,
-			orgID, e.FolderID, e.Kind, e.DisplayName, e.Title, e.Department, e.OrganisationName, now)
+			orgID, e.FolderID, e.Kind, e.DisplayName, e.Title, e.Department, e.OrganisationName,
+			e.Published(), searchAddresses(e.Addresses), now)
 		if err != nil {
 			return fmt.Errorf("directory: create entry: %w", err)
 		}
@@ -233,9 +235,10 @@ func (s *Store) UpdateEntry(ctx context.Context, orgID, id string, p EntryPatch)
 		}
 		err := tx.GetContext(ctx, &e.UpdatedAt, `
 			UPDATE directory_entries SET folder_id = $3, kind = $4, display_name = $5, title = $6, department = $7,
-				organisation_name = $8, overridden = $9, updated_at = $10
+				organisation_name = $8, overridden = $9, updated_at = $10, published = $11, search_addresses = $12
 			WHERE organisation_id = $1 AND id = $2 RETURNING updated_at`,
-			orgID, id, e.FolderID, e.Kind, e.DisplayName, e.Title, e.Department, e.OrganisationName, e.Overridden, s.now())
+			orgID, id, e.FolderID, e.Kind, e.DisplayName, e.Title, e.Department, e.OrganisationName, e.Overridden, s.now(),
+			e.Published(), searchAddresses(e.Addresses))
 		if err != nil {
 			return fmt.Errorf("directory: update entry: %w", err)
 		}
@@ -266,6 +269,41 @@ func (s *Store) DeleteEntry(ctx context.Context, orgID, id string) error {
 		return audit.Record(ctx, tx, audit.Entry{OrganisationID: orgID, Action: "directory.entry_delete",
 			ObjectType: "directory_entry", ObjectID: id, Summary: map[string]any{"name": name}})
 	})
+}
+
+// searchAddresses is the search form of addresses, folded further by the
+// database: numbers as their digits (and +), so "21 99 10" finds
+// "+47 21 99 10 01"; URIs without their sip: scheme. It matches
+// directory_address_norm in migration 0005.
+func searchAddresses(as []Address) string {
+	var b strings.Builder
+	for _, a := range as {
+		v := a.Value
+		switch a.Kind {
+		case AddressTel, AddressE164:
+			v = strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' || r == '+' {
+					return r
+				}
+				return -1
+			}, v)
+		case AddressSIP:
+			l := strings.ToLower(v)
+			if strings.HasPrefix(l, "sip:") {
+				v = v[4:]
+			} else if strings.HasPrefix(l, "sips:") {
+				v = v[5:]
+			}
+		}
+		if v == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(v)
+	}
+	return b.String()
 }
 
 func writeAddresses(ctx context.Context, tx *sqlx.Tx, orgID, entryID string, as []Address) error {

@@ -19,71 +19,65 @@ type Query struct {
 	// PublishedOnly drops entries without a callable address.
 	PublishedOnly bool
 	Limit, Offset int // Limit 0 means 100; at most 1000
+	// CountLimit bounds the counting of Total (0: 1000; negative: count all),
+	// so that a one-letter search over a large directory stays fast.
+	CountLimit int
 }
 
 // Page is one page of a query's result.
 type Page struct {
 	Entries []Entry `json:"entries"`
-	Total   int     `json:"total"` // all matches, not only this page
+	// Total is the number of matches, counted up to the query's CountLimit;
+	// More is true when there are more than that.
+	Total int  `json:"total"`
+	More  bool `json:"more,omitempty"`
 }
 
 // Search returns the entries matching q, sorted by the code points of their
-// case-folded names (the order endpoints page through).
+// lower-case names (the order endpoints page through).
+//
+// It counts first (up to CountLimit): a result of at most that many rows is
+// collected through the trigram index and sorted; a larger one is read by
+// walking the name index in order, which finds a page of a frequent match
+// quickly.
 func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error) {
-	var where []string
-	args := []any{orgID}
+	cond, args := q.where(orgID)
+	nargs := len(args)
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if text := strings.TrimSpace(q.Text); text != "" {
-		pat := arg("%" + escapeLike(text) + "%")
-		addr := "normalised LIKE directory_fold(" + pat + ")"
-		if d := digitsOf(text); d != "" {
-			addr += " OR normalised LIKE " + arg("%"+d+"%")
-		}
-		where = append(where, `e.id IN (
-			SELECT id FROM directory_entries WHERE organisation_id = $1 AND directory_fold(display_name) LIKE directory_fold(`+pat+`)
-			UNION
-			SELECT entry_id FROM directory_addresses WHERE organisation_id = $1 AND (`+addr+`))`)
-	}
-	switch {
-	case q.FolderID != nil:
-		where = append(where, "e.folder_id = "+arg(*q.FolderID)+"::uuid")
-	case q.InRoot:
-		where = append(where, "e.folder_id IS NULL")
-	}
-	if q.PublishedOnly {
-		where = append(where, publishedCond)
-	}
-	cond := "e.organisation_id = $1"
-	for _, w := range where {
-		cond += " AND " + w
-	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	var rows []struct {
-		Entry
-		Total int `db:"total"`
+	countLimit := q.CountLimit
+	if countLimit == 0 {
+		countLimit = 1000
 	}
-	err := s.db.SelectContext(ctx, &rows, `
-		SELECT `+prefixed("e.", entryColumns)+`, count(*) OVER () AS total
-		FROM directory_entries e WHERE `+cond+`
-		ORDER BY lower(e.display_name) COLLATE "C", e.id
-		LIMIT `+arg(limit)+` OFFSET `+arg(max(q.Offset, 0)), args...)
-	if err != nil {
+	p := Page{Entries: []Entry{}}
+	countSQL := `SELECT count(*) FROM directory_entries e WHERE ` + cond
+	if countLimit > 0 {
+		countSQL = `SELECT count(*) FROM (SELECT 1 FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `) s`
+	}
+	if err := s.db.GetContext(ctx, &p.Total, countSQL, args...); err != nil {
+		return Page{}, notFound(err, "search count")
+	}
+	if countLimit > 0 && p.Total > countLimit {
+		p.Total, p.More = countLimit, true
+	}
+	args = args[:nargs]
+	if p.Total == 0 || q.Offset >= p.Total && !p.More {
+		return p, nil
+	}
+	lp, op := arg(limit), arg(max(q.Offset, 0))
+	query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
+		` ORDER BY e.sort_name, e.id LIMIT ` + lp + ` OFFSET ` + op
+	if !p.More && q.Text != "" {
+		// Few matches: collect them all (trigram index), then sort.
+		query = `WITH hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + `)
+			SELECT ` + prefixed("e.", entryColumns) + ` FROM hits e ORDER BY e.sort_name, e.id LIMIT ` + lp + ` OFFSET ` + op
+	}
+	if err := s.db.SelectContext(ctx, &p.Entries, query, args...); err != nil {
 		return Page{}, notFound(err, "search")
-	}
-	p := Page{Entries: make([]Entry, len(rows))}
-	for i, r := range rows {
-		p.Entries[i] = r.Entry
-		p.Total = r.Total
-	}
-	if len(rows) == 0 && q.Offset > 0 {
-		// Past the end: count separately so the caller still learns the total.
-		if err := s.db.GetContext(ctx, &p.Total, `SELECT count(*) FROM directory_entries e WHERE `+cond, args[:len(args)-2]...); err != nil {
-			return Page{}, fmt.Errorf("directory: search count: %w", err)
-		}
 	}
 	if err := loadAddresses(ctx, s.db, orgID, p.Entries); err != nil {
 		return Page{}, err
@@ -91,8 +85,31 @@ func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error)
 	return p, nil
 }
 
-// publishedCond is true for an entry with a callable address.
-const publishedCond = `EXISTS (SELECT 1 FROM directory_addresses a WHERE a.entry_id = e.id AND a.kind IN ('sip', 'h323', 'e164'))`
+// where returns the condition (on alias e) and arguments of q.
+func (q Query) where(orgID string) (string, []any) {
+	args := []any{orgID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	cond := "e.organisation_id = $1"
+	if text := strings.TrimSpace(q.Text); text != "" {
+		// directory_fold is IMMUTABLE, so the planner folds the pattern to a
+		// constant and can use the trigram index on search_text.
+		m := "e.search_text LIKE directory_fold(" + arg("%"+escapeLike(text)+"%") + ")"
+		if d := digitsOf(text); d != "" {
+			m += " OR e.search_text LIKE " + arg("%"+d+"%")
+		}
+		cond += " AND (" + m + ")"
+	}
+	switch {
+	case q.FolderID != nil:
+		cond += " AND e.folder_id = " + arg(*q.FolderID) + "::uuid"
+	case q.InRoot:
+		cond += " AND e.folder_id IS NULL"
+	}
+	if q.PublishedOnly {
+		cond += " AND e.published"
+	}
+	return cond, args
+}
 
 // PublishedEntries returns the entries directly in a folder (nil: the root)
 // that endpoints may see: those with a callable address, sorted by name.

@@ -407,8 +407,8 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 		me := u.me
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE directory_entries SET folder_id = $2, kind = $3, display_name = $4, title = $5, department = $6,
-				organisation_name = $7, source_dn = $8, updated_at = $9 WHERE id = $1`,
-			u.id, folderID(me.folder), me.kind, me.name, me.title, me.department, me.organisation, me.dn, now); err != nil {
+				organisation_name = $7, source_dn = $8, updated_at = $9, published = true, search_addresses = $10 WHERE id = $1`,
+			u.id, folderID(me.folder), me.kind, me.name, me.title, me.department, me.organisation, me.dn, now, searchAddresses(me.addrs)); err != nil {
 			return fmt.Errorf("directory: sync update %s: %w", me.dn, err)
 		}
 		if u.addrsDiff {
@@ -423,14 +423,14 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 	}
 	if len(p.add) > 0 {
 		stmt, err := tx.PrepareContext(ctx, `COPY directory_entries (id, organisation_id, folder_id, kind, display_name,
-			title, department, organisation_name, source_id, source_key, source_dn, created_at, updated_at) FROM STDIN`)
+			title, department, organisation_name, source_id, source_key, source_dn, published, search_addresses, created_at, updated_at) FROM STDIN`)
 		if err != nil {
 			return fmt.Errorf("directory: sync add: %w", err)
 		}
 		for _, me := range p.add {
 			id := newUUID()
 			if _, err := stmt.ExecContext(ctx, id, org, folderID(me.folder), string(me.kind), me.name, me.title, me.department,
-				me.organisation, src.ID, me.key, me.dn, now, now); err != nil {
+				me.organisation, src.ID, me.key, me.dn, true, searchAddresses(me.addrs), now, now); err != nil {
 				stmt.Close()
 				return fmt.Errorf("directory: sync add %s: %w", me.dn, err)
 			}

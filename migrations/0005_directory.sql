@@ -116,6 +116,15 @@ CREATE TABLE directory_entries (
     source_dn         text NOT NULL DEFAULT '',                       -- personal data
     -- Fields an admin edited by hand; a sync leaves them as they are.
     overridden        text[] NOT NULL DEFAULT '{}',
+    -- Search and listing support, written with the addresses: published is
+    -- true when the entry has a callable address (sip, h323, e164);
+    -- search_addresses holds the addresses' search forms (digits of numbers,
+    -- URIs without scheme) so that one trigram index covers name and addresses.
+    published         boolean NOT NULL DEFAULT false,
+    search_addresses  text NOT NULL DEFAULT '',                       -- personal data
+    search_text       text NOT NULL GENERATED ALWAYS AS (directory_fold(display_name || ' ' || search_addresses)) STORED, -- personal data
+    -- Endpoints page through names in code point order of the lower-case name.
+    sort_name         text COLLATE "C" NOT NULL GENERATED ALWAYS AS (lower(display_name)) STORED,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT directory_entries_source_key CHECK ((source_id IS NULL) = (source_key IS NULL))
@@ -123,8 +132,8 @@ CREATE TABLE directory_entries (
 
 CREATE UNIQUE INDEX directory_entries_source_key_key ON directory_entries (source_id, source_key);
 CREATE INDEX directory_entries_org_folder_idx ON directory_entries (organisation_id, folder_id);
-CREATE INDEX directory_entries_name_trgm ON directory_entries USING gin (directory_fold(display_name) gin_trgm_ops);
-CREATE INDEX directory_entries_org_name_idx ON directory_entries (organisation_id, directory_fold(display_name), id);
+CREATE INDEX directory_entries_search_trgm ON directory_entries USING gin (search_text gin_trgm_ops);
+CREATE INDEX directory_entries_org_sort_idx ON directory_entries (organisation_id, sort_name, id);
 
 COMMENT ON TABLE directory_entries IS 'Phonebook entries: people, meeting rooms and endpoints.';
 COMMENT ON COLUMN directory_entries.display_name IS 'Personal data: the person''s (or room''s) name.';
@@ -132,6 +141,8 @@ COMMENT ON COLUMN directory_entries.title IS 'Personal data: job title.';
 COMMENT ON COLUMN directory_entries.department IS 'Personal data: department.';
 COMMENT ON COLUMN directory_entries.organisation_name IS 'Personal data: the employer or company shown with the name.';
 COMMENT ON COLUMN directory_entries.source_dn IS 'Personal data: the LDAP DN the entry was last read from (informational, never a key).';
+COMMENT ON COLUMN directory_entries.search_addresses IS 'Personal data: the entry''s addresses in search form.';
+COMMENT ON COLUMN directory_entries.search_text IS 'Personal data: folded name and addresses, the text search matches.';
 COMMENT ON COLUMN directory_entries.overridden IS 'Names of fields an admin edited; the sync keeps them.';
 
 CREATE TABLE directory_addresses (
@@ -147,7 +158,8 @@ CREATE TABLE directory_addresses (
     UNIQUE (entry_id, position)
 );
 
-CREATE INDEX directory_addresses_normalised_trgm ON directory_addresses USING gin (normalised gin_trgm_ops);
+-- Reverse lookup: which entry has this number or URI (exact search form).
+CREATE INDEX directory_addresses_normalised_idx ON directory_addresses (organisation_id, normalised);
 CREATE INDEX directory_addresses_org_idx ON directory_addresses (organisation_id);
 
 COMMENT ON TABLE directory_addresses IS 'The addresses of an entry, in order; an entry without a callable one (sip, h323, e164) is not published.';
