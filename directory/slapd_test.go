@@ -74,7 +74,7 @@ include /etc/ldap/schema/inetorgperson.schema
 pidfile %[1]s/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
-sizelimit 500
+sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited
 database mdb
 maxsize 4294967296
 suffix "%[2]s"

@@ -40,6 +40,9 @@ type Report struct {
 	Unchanged  int       `json:"unchanged"`
 	Warnings   []string  `json:"warnings"`
 	Error      string    `json:"error,omitempty"`
+	// Where the time went: reading and mapping LDAP, applying in PostgreSQL.
+	ReadMS  int64 `json:"read_ms"`
+	ApplyMS int64 `json:"apply_ms"`
 }
 
 // The statuses of a run.
@@ -169,6 +172,7 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 	reader := &ldapReader{src: src, password: password, attrs: mp.attributes(), timeout: y.timeout, afterPage: y.afterPage}
 
 	// Read and map everything first: a run that cannot read all of it changes nothing.
+	readStart := time.Now()
 	seen := map[string]int{}
 	var want []mappedEntry
 	err = reader.read(ctx, func(rec *ldapRecord) error {
@@ -186,11 +190,14 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 		want = append(want, me)
 		return nil
 	})
+	rep.ReadMS = time.Since(readStart).Milliseconds()
 	if err != nil {
 		rep.Warnings = w.list()
 		return err
 	}
 
+	applyStart := time.Now()
+	defer func() { rep.ApplyMS = time.Since(applyStart).Milliseconds() }()
 	stored, folders, err := loadSourceState(ctx, conn, src)
 	if err != nil {
 		return err

@@ -145,9 +145,11 @@ COMMENT ON COLUMN directory_entries.search_addresses IS 'Personal data: the entr
 COMMENT ON COLUMN directory_entries.search_text IS 'Personal data: folded name and addresses, the text search matches.';
 COMMENT ON COLUMN directory_entries.overridden IS 'Names of fields an admin edited; the sync keeps them.';
 
+-- Addresses are written in bulk by the sync (400 000 rows for 100 000
+-- people), so the table carries few indexes and one foreign key:
+-- organisation_id is the entry's (no key of its own; the entry cascades).
 CREATE TABLE directory_addresses (
-    id              bigserial PRIMARY KEY,
-    organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    organisation_id uuid NOT NULL,
     entry_id        uuid NOT NULL REFERENCES directory_entries (id) ON DELETE CASCADE,
     position        int NOT NULL CHECK (position >= 0),
     -- sip, h323 and e164 are callable; tel is informational (phone, mobile).
@@ -155,12 +157,11 @@ CREATE TABLE directory_addresses (
     label           text NOT NULL DEFAULT '',                         -- e.g. phone, mobile
     value           text NOT NULL CHECK (value <> ''),                -- personal data
     normalised      text NOT NULL GENERATED ALWAYS AS (directory_address_norm(kind, value)) STORED, -- personal data
-    UNIQUE (entry_id, position)
+    PRIMARY KEY (entry_id, position)
 );
 
 -- Reverse lookup: which entry has this number or URI (exact search form).
 CREATE INDEX directory_addresses_normalised_idx ON directory_addresses (organisation_id, normalised);
-CREATE INDEX directory_addresses_org_idx ON directory_addresses (organisation_id);
 
 COMMENT ON TABLE directory_addresses IS 'The addresses of an entry, in order; an entry without a callable one (sip, h323, e164) is not published.';
 COMMENT ON COLUMN directory_addresses.value IS 'Personal data: SIP URI, H.323 ID or phone number as stored.';
