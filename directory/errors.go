@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -41,3 +42,5 @@ func (e *TemplateError) Is(target error) bool { return target == ErrInvalid }
 func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

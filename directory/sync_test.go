@@ -372,3 +372,47 @@ displayName: Anne B.
 		t.Errorf("a field not overridden was not synced: %+v", got.Addresses)
 	}
 }
+
+func TestSourceUpdateAndPreview(t *testing.T) {
+	f := newSyncFixture(t, nil)
+	got, warns, err := f.syncer.Preview(ctxT(t), f.org, f.src.ID, 3)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Preview: %v, %d entries", err, len(got))
+	}
+	if got[0].Key == "" || got[0].Name == "" || !strings.HasPrefix(got[0].Folder, "People/") || len(warns) == 0 {
+		t.Errorf("preview entry: %+v, warnings %q", got[0], warns)
+	}
+	if rows := directoryRows(t, f.db, f.org); len(rows) != 0 {
+		t.Errorf("a preview stored %d entries", len(rows))
+	}
+
+	in := fixtureSource(f.ldap.url)
+	in.BindPassword = "" // keep the stored one
+	in.Enabled = true
+	in.Folders = FolderMapping{Mode: "attr", Attr: "l"}
+	in.Mapping = Mapping{"name": "$cn$"}
+	src, err := f.store.UpdateSource(ctxT(t), f.org, f.src.ID, in, testKey, false)
+	if err != nil || !src.HasPassword || src.Folders.Mode != "attr" {
+		t.Fatalf("UpdateSource: %v %+v", err, src)
+	}
+	f.mustRun(t, SyncOptions{})
+	var folder string
+	if err := f.db.Get(&folder, `SELECT f.name FROM directory_entries e JOIN directory_folders f ON f.id = e.folder_id WHERE e.display_name = 'Berg, Marius'`); err != nil || folder != "Oslo" {
+		t.Errorf("entry named by cn in folder by l: %q, %v", folder, err)
+	}
+	in.Mapping = Mapping{"name": "$cn"}
+	if _, err := f.store.UpdateSource(ctxT(t), f.org, f.src.ID, in, testKey, false); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a bad template on update: %v", err)
+	}
+	if _, err := f.store.UpdateSource(ctxT(t), newOrg(t, f.db, "Other"), f.src.ID, fixtureSource(f.ldap.url), testKey, false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another organisation's source: %v", err)
+	}
+	in.Mapping = nil
+	in.BindDN = ""
+	if _, err := f.store.UpdateSource(ctxT(t), f.org, f.src.ID, in, testKey, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.run(t, SyncOptions{}); err != nil {
+		t.Errorf("anonymous read works on the scratch server: %v", err)
+	}
+}
