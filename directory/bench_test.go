@@ -92,6 +92,19 @@ func BenchmarkSync100k(b *testing.B) {
 		}
 		readMS += rep.ReadMS
 	}
+	// The read alone (a dry run, nothing to apply after the sync above), on
+	// one connection and on readWorkers connections.
+	for _, w := range []int{1, readWorkers} {
+		y.readWorkers = w
+		if _, err := db.Exec(`DELETE FROM directory_entries WHERE source_id = $1`, src.ID); err != nil {
+			b.Fatal(err)
+		}
+		rep, err := y.Run(context.Background(), org, src.ID, SyncOptions{DryRun: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(rep.ReadMS)/1000, fmt.Sprintf("read-%dconn-s", w))
+	}
 	b.ReportMetric(syncTime.Seconds()/float64(b.N), "sync-s")
 	b.ReportMetric(refTime.Seconds()/float64(b.N), "ldapsearch-s")
 	b.ReportMetric(float64(syncTime)/float64(refTime), "ratio")

@@ -69,6 +69,8 @@ type Syncer struct {
 	timeout time.Duration
 	// afterPage, when set (tests), runs after each LDAP page is handled.
 	afterPage func(page int)
+	// readWorkers overrides readWorkers (benchmarks).
+	readWorkers int
 }
 
 // NewSyncer returns a syncer that decrypts bind passwords with key.
@@ -169,7 +171,7 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 	if err != nil {
 		return err
 	}
-	reader := &ldapReader{src: src, password: password, attrs: mp.attributes(), timeout: y.timeout, afterPage: y.afterPage}
+	reader := &ldapReader{src: src, password: password, attrs: mp.attributes(), timeout: y.timeout, afterPage: y.afterPage, workers: y.readWorkers}
 
 	// Read and map everything first: a run that cannot read all of it changes nothing.
 	readStart := time.Now()
