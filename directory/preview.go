@@ -49,6 +49,9 @@ func (y *Syncer) Preview(ctx context.Context, orgID, sourceID string, n int) ([]
 	reader := &ldapReader{src: src, password: password, attrs: mp.attributes(), timeout: y.timeout}
 	out := []PreviewEntry{}
 	err = reader.read(ctx, func(rec *ldapRecord) error {
+		if len(out) >= n {
+			return errEnough // parallel searches may still deliver a page
+		}
 		me, ok := mp.mapRecord(rec)
 		if ok {
 			out = append(out, PreviewEntry{DN: me.dn, Key: me.key, Kind: me.kind, Name: me.name, Title: me.title, Folder: me.folder, Addresses: me.addrs})
