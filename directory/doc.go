@@ -2,5 +2,24 @@
 // their addresses — syncs it from LDAP and Active Directory, and serves it to
 // endpoints in their own protocols.
 //
+// Files by concept:
+//
+//   - store.go, folder.go, entry.go, search.go: the tables of migration 0005
+//     (folders, entries, ordered addresses) and the case- and accent-insensitive
+//     search over name and addresses; every change is audited.
+//   - template.go, mapping.go: CMS-style `$attr$` mapping expressions
+//     (PROTOCOLS.md §5.4), the inetOrgPerson default and the Active Directory
+//     preset, and the folder mapping (none, OU path, attribute).
+//   - filter.go: validation of admin-entered LDAP filters and escaping of
+//     search text (RFC 4515).
+//   - source.go, secret.go: LDAP sources with the bind password encrypted at
+//     rest (AES-256-GCM with the configuration's secret key).
+//   - ldapread.go, sync_map.go, sync.go: a sync run — paged search (RFC 2696),
+//     mapping, diff against what the source synced last time, one transaction,
+//     a run report; deletion guard; runs of a source serialised by a
+//     PostgreSQL advisory lock.
+//   - scheduler.go: runs sources whose interval has passed, on an injected clock.
+//   - commands.go: `bifrost ldap add|list|sync`.
+//
 // It owns its tables and must not import bridge, cdr or webadmin.
 package directory

@@ -50,6 +50,7 @@ func serve(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	defer startDirectory(ctx, e)()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

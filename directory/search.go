@@ -1,0 +1,162 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Query selects entries of one organisation.
+type Query struct {
+	// Text matches anywhere in the name or an address, ignoring case and
+	// accents ("ovrebo" finds "Hanne Øvrebø"); digits also match phone numbers
+	// written with spaces. Empty matches everything.
+	Text string
+	// FolderID limits the result to the entries directly in a folder; nil with
+	// InRoot limits it to the root folder; nil without InRoot does not limit.
+	FolderID *string
+	InRoot   bool
+	// PublishedOnly drops entries without a callable address.
+	PublishedOnly bool
+	Limit, Offset int // Limit 0 means 100; at most 1000
+	// CountLimit bounds the counting of Total (0: 1000; negative: count all),
+	// so that a one-letter search over a large directory stays fast.
+	CountLimit int
+}
+
+// Page is one page of a query's result.
+type Page struct {
+	Entries []Entry `json:"entries"`
+	// Total is the number of matches, counted up to the query's CountLimit;
+	// More is true when there are more than that.
+	Total int  `json:"total"`
+	More  bool `json:"more,omitempty"`
+}
+
+// Search returns the entries matching q, sorted by the code points of their
+// lower-case names (the order endpoints page through).
+//
+// It counts first (up to CountLimit): a result of at most that many rows is
+// collected through the trigram index and sorted; a larger one is read by
+// walking the name index in order, which finds a page of a frequent match
+// quickly.
+func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error) {
+	cond, args := q.where(orgID)
+	nargs := len(args)
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	countLimit := q.CountLimit
+	if countLimit == 0 {
+		countLimit = 1000
+	}
+	p := Page{Entries: []Entry{}}
+	countSQL := `SELECT count(*) FROM directory_entries e WHERE ` + cond
+	if countLimit > 0 {
+		countSQL = `SELECT count(*) FROM (SELECT 1 FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `) s`
+	}
+	if err := s.db.GetContext(ctx, &p.Total, countSQL, args...); err != nil {
+		return Page{}, notFound(err, "search count")
+	}
+	if countLimit > 0 && p.Total > countLimit {
+		p.Total, p.More = countLimit, true
+	}
+	args = args[:nargs]
+	if p.Total == 0 || q.Offset >= p.Total && !p.More {
+		return p, nil
+	}
+	lp, op := arg(limit), arg(max(q.Offset, 0))
+	query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
+		` ORDER BY e.sort_name, e.id LIMIT ` + lp + ` OFFSET ` + op
+	if !p.More && q.Text != "" {
+		// Few matches: collect them all (trigram index), then sort.
+		query = `WITH hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + `)
+			SELECT ` + prefixed("e.", entryColumns) + ` FROM hits e ORDER BY e.sort_name, e.id LIMIT ` + lp + ` OFFSET ` + op
+	}
+	if err := s.db.SelectContext(ctx, &p.Entries, query, args...); err != nil {
+		return Page{}, notFound(err, "search")
+	}
+	if err := loadAddresses(ctx, s.db, orgID, p.Entries); err != nil {
+		return Page{}, err
+	}
+	return p, nil
+}
+
+// where returns the condition (on alias e) and arguments of q.
+func (q Query) where(orgID string) (string, []any) {
+	args := []any{orgID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	cond := "e.organisation_id = $1"
+	if text := strings.TrimSpace(q.Text); text != "" {
+		// directory_fold is IMMUTABLE, so the planner folds the pattern to a
+		// constant and can use the trigram index on search_text.
+		m := "e.search_text LIKE directory_fold(" + arg("%"+escapeLike(text)+"%") + ")"
+		if d := digitsOf(text); d != "" {
+			m += " OR e.search_text LIKE " + arg("%"+d+"%")
+		}
+		cond += " AND (" + m + ")"
+	}
+	switch {
+	case q.FolderID != nil:
+		cond += " AND e.folder_id = " + arg(*q.FolderID) + "::uuid"
+	case q.InRoot:
+		cond += " AND e.folder_id IS NULL"
+	}
+	if q.PublishedOnly {
+		cond += " AND e.published"
+	}
+	return cond, args
+}
+
+// PublishedEntries returns the entries directly in a folder (nil: the root)
+// that endpoints may see: those with a callable address, sorted by name.
+func (s *Store) PublishedEntries(ctx context.Context, orgID string, folderID *string) ([]Entry, error) {
+	var out []Entry
+	for off := 0; ; off += 1000 {
+		p, err := s.Search(ctx, orgID, Query{FolderID: folderID, InRoot: folderID == nil, PublishedOnly: true, Limit: 1000, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Entries...)
+		if len(p.Entries) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+// digitsOf returns the digits of s (with a leading +) when s looks like a
+// phone number, else "".
+func digitsOf(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' || r == '/':
+		default:
+			return ""
+		}
+	}
+	if b.Len() < 2 {
+		return ""
+	}
+	return b.String()
+}
+
+// escapeLike escapes LIKE's wildcards so a search string is taken literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func prefixed(p, cols string) string {
+	fs := strings.Split(cols, ",")
+	for i, f := range fs {
+		fs[i] = p + strings.TrimSpace(f)
+	}
+	return strings.Join(fs, ", ")
+}
