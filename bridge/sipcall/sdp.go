@@ -140,3 +140,9 @@ type audioMedia struct {
 	OpusFEC bool
 	OpusDTX bool
 }
+
+// sends reports whether a party in direction d sends media.
+func (d direction) sends() bool { return d == sendRecv || d == sendOnly }
+
+// receives reports whether a party in direction d receives media.
+func (d direction) receives() bool { return d == sendRecv || d == recvOnly }
