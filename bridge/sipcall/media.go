@@ -143,6 +143,13 @@ func (s *mediaSession) setMediaLocked(m audioMedia) {
 	s.m = m
 }
 
+// currentMedia returns the negotiated audio.
+func (s *mediaSession) currentMedia() audioMedia {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m
+}
+
 // send sends one 20 ms frame of encoded audio with our SSRC, the next
 // sequence number and a timestamp in the codec's RTP clock (8000 Hz for
 // G.722). It drops the frame while we must not send (hold) or do not know

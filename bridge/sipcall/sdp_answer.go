@@ -135,14 +135,15 @@ func splitProfile(p string) []string {
 }
 
 // buildOffer is our offer for an INVITE that came without one (late offer,
-// RFC 3261 §13.2.1): every codec we take, in our order of preference,
-// with telephone-event at 8000 and 48000 Hz, on RTP/AVP.
-func buildOffer(l localMedia, dir direction) ([]byte, error) {
+// RFC 3261 §13.2.1): codecs (ourOffer: every codec we take, in our order
+// of preference; in a dialog, the one in use) with telephone-event at
+// 8000 and 48000 Hz, on RTP/AVP.
+func buildOffer(l localMedia, dir direction, codecs []offeredCodec) ([]byte, error) {
 	sd := newDescription(l)
 	md := &sdp.MediaDescription{MediaName: sdp.MediaName{
 		Media: "audio", Port: sdp.RangedPort{Value: l.Port}, Protos: []string{"RTP", "AVP"},
 	}}
-	for _, c := range ourOffer {
+	for _, c := range codecs {
 		addCodec(md, c.PT, c.Codec.String(), codecFmtp(c.Codec))
 	}
 	addCodec(md, ptEvent48k, "telephone-event/48000", "0-15")
@@ -165,8 +166,9 @@ type offeredCodec struct {
 var ourOffer = []offeredCodec{{ptOpus, codecOpus}, {ptG722, codecG722}, {ptPCMU, codecPCMU}, {ptPCMA, codecPCMA}}
 
 // negotiateAnswer reads the peer's answer to our offer (RFC 3264 §7): the
-// first audio stream it accepted and the codec it chose among ours.
-func negotiateAnswer(sd *sdp.SessionDescription) (audioMedia, error) {
+// first audio stream it accepted and the codec it chose among prefs, the
+// codecs we offered.
+func negotiateAnswer(sd *sdp.SessionDescription, prefs []audioCodec) (audioMedia, error) {
 	// Our offer has one m-line, so the answer's first is the audio.
 	if len(sd.MediaDescriptions) == 0 {
 		return audioMedia{}, notAcceptable(warnMediaTypeUnavailable, "Media type not available", ErrNoAudio)
@@ -179,7 +181,7 @@ func negotiateAnswer(sd *sdp.SessionDescription) (audioMedia, error) {
 	if !ok {
 		return audioMedia{}, notAcceptable(warnIncompatibleTransport, "Incompatible transport protocol", ErrUnsupportedTransport)
 	}
-	m, _, ok := chooseAudio(md)
+	m, _, ok := chooseAudio(md, prefs)
 	if !ok {
 		return audioMedia{}, notAcceptable(warnIncompatibleFormat, "Incompatible media format", ErrNoCommonCodec)
 	}

@@ -30,7 +30,7 @@ func FuzzNegotiate(f *testing.F) {
 		}
 		m, err := negotiateOffer(sd)
 		if err != nil {
-			if _, err := negotiateAnswer(sd); err == nil {
+			if _, err := negotiateAnswer(sd, audioPreference); err == nil {
 				return
 			}
 			return

@@ -28,10 +28,17 @@ func parseSDP(body []byte) (sd *sdp.SessionDescription, err error) {
 // preference, the codec we answer it with (RFC 3264 §6). The error is a
 // *StatusError: 488 with a Warning when nothing fits (RFC 3261 §20.43).
 func negotiateOffer(sd *sdp.SessionDescription) (audioMedia, error) {
+	return negotiateOfferWith(sd, audioPreference)
+}
+
+// negotiateOfferWith is negotiateOffer over the codecs prefs, in order.
+// A re-offer in a dialog passes the codec in use only: the bridge does
+// not change a leg's codec mid-call.
+func negotiateOfferWith(sd *sdp.SessionDescription, prefs []audioCodec) (audioMedia, error) {
 	sessionDir := directionOf(sd.Attributes, sendRecv)
 	sawAudio, sawRTP := false, false
 	var best audioMedia
-	bestRank := len(audioPreference)
+	bestRank := len(prefs)
 	for i, md := range sd.MediaDescriptions {
 		if !strings.EqualFold(md.MediaName.Media, "audio") || md.MediaName.Port.Value == 0 {
 			continue
@@ -42,7 +49,7 @@ func negotiateOffer(sd *sdp.SessionDescription) (audioMedia, error) {
 			continue
 		}
 		sawRTP = true
-		m, rank, ok := chooseAudio(md)
+		m, rank, ok := chooseAudio(md, prefs)
 		if !ok || rank >= bestRank {
 			continue
 		}
@@ -59,7 +66,7 @@ func negotiateOffer(sd *sdp.SessionDescription) (audioMedia, error) {
 		return audioMedia{}, notAcceptable(warnMediaTypeUnavailable, "Media type not available", ErrNoAudio)
 	case !sawRTP:
 		return audioMedia{}, notAcceptable(warnIncompatibleTransport, "Incompatible transport protocol", ErrUnsupportedTransport)
-	case bestRank == len(audioPreference):
+	case bestRank == len(prefs):
 		return audioMedia{}, notAcceptable(warnIncompatibleFormat, "Incompatible media format", ErrNoCommonCodec)
 	}
 	return best, nil
@@ -77,12 +84,12 @@ func rtpProfile(protos []string) (string, bool) {
 	return "", false
 }
 
-// chooseAudio returns the most preferred codec of md, its rank in
-// audioPreference and every telephone-event format offered.
-func chooseAudio(md *sdp.MediaDescription) (audioMedia, int, bool) {
+// chooseAudio returns the most preferred codec of md, its rank in prefs
+// and every telephone-event format offered.
+func chooseAudio(md *sdp.MediaDescription, prefs []audioCodec) (audioMedia, int, bool) {
 	maps := rtpmaps(md)
 	var m audioMedia
-	rank := len(audioPreference)
+	rank := len(prefs)
 	for _, f := range md.MediaName.Formats {
 		n, err := strconv.ParseUint(f, 10, 7)
 		if err != nil {
@@ -101,14 +108,14 @@ func chooseAudio(md *sdp.MediaDescription) (audioMedia, int, bool) {
 			}
 			continue
 		}
-		for r, want := range audioPreference[:rank] {
+		for r, want := range prefs[:rank] {
 			if codecMatches(c, want) {
 				m.Codec, m.PT, rank = want, pt, r
 				break
 			}
 		}
 	}
-	if rank == len(audioPreference) {
+	if rank == len(prefs) {
 		return audioMedia{}, rank, false
 	}
 	m.PtimeMS = 20

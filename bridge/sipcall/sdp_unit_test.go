@@ -199,7 +199,7 @@ func TestNegotiateOfferRefusals(t *testing.T) {
 
 func TestLateOffer(t *testing.T) {
 	local := localMedia{Addr: netip.MustParseAddr("192.0.2.10"), Port: 40000, SessionID: 1, Version: 1}
-	raw, err := buildOffer(local, sendRecv)
+	raw, err := buildOffer(local, sendRecv, ourOffer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestLateOffer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := negotiateAnswer(ans)
+		m, err := negotiateAnswer(ans, audioPreference)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +229,7 @@ func TestLateOffer(t *testing.T) {
 	})
 	t.Run("an answer refusing audio is 488", func(t *testing.T) {
 		ans, _ := parseSDP(offerSDP("v=0", "o=- 1 1 IN IP4 198.51.100.7", "s=-", "t=0 0", "m=audio 0 RTP/AVP 0"))
-		if _, err := negotiateAnswer(ans); !errors.Is(err, ErrNoAudio) {
+		if _, err := negotiateAnswer(ans, audioPreference); !errors.Is(err, ErrNoAudio) {
 			t.Errorf("negotiate = %v, want ErrNoAudio", err)
 		}
 	})
