@@ -35,6 +35,11 @@ type call struct {
 
 	endOnce sync.Once
 	ended   chan struct{}
+	// answered is closed when the INVITE's final response is settled: the
+	// 200 acknowledged, or the transaction over. A BYE waits for it
+	// (RFC 3261 §15: no BYE before the ACK), and so does anything reading
+	// the dialog's response.
+	answered chan struct{}
 }
 
 // participant returns the bridge participant, or nil before admission.
@@ -73,8 +78,9 @@ func (c *call) Hangup(reason bridge.EndReason, code int) {
 }
 
 // end ends the call once: it stops the session timer and the media,
-// forgets the dialog, tells the participant, and with bye sends a BYE and
-// waits (bounded) for its answer.
+// tells the participant, with bye sends a BYE (once the 200 is
+// acknowledged, RFC 3261 §15) and waits (bounded) for its answer, and
+// forgets the dialog last, so a late ACK still finds it.
 func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 	c.endOnce.Do(func() {
 		close(c.ended)
@@ -83,19 +89,20 @@ func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 			c.expiry.Stop()
 		}
 		c.mu.Unlock()
-		c.srv.forget(c)
 		c.media.close()
 		if p := c.participant(); p != nil {
 			p.Leave(reason, code)
 		}
 		c.log.Info("sip call ended", "reason", string(reason), "code", code)
 		if bye {
+			<-c.answered
 			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 			defer cancel()
 			if err := c.sess.Bye(ctx); err != nil {
 				c.log.Debug("sip bye failed", "error", err)
 			}
 		}
+		c.srv.forget(c)
 	})
 }
 

@@ -119,6 +119,7 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.lookup(req)
 	if c == nil {
+		s.log.Debug("sip ack outside our dialogs")
 		return // an ACK gets no response
 	}
 	if err := c.takeAnswer(req); err != nil {
@@ -127,7 +128,9 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		s.background.Go(func() { c.end(bridge.EndError, 488, true) })
 		return
 	}
-	_ = c.sess.ReadAck(req, tx)
+	if err := c.sess.ReadAck(req, tx); err != nil {
+		c.log.Debug("sip ack not taken", "error", err)
+	}
 }
 
 // takeAnswer applies the answer an ACK carries to our offer, if one was

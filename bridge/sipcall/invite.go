@@ -68,7 +68,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// WriteResponse sends the 200 and retransmits it until the ACK
 	// (RFC 3261 §13.3.1.4); it fails when a CANCEL won the race or no ACK
 	// came.
-	if err := sess.WriteResponse(s.stamp(res)); err != nil {
+	err = sess.WriteResponse(s.stamp(res))
+	close(c.answered)
+	if err != nil {
 		if sess.Context().Err() != nil || errors.Is(err, sip.ErrTransactionCanceled) {
 			c.end(bridge.EndHungUp, 487, false)
 			return
@@ -150,6 +152,8 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		id:    sess.ID,
 		room:  room,
 		ended: make(chan struct{}),
+
+		answered: make(chan struct{}),
 	}
 	c.info = legInfo(req, src, callID)
 	if offer {
@@ -197,8 +201,8 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		return c, body, nil
 	}
 	if err := s.admit(c); err != nil {
-		s.forget(c)
-		media.close()
+		close(c.answered)
+		c.end(bridge.EndRejected, 0, false)
 		return nil, nil, err
 	}
 	return c, body, nil
