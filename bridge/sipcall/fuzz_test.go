@@ -11,8 +11,22 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// sharedTestdata is the shared fixture tree, a sibling of the repository.
-const sharedTestdata = "../../../shared/testdata"
+// sharedTestdata is the shared fixture tree, a sibling of the repository
+// checkout (../shared/testdata from the repository root, also from a git
+// worktree one level deeper), or BIFROST_SHARED_TESTDATA.
+var sharedTestdata = findSharedTestdata()
+
+func findSharedTestdata() string {
+	if dir := os.Getenv("BIFROST_SHARED_TESTDATA"); dir != "" {
+		return dir
+	}
+	for _, dir := range []string{"../../../shared/testdata", "../../../../shared/testdata"} {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	return "../../../shared/testdata"
+}
 
 // FuzzServerInput feeds arbitrary bytes through what the UDP transport does
 // with a datagram (sip.Parser.ParseSIP, then our handlers for a request,
