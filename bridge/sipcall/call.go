@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/bridge/media"
 	"github.com/emiago/sipgo"
 )
 
@@ -16,6 +17,10 @@ const byeTimeout = 5 * time.Second
 
 // call is one SIP dialog into a room: the dialog, its media session and
 // the bridge participant. It is the bridge's Leg.
+var _ bridge.Leg = (*call)(nil)
+
+// call is one SIP dialog into a room: the dialog, its media session and
+// the bridge participant.
 type call struct {
 	srv   *Server
 	log   *slog.Logger
@@ -27,7 +32,7 @@ type call struct {
 	part atomic.Pointer[Participant]
 
 	mu        sync.Mutex
-	info      LegInfo
+	info      bridge.LegInfo
 	local     localMedia
 	lateOffer bool // our offer (late offer, re-INVITE without SDP) awaits its answer in the ACK
 	timer     sessionTimer
@@ -51,18 +56,16 @@ func (c *call) participant() Participant {
 }
 
 // Info describes the call for the observer.
-func (c *call) Info() LegInfo {
+func (c *call) Info() bridge.LegInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.info
 }
 
-// AudioCodecName is the negotiated codec, e.g. "G722/8000"; empty while a
-// late offer awaits its answer.
-func (c *call) AudioCodecName() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.info.AudioCodec
+// AudioCodec is the negotiated codec; the zero value while a late offer
+// awaits its answer (the leg is admitted only after it).
+func (c *call) AudioCodec() media.AudioCodec {
+	return c.media.currentMedia().Codec
 }
 
 // SendAudio sends one encoded 20 ms frame to the caller.

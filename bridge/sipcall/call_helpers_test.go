@@ -35,7 +35,7 @@ func (r *fakeRooms) Resolve(_ context.Context, alias string) (bridge.RoomInfo, e
 	return testRoom, nil
 }
 
-func (r *fakeRooms) Admit(ctx context.Context, room bridge.RoomInfo, leg Leg) (Participant, error) {
+func (r *fakeRooms) Admit(ctx context.Context, room bridge.RoomInfo, leg bridge.Leg) (Participant, error) {
 	r.mu.Lock()
 	hook, err := r.admitHook, r.admitErr
 	r.mu.Unlock()
@@ -71,7 +71,7 @@ func (r *fakeRooms) last() *fakeParticipant {
 // fakeParticipant records what its leg hands the bridge.
 type fakeParticipant struct {
 	id  bridge.ParticipantID
-	leg Leg
+	leg bridge.Leg
 
 	mu      sync.Mutex
 	audio   int

@@ -31,7 +31,7 @@ type Config struct {
 	// Rooms routes calls into rooms. Without it every new INVITE gets 480.
 	Rooms Rooms
 	// Media holds the RTP port range and the public IP announced in SDP.
-	// A zero value takes bridge.DefaultConfig().
+	// A zero port range takes bridge.DefaultConfig()'s.
 	Media bridge.Config
 	// DisableLatching sends RTP to the address in the peer's SDP instead
 	// of to the source of its RTP (symmetric RTP, RFC 4961, the default,
@@ -58,8 +58,9 @@ func (c Config) withDefaults() Config {
 	if c.UserAgent == "" {
 		c.UserAgent = DefaultUserAgent
 	}
-	if c.Media == (bridge.Config{}) {
-		c.Media = bridge.DefaultConfig()
+	if c.Media.RTPPortMin == 0 && c.Media.RTPPortMax == 0 {
+		d := bridge.DefaultConfig()
+		c.Media.RTPPortMin, c.Media.RTPPortMax = d.RTPPortMin, d.RTPPortMax
 	}
 	if c.RTPTimeout <= 0 {
 		c.RTPTimeout = DefaultRTPTimeout

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/emiago/sipgo"
@@ -92,8 +93,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	c.mu.Lock()
+	c.info.AnsweredAt = s.cfg.Now()
+	c.mu.Unlock()
 	c.armTimer(timer)
-	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", c.AudioCodecName())
+	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", c.AudioCodec().String())
 }
 
 // errCanceled reports that the caller cancelled the INVITE while we set
@@ -155,7 +159,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 
 		answered: make(chan struct{}),
 	}
-	c.info = legInfo(req, src, callID)
+	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
 		c.info.AudioCodec = m.Codec.String()
 	}
@@ -228,8 +232,10 @@ func (s *Server) admit(c *call) error {
 }
 
 // legInfo describes the caller from its INVITE.
-func legInfo(req *sip.Request, src netip.AddrPort, callID string) LegInfo {
-	info := LegInfo{
+func legInfo(req *sip.Request, src netip.AddrPort, callID string, now time.Time) bridge.LegInfo {
+	info := bridge.LegInfo{
+		Direction:  bridge.DirectionIn,
+		StartedAt:  now,
 		Protocol:   bridge.ProtocolSIP,
 		Transport:  strings.ToLower(req.Transport()),
 		RemoteAddr: src,

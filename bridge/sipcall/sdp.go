@@ -1,36 +1,25 @@
 package sipcall
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 // audioCodec names an RTP audio format: its encoding name as written in
-// a=rtpmap, its RTP clock rate and its channel count.
-type audioCodec struct {
-	Name      string
-	ClockRate int
-	Channels  int
-}
-
-// String gives the form used in a=rtpmap and in call records, e.g.
+// a=rtpmap, its RTP clock rate and its channel count; String gives
 // "opus/48000/2", "PCMU/8000".
-func (c audioCodec) String() string {
-	if c.Channels > 1 {
-		return fmt.Sprintf("%s/%d/%d", c.Name, c.ClockRate, c.Channels)
-	}
-	return fmt.Sprintf("%s/%d", c.Name, c.ClockRate)
-}
+type audioCodec = media.AudioCodec
 
 // The audio codecs we negotiate, in our order of preference. G.722's RTP
 // clock is 8000 Hz although it samples at 16 kHz (RFC 3551 §4.5.2); Opus
 // is always signalled as 48000/2 (RFC 7587 §7).
 var (
-	codecOpus = audioCodec{Name: "opus", ClockRate: 48000, Channels: 2}
-	codecG722 = audioCodec{Name: "G722", ClockRate: 8000, Channels: 1}
-	codecPCMU = audioCodec{Name: "PCMU", ClockRate: 8000, Channels: 1}
-	codecPCMA = audioCodec{Name: "PCMA", ClockRate: 8000, Channels: 1}
+	codecOpus = media.Opus
+	codecG722 = media.G722
+	codecPCMU = media.PCMU
+	codecPCMA = media.PCMA
 
 	audioPreference = []audioCodec{codecOpus, codecG722, codecPCMU, codecPCMA}
 )
