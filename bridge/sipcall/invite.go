@@ -180,6 +180,8 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 			c.log.Info("sip call: no RTP", "timeout", s.cfg.RTPTimeout)
 			s.background.Go(func() { c.end(bridge.EndTimeout, 0, true) })
 		},
+		packetIn:  s.metrics.rtpIn.Inc,
+		packetOut: s.metrics.rtpOut.Inc,
 	})
 	if err != nil {
 		return nil, nil, admissionError(err)
