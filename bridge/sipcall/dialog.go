@@ -165,7 +165,7 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	if err != nil {
 		return err
 	}
-	c.info.AudioCodec = m.Codec.String()
+	c.info.AudioCodec = rtpmapName(m.Codec)
 	c.media.update(m)
 	return nil
 }
