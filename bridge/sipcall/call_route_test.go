@@ -83,3 +83,38 @@ func inDialogRequest(req *sip.Request, res *sip.Response, method sip.RequestMeth
 	r.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
 	return r
 }
+
+// TestCallOverIPv6 places a call to a server on ::1 with an IPv6 offer:
+// the answer announces our IPv6 address (c=IN IP6, RFC 4566 §5.7).
+func TestCallOverIPv6(t *testing.T) {
+	if c, err := net.ListenPacket("udp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		_ = c.Close()
+	}
+	rooms := &fakeRooms{}
+	s := startCallServer(t, rooms, func(c *Config) { c.Addr = "[::1]:0" })
+	c := newClient(t)
+	req := newRequest(t, s.Server, sip.INVITE, "UDP")
+	req.Recipient.User = "1234"
+	req.Recipient.Host = "[::1]"
+	req.AppendHeader(sip.NewHeader("Contact", "<sip:caller@[::1]:5999>"))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offerSDP("v=0", "o=- 1 1 IN IP6 ::1", "s=-", "c=IN IP6 ::1", "t=0 0", "m=audio 5004 RTP/AVP 9"))
+	res := do(t, c, req)
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE over IPv6 = %d, want 200", res.StatusCode)
+	}
+	if ct := res.Contact(); ct == nil || !strings.Contains(ct.Value(), "[::1]:") {
+		t.Errorf("Contact = %v, want the IPv6 address in brackets", ct)
+	}
+	if body := string(res.Body()); !strings.Contains(body, "c=IN IP6 ::1") {
+		t.Errorf("answer does not announce ::1:\n%s", body)
+	}
+	if err := c.WriteRequest(inDialogRequest(req, res, sip.ACK, req.CSeq().SeqNo)); err != nil {
+		t.Fatal(err)
+	}
+	if bye := do(t, c, inDialogRequest(req, res, sip.BYE, req.CSeq().SeqNo+1)); bye.StatusCode != 200 {
+		t.Errorf("BYE = %d, want 200", bye.StatusCode)
+	}
+}
