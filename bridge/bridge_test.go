@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 const tick = 20 * time.Millisecond
@@ -54,8 +56,8 @@ func TestARoomWithoutPINJoinsCallersToTheMixAsHosts(t *testing.T) {
 	if leg.ConferenceID != start.ID || end.ID != leg.ID || leg.ID != p.ID() {
 		t.Errorf("IDs do not line up: conference %s, leg %+v, end %+v", start.ID, leg, end)
 	}
-	if leg.DisplayName != "alice" || leg.AudioCodec != "PCMU/8000" || leg.Role != RoleHost || leg.Direction != DirectionIn {
-		t.Errorf("LegStart %+v; want alice, PCMU/8000, host, in", leg)
+	if leg.DisplayName != "alice" || leg.AudioCodec != media.PCMU.String() || leg.Role != RoleHost || leg.Direction != DirectionIn {
+		t.Errorf("LegStart %+v; want alice, PCMU, host, in", leg)
 	}
 	if end.Reason != EndHungUp || end.ErrorCode != 0 {
 		t.Errorf("LegEnd reason %q code %d; want hung_up 0", end.Reason, end.ErrorCode)
@@ -147,8 +149,8 @@ func TestAdminMutesAndKicks(t *testing.T) {
 	if len(v.Participants) != 2 || v.Participants[0].DisplayName != "alice" || !v.Participants[1].Muted {
 		t.Errorf("admin view %+v; want alice then bob (muted)", v.Participants)
 	}
-	if v.Participants[1].State != ParticipantJoined || v.Participants[1].AudioCodec != "PCMU/8000" || v.Participants[1].Protocol != ProtocolSIP {
-		t.Errorf("bob in the admin view %+v; want joined, PCMU/8000, sip", v.Participants[1])
+	if v.Participants[1].State != ParticipantJoined || v.Participants[1].AudioCodec != media.PCMU.String() || v.Participants[1].Protocol != ProtocolSIP {
+		t.Errorf("bob in the admin view %+v; want joined, PCMU, sip", v.Participants[1])
 	}
 
 	if err := h.b.Kick(ctx, conf, bob.ID()); err != nil {

@@ -213,7 +213,8 @@ func (c *conference) join(p *Participant) bool {
 }
 
 // hostPresent reports whether a host is in the mix, and returns a channel
-// closed when the first host joins.
+// closed when the first host joins. Once a host has joined, the meeting has
+// begun: guests arriving later join even if the host has left meanwhile.
 func (c *conference) hostPresent() (bool, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -175,6 +175,9 @@ func (m *fakeMixer) port(id ParticipantID) *fakePort {
 // fakeEncoder "encodes" a frame to one byte: 1 for sound, 0 for silence.
 type fakeEncoder struct{}
 
+func (fakeEncoder) Codec() media.AudioCodec { return media.PCMU }
+func (fakeEncoder) Close() error            { return nil }
+
 func (fakeEncoder) Encode(pcm []int16, dst []byte) (int, error) {
 	dst[0] = 0
 	for _, s := range pcm {

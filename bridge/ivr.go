@@ -209,7 +209,7 @@ func newPlayer(b *Bridge, p *Participant) (*player, error) {
 		enc:     enc,
 		ticker:  b.clock.NewTicker(20 * time.Millisecond),
 		leg:     p.leg,
-		buf:     make([]byte, 1500),
+		buf:     make([]byte, media.MaxPayload),
 		silence: make([]int16, prompts.FrameSamples),
 	}, nil
 }
@@ -248,4 +248,7 @@ func (pl *player) play(ctx context.Context, name prompts.Name) bool {
 	return true
 }
 
-func (pl *player) stop() { pl.ticker.Stop() }
+func (pl *player) stop() {
+	pl.ticker.Stop()
+	_ = pl.enc.Close()
+}

@@ -1,14 +1,21 @@
 package bridge
 
-import "github.com/bifrost-video/bifrost/bridge/media"
+import (
+	"time"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
+)
 
 // mediaMixer adapts *media.Mixer to audioMixer.
 type mediaMixer struct{ m *media.Mixer }
 
-// mediaMixer builds a conference's mixer from package media.
+// mediaMixer builds a conference's mixer from package media, paced by the
+// bridge's clock.
 func (b *Bridge) mediaMixer(maxSpeakers int, onSpeaker func(ParticipantID)) audioMixer {
 	return mediaMixer{media.NewMixer(media.MixerConfig{
 		MaxSpeakers:     maxSpeakers,
+		Clock:           mediaClock{b.clock},
+		Logger:          b.log.With("component", "mixer"),
 		OnActiveSpeaker: func(id media.PortID) { onSpeaker(ParticipantID(id)) },
 	})}
 }
@@ -22,5 +29,10 @@ func (m mediaMixer) AddPort(id ParticipantID, codec media.AudioCodec, sink func(
 }
 
 func (m mediaMixer) Close() { m.m.Close() }
+
+// mediaClock gives the mixer the bridge's clock.
+type mediaClock struct{ c Clock }
+
+func (m mediaClock) NewTicker(d time.Duration) media.Ticker { return m.c.NewTicker(d) }
 
 func mediaEncoder(c media.AudioCodec) (media.Encoder, error) { return media.NewEncoder(c) }
