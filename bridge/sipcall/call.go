@@ -37,6 +37,9 @@ type call struct {
 	lateOffer bool // our offer (late offer, re-INVITE without SDP) awaits its answer in the ACK
 	timer     sessionTimer
 	expiry    *time.Timer
+	// reackCh is closed by the ACK of the re-INVITE 2xx being
+	// retransmitted, nil when none is.
+	reackCh chan struct{}
 
 	endOnce sync.Once
 	ended   chan struct{}

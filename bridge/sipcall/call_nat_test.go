@@ -98,9 +98,52 @@ Content-Length: 0
 	waitFor(t, "the participant", func() bool { return rooms.last() != nil })
 	p := rooms.last()
 	<-p.leg.(*call).answered
+
+	t.Run("the 200 to a re-INVITE is retransmitted until the ACK", func(t *testing.T) {
+		n.send(fmt.Sprintf(`INVITE sip:1234@%[1]s SIP/2.0
+Via: SIP/2.0/UDP 10.0.0.99:5060;rport;branch=z9hG4bKnat3
+Max-Forwards: 70
+From: <sip:alice@example.com>;tag=nat1
+To: <sip:1234@%[1]s>;tag=%[2]s
+Call-ID: nat-call-1
+CSeq: 2 INVITE
+Contact: <sip:alice@10.0.0.99:5060>
+Content-Type: application/sdp
+Content-Length: %[3]d
+
+%[4]s`, s.UDPAddr(), toTag, len(sdpBody), strings.ReplaceAll(sdpBody, "\r\n", "\n")))
+		for i := range 2 {
+			res, ok := n.read().(*sip.Response)
+			if !ok || res.StatusCode != 200 || res.CSeq().SeqNo != 2 {
+				t.Fatalf("transmission %d: got %v, want the 200 to the re-INVITE", i+1, res)
+			}
+		}
+		n.send(fmt.Sprintf(`ACK sip:1234@%[1]s SIP/2.0
+Via: SIP/2.0/UDP 10.0.0.99:5060;rport;branch=z9hG4bKnat4
+Max-Forwards: 70
+From: <sip:alice@example.com>;tag=nat1
+To: <sip:1234@%[1]s>;tag=%[2]s
+Call-ID: nat-call-1
+CSeq: 2 ACK
+Content-Length: 0
+
+`, s.UDPAddr(), toTag))
+	})
+
 	p.leg.Hangup(bridge.EndKicked, 0)
-	bye, ok := n.read().(*sip.Request)
-	if !ok || bye.Method != sip.BYE {
+	var bye *sip.Request
+	for bye == nil {
+		switch m := n.read().(type) {
+		case *sip.Request:
+			bye = m
+		case *sip.Response:
+			// A 200 retransmission that crossed the ACK.
+			if m.CSeq().MethodName != sip.INVITE {
+				t.Fatalf("got %v, want our BYE", m)
+			}
+		}
+	}
+	if bye.Method != sip.BYE {
 		t.Fatalf("got %v, want our BYE at the NAT's public side", bye)
 	}
 	n.send(sip.NewResponseFromRequest(bye, 200, "OK", nil).String())
