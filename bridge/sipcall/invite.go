@@ -164,7 +164,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		c.info.AudioCodec = rtpmapName(m.Codec)
 	}
 	media, err := newMediaSession(s.pool, mediaConfig{
-		Latch: !s.cfg.DisableLatching, Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
+		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
 	}, m, mediaEvents{
 		audio: func(seq uint16, ts uint32, payload []byte) {
 			if p := c.participant(); p != nil {
