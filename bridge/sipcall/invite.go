@@ -100,10 +100,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", rtpmapName(c.AudioCodec()))
 }
 
-// errCanceled reports that the caller cancelled the INVITE while we set
-// the call up; sipgo already answered 487.
-var errCanceled = errors.New("sipcall: invite cancelled")
-
 // setupCall does the work between 100 and 200: it returns the admitted
 // call and the SDP of our 200 (answer or late offer), or the error whose
 // status refuses the call.
