@@ -7,9 +7,9 @@ package main
 import (
 	"context"
 	encbin "encoding/binary"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
