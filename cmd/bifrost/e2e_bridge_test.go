@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -345,4 +346,28 @@ func TestE2ELinphonecJoinsAndHearsTheOthers(t *testing.T) {
 			t.Errorf("linphonec hears its own 880 Hz at %.0f, not far below %d Hz at %.0f", own, hz, lvl)
 		}
 	}
+}
+
+// TestE2EServeJoinsACallerToTheDemoRoom dials the demo room of a real
+// `bifrost serve` (rooms from PostgreSQL through roomResolver) with baresip.
+func TestE2EServeJoinsACallerToTheDemoRoom(t *testing.T) {
+	needTool(t, "baresip")
+	dir := dataDir(t)
+	s := startServe(t, dir, "BIFROST_LOG_LEVEL=info")
+	m := regexp.MustCompile(`Dial:\s+sip:(\d+)@`).FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no demo room in the banner:\n%s", s.stdout.String())
+	}
+	tones := t.TempDir()
+	ph := startBaresip(t, "caller", toneWAV(t, tones, 440, 30), "PCMU", fmt.Sprintf("sip:%s@%s", m[1], s.sipUDP))
+	eventually(t, 30*time.Second, "the bridge to log the caller joining the mix", func() bool {
+		return strings.Contains(s.stderr.String(), "joined the mix")
+	})
+	eventually(t, 30*time.Second, "baresip to record 1 s of what the room sends", func() bool {
+		return ph.recordedSeconds() >= 1
+	})
+	ph.stop()
+	eventually(t, 30*time.Second, "the bridge to log the conference ending", func() bool {
+		return strings.Contains(s.stderr.String(), "conference ended")
+	})
 }
