@@ -135,7 +135,7 @@ func NewEncoderWith(c AudioCodec, opts EncoderOptions) (Encoder, error) {
 	case c.Is(PCMA):
 		return newG711Encoder(PCMA), nil
 	case c.Is(G722):
-		return nil, fmt.Errorf("%w: %s (not yet)", ErrUnsupportedCodec, c)
+		return newG722Encoder(), nil
 	case c.Is(Opus):
 		return newOpusEncoder(opts)
 	}
@@ -150,7 +150,7 @@ func NewDecoder(c AudioCodec) (Decoder, error) {
 	case c.Is(PCMA):
 		return newG711Decoder(PCMA), nil
 	case c.Is(G722):
-		return nil, fmt.Errorf("%w: %s (not yet)", ErrUnsupportedCodec, c)
+		return newG722Decoder(), nil
 	case c.Is(Opus):
 		return newOpusDecoder()
 	}
