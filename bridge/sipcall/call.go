@@ -37,6 +37,9 @@ type call struct {
 	lateOffer bool // our offer (late offer, re-INVITE without SDP) awaits its answer in the ACK
 	timer     sessionTimer
 	expiry    *time.Timer
+	// reackCh is closed by the ACK of the re-INVITE 2xx being
+	// retransmitted, nil when none is.
+	reackCh chan struct{}
 
 	endOnce sync.Once
 	ended   chan struct{}
@@ -97,8 +100,7 @@ func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 			p.Leave(reason, code)
 		}
 		c.log.Info("sip call ended", "reason", string(reason), "code", code)
-		if bye {
-			<-c.answered
+		if bye && c.awaitAnswered() {
 			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 			defer cancel()
 			if err := c.sess.Bye(ctx); err != nil {
@@ -107,6 +109,23 @@ func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 		}
 		c.srv.forget(c)
 	})
+}
+
+// awaitAnswered waits until the INVITE's final response is settled and
+// reports whether it was; a server shutting down does not wait for ACKs
+// that may never come (closing the transactions ends the INVITE).
+func (c *call) awaitAnswered() bool {
+	select {
+	case <-c.answered:
+		return true
+	case <-c.srv.closing:
+		select {
+		case <-c.answered:
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // isEnded reports whether end ran.

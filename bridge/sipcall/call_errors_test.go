@@ -103,4 +103,5 @@ func TestCallPortsExhausted(t *testing.T) {
 		t.Fatalf("INVITE after the first call ended = %d, want 200", res.StatusCode)
 	}
 	_ = third.Ack(ua.ctx())
+	_ = third.Bye(ua.ctx())
 }

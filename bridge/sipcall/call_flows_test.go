@@ -155,7 +155,7 @@ func TestCallLateOffer(t *testing.T) {
 	}
 	waitFor(t, "admission after the ACK", func() bool { return rooms.last() != nil })
 	p := rooms.last()
-	if got := p.leg.AudioCodec().String(); got != "G722/8000" {
+	if got := rtpmapName(p.leg.AudioCodec()); got != "G722/8000" {
 		t.Errorf("codec = %s, want G722/8000 from the answer", got)
 	}
 	p.leg.SendAudio([]byte{5})
@@ -320,7 +320,7 @@ func TestCallTimeouts(t *testing.T) {
 		rooms := &fakeRooms{}
 		s := startCallServer(t, rooms, nil)
 		ua := newTestUA(t)
-		_, res, p := connect(t, s.Server, rooms, ua, ua.defaultOffer(), sip.NewHeader("Session-Expires", "100"))
+		sess, res, p := connect(t, s.Server, rooms, ua, ua.defaultOffer(), sip.NewHeader("Session-Expires", "100"))
 		if got := headerValue(res, "Session-Expires"); got != "100;refresher=uas" {
 			t.Fatalf("Session-Expires %q, want 100;refresher=uas for a caller without timer support", got)
 		}
@@ -329,7 +329,7 @@ func TestCallTimeouts(t *testing.T) {
 		if _, _, left, _, _ := p.state(); left {
 			t.Error("the call ended after a successful refresh")
 		}
-		_ = s
+		_ = sess.Bye(ua.ctx())
 	})
 }
 
@@ -340,7 +340,6 @@ func TestCallOverTCP(t *testing.T) {
 	req := newRequest(t, s.Server, sip.INVITE, "TCP")
 	req.Recipient.User = "1234"
 	req.AppendHeader(sip.NewHeader("Contact", "<sip:caller@127.0.0.1:5999;transport=tcp>"))
-	req.AppendHeader(sip.NewHeader("Record-Route", "<sip:proxy.example;lr>"))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offerSDP("v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0", "m=audio 5004 RTP/AVP 0"))
 	res := do(t, c, req)
@@ -350,10 +349,14 @@ func TestCallOverTCP(t *testing.T) {
 	if ct := res.Contact(); ct == nil || !strings.Contains(ct.Value(), "transport=tcp") {
 		t.Errorf("Contact = %v, want transport=tcp", res.Contact())
 	}
-	if rr := headerValue(res, "Record-Route"); rr != "<sip:proxy.example;lr>" {
-		t.Errorf("Record-Route = %q, want it copied", rr)
-	}
 	if p := rooms.last(); p == nil || p.leg.Info().Transport != "tcp" {
 		t.Errorf("participant %v, want a tcp leg", p)
 	}
+	if err := c.WriteRequest(inDialogRequest(req, res, sip.ACK, req.CSeq().SeqNo)); err != nil {
+		t.Fatal(err)
+	}
+	if bye := do(t, c, inDialogRequest(req, res, sip.BYE, req.CSeq().SeqNo+1)); bye.StatusCode != 200 {
+		t.Errorf("BYE over TCP = %d, want 200", bye.StatusCode)
+	}
+	waitFor(t, "the call to end", func() bool { return s.ActiveCalls() == 0 })
 }

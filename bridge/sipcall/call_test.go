@@ -59,4 +59,11 @@ func TestCallConnectsAndHangsUp(t *testing.T) {
 		}
 		waitFor(t, "the call to be forgotten", func() bool { return s.ActiveCalls() == 0 })
 	})
+	t.Run("RTP packets are counted both ways", func(t *testing.T) {
+		for _, dir := range []string{"in", "out"} {
+			if got := counterValue(t, s.reg, "bifrost_sip_rtp_packets_total", map[string]string{"direction": dir}); got != 1 {
+				t.Errorf("rtp_packets_total{%s} = %v, want 1", dir, got)
+			}
+		}
+	})
 }

@@ -105,6 +105,7 @@ func (s *Server) register(c *call) {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	s.calls[c.id] = c
+	s.metrics.calls.Inc()
 }
 
 // forget drops c.
@@ -113,6 +114,7 @@ func (s *Server) forget(c *call) {
 	defer s.callsMu.Unlock()
 	if s.calls[c.id] == c {
 		delete(s.calls, c.id)
+		s.metrics.calls.Dec()
 	}
 }
 

@@ -3,6 +3,7 @@ package sipcall
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/emiago/sipgo/sip"
@@ -39,6 +40,43 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.send(req, res, tx.Respond)
 	c.armTimer(timer)
+	if !sip.IsReliable(req.Transport()) {
+		c.retransmit(res, tx)
+	}
+}
+
+// retransmit resends a re-INVITE's 2xx over an unreliable transport until
+// its ACK arrives, at T1 doubling up to T2, for at most 64*T1 (RFC 3261
+// §13.3.1.4); the transaction layer leaves this to us (RFC 6026).
+func (c *call) retransmit(res *sip.Response, tx sip.ServerTransaction) {
+	acked := make(chan struct{})
+	c.mu.Lock()
+	c.reackCh = acked
+	c.mu.Unlock()
+	c.srv.background.Go(func() {
+		interval := sip.T1
+		giveUp := time.NewTimer(64 * sip.T1)
+		defer giveUp.Stop()
+		for {
+			t := time.NewTimer(interval)
+			select {
+			case <-acked:
+				t.Stop()
+				return
+			case <-c.ended:
+				t.Stop()
+				return
+			case <-giveUp.C:
+				t.Stop()
+				return
+			case <-t.C:
+				if err := tx.Respond(res); err != nil {
+					return
+				}
+				interval = min(2*interval, sip.T2)
+			}
+		}
+	})
 }
 
 // onUpdate answers UPDATE (RFC 3311): an offer is answered at once; an
@@ -122,6 +160,12 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Debug("sip ack outside our dialogs")
 		return // an ACK gets no response
 	}
+	c.mu.Lock()
+	if c.reackCh != nil {
+		close(c.reackCh)
+		c.reackCh = nil
+	}
+	c.mu.Unlock()
 	if err := c.takeAnswer(req); err != nil {
 		c.log.Info("sip call: unusable answer in ACK", "error", err)
 		_ = c.sess.ReadAck(req, tx)
@@ -165,7 +209,7 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	if err != nil {
 		return err
 	}
-	c.info.AudioCodec = m.Codec.String()
+	c.info.AudioCodec = rtpmapName(m.Codec)
 	c.media.update(m)
 	return nil
 }

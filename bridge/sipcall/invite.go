@@ -97,7 +97,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.info.AnsweredAt = s.cfg.Now()
 	c.mu.Unlock()
 	c.armTimer(timer)
-	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", c.AudioCodec().String())
+	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", rtpmapName(c.AudioCodec()))
 }
 
 // errCanceled reports that the caller cancelled the INVITE while we set
@@ -161,7 +161,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
-		c.info.AudioCodec = m.Codec.String()
+		c.info.AudioCodec = rtpmapName(m.Codec)
 	}
 	media, err := newMediaSession(s.pool, mediaConfig{
 		Latch: !s.cfg.DisableLatching, Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
@@ -180,6 +180,8 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 			c.log.Info("sip call: no RTP", "timeout", s.cfg.RTPTimeout)
 			s.background.Go(func() { c.end(bridge.EndTimeout, 0, true) })
 		},
+		packetIn:  s.metrics.rtpIn.Inc,
+		packetOut: s.metrics.rtpOut.Inc,
 	})
 	if err != nil {
 		return nil, nil, admissionError(err)

@@ -31,6 +31,9 @@ type mediaEvents struct {
 	// timeout is called once when no RTP arrived for the timeout while
 	// the peer was expected to send.
 	timeout func()
+	// packetIn and packetOut count RTP packets taken and sent (metrics);
+	// nil means not counted.
+	packetIn, packetOut func()
 }
 
 // mediaConfig are the settings of a media session.
@@ -166,6 +169,9 @@ func (s *mediaSession) send(payload []byte) {
 		s.sent++
 		s.sentOctets += uint64(len(payload))
 		s.lastSentAt, s.lastSentTS = s.cfg.Now(), s.ts
+		if s.ev.packetOut != nil {
+			s.ev.packetOut()
+		}
 	}
 	s.first = false
 	s.seq++
@@ -259,6 +265,9 @@ func (s *mediaSession) handleRTP(b []byte, from netip.AddrPort) {
 	}
 	s.mu.Unlock()
 
+	if s.ev.packetIn != nil {
+		s.ev.packetIn()
+	}
 	switch {
 	case haveDigit && s.ev.digit != nil:
 		s.ev.digit(digit)

@@ -41,6 +41,7 @@ type Server struct {
 	callsMu    sync.Mutex
 	calls      map[string]*call // by dialog ID
 	background sync.WaitGroup   // BYEs, refreshes and hangups in flight
+	closing    chan struct{}    // closed when Close starts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -95,6 +96,7 @@ func NewServer(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Ser
 		ua:      ua,
 		uas:     srv,
 		calls:   map[string]*call{},
+		closing: make(chan struct{}),
 		// RewriteContact sends in-dialog requests to where the INVITE
 		// came from when no proxy recorded a route: a caller behind NAT
 		// announces a Contact we cannot reach.
@@ -203,6 +205,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		// Calls end first, while the transports can still carry their
 		// BYEs.
+		close(s.closing)
 		s.endCalls(bridge.EndShutdown)
 		s.mu.Lock()
 		s.closed = true

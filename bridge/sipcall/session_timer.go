@@ -112,8 +112,7 @@ func (c *call) armTimer(st sessionTimer) {
 // refresh sends our session refresh, an UPDATE without body (RFC 4028
 // §7.4 via RFC 3311), and ends the call when it fails.
 func (c *call) refresh() {
-	<-c.answered
-	if c.isEnded() {
+	if !c.awaitAnswered() || c.isEnded() {
 		return
 	}
 	c.mu.Lock()
