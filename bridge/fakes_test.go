@@ -93,6 +93,8 @@ type fakeLeg struct {
 	quality Quality
 
 	leaveOnHangup bool
+	keep          bool     // keep copies of what SendAudio got
+	payloads      [][]byte // with keep
 }
 
 type hangup struct {
@@ -102,10 +104,19 @@ type hangup struct {
 
 func (l *fakeLeg) Info() LegInfo                { return l.info }
 func (l *fakeLeg) AudioCodec() media.AudioCodec { return l.codec }
-func (l *fakeLeg) SendAudio([]byte) {
+func (l *fakeLeg) SendAudio(payload []byte) {
 	l.mu.Lock()
 	l.sent++
+	if l.keep {
+		l.payloads = append(l.payloads, append([]byte(nil), payload...))
+	}
 	l.mu.Unlock()
+}
+
+func (l *fakeLeg) received() [][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([][]byte(nil), l.payloads...)
 }
 func (l *fakeLeg) Hangup(reason EndReason, code int) {
 	l.mu.Lock()

@@ -95,7 +95,7 @@ func hears(e *endpoint, freq float64) float64 {
 }
 
 func TestMixerEachHearsTheOthersNotThemselves(t *testing.T) {
-	for _, codecs := range [][]AudioCodec{{PCMU, PCMU, PCMU}, {PCMU, PCMA, PCMU}} {
+	for _, codecs := range [][]AudioCodec{{PCMU, PCMU, PCMU}, {PCMU, PCMA, G722}, {Opus, G722, PCMU}, {Opus, Opus, Opus}} {
 		t.Run(fmt.Sprint(codecs), func(t *testing.T) {
 			clock := NewManualClock()
 			m := NewMixer(MixerConfig{Clock: clock})
