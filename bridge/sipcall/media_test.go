@@ -454,3 +454,23 @@ func TestMediaSessionLatchesOnlyKnownAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestMediaSessionAddressChange(t *testing.T) {
+	first, second := newRTPPeer(t), newRTPPeer(t)
+	var r recorder
+	s := newTestSession(t, mediaConfig{Latch: true, Signalling: netip.MustParseAddr("127.0.0.1")}, g722Media(first.addr()), &r)
+	first.send(s.localPort(), 9, 1, 0, []byte{1})
+	waitFor(t, "the first peer's packet", func() bool { a, _, _ := r.count(); return a == 1 })
+	s.send([]byte{1})
+	if _, p := first.read(); p[0] != 1 {
+		t.Fatalf("first peer got %v", p)
+	}
+	// A re-INVITE moves the media to the second peer.
+	s.update(g722Media(second.addr()))
+	s.send([]byte{2})
+	if _, p := second.read(); p[0] != 2 {
+		t.Errorf("second peer got %v, want our packet after the address change", p)
+	}
+	second.send(s.localPort(), 9, 2, 160, []byte{2})
+	waitFor(t, "the second peer's packet", func() bool { a, _, _ := r.count(); return a == 2 })
+}
