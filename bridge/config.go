@@ -3,6 +3,7 @@ package bridge
 import (
 	"fmt"
 	"net"
+	"time"
 )
 
 // Config is the media configuration of the bridge.
@@ -14,6 +15,56 @@ type Config struct {
 	// PublicIP is the address announced in SDP when the bridge sits behind a 1:1
 	// NAT; empty means the address of the interface the call arrived on.
 	PublicIP string
+
+	// PINTimeout bounds the whole PIN entry of a caller, from admission to the
+	// last attempt; PINDigitTimeout the wait for the next digit (or the first,
+	// after the prompt). PINAttempts is how many wrong PINs a caller may enter
+	// before being hung up. Zero means the default.
+	PINTimeout      time.Duration
+	PINDigitTimeout time.Duration
+	PINAttempts     int
+	// WaitPromptInterval is the silence between repeats of the "waiting for the
+	// host" prompt. Zero means the default.
+	WaitPromptInterval time.Duration
+	// QualityInterval is how often each leg's statistics go to the
+	// CallObserver. Zero means the default.
+	QualityInterval time.Duration
+	// MaxSpeakers is how many of the loudest participants each listener hears.
+	// Zero means the default.
+	MaxSpeakers int
+}
+
+// Defaults of the room and IVR settings.
+const (
+	DefaultPINTimeout         = 60 * time.Second
+	DefaultPINDigitTimeout    = 8 * time.Second
+	DefaultPINAttempts        = 3
+	DefaultWaitPromptInterval = 15 * time.Second
+	DefaultQualityInterval    = 10 * time.Second
+	DefaultMaxSpeakers        = 3
+)
+
+// withDefaults returns c with its zero room and IVR settings set to the defaults.
+func (c Config) withDefaults() Config {
+	if c.PINTimeout == 0 {
+		c.PINTimeout = DefaultPINTimeout
+	}
+	if c.PINDigitTimeout == 0 {
+		c.PINDigitTimeout = DefaultPINDigitTimeout
+	}
+	if c.PINAttempts == 0 {
+		c.PINAttempts = DefaultPINAttempts
+	}
+	if c.WaitPromptInterval == 0 {
+		c.WaitPromptInterval = DefaultWaitPromptInterval
+	}
+	if c.QualityInterval == 0 {
+		c.QualityInterval = DefaultQualityInterval
+	}
+	if c.MaxSpeakers == 0 {
+		c.MaxSpeakers = DefaultMaxSpeakers
+	}
+	return c
 }
 
 // DefaultConfig returns the defaults: ports 40000–49999 and no public IP.
@@ -31,6 +82,12 @@ func (c Config) Validate() error {
 	}
 	if c.PublicIP != "" && net.ParseIP(c.PublicIP) == nil {
 		return fmt.Errorf("public_ip %q is not an IP address", c.PublicIP)
+	}
+	if c.PINTimeout < 0 || c.PINDigitTimeout < 0 || c.WaitPromptInterval < 0 || c.QualityInterval < 0 {
+		return fmt.Errorf("bridge: timeouts and intervals must not be negative")
+	}
+	if c.PINAttempts < 0 || c.MaxSpeakers < 0 {
+		return fmt.Errorf("bridge: pin attempts and max speakers must not be negative")
 	}
 	return nil
 }

@@ -10,3 +10,10 @@ var (
 	ErrRoomLocked   = errors.New("bridge: room locked")
 	ErrWrongPIN     = errors.New("bridge: wrong PIN")
 )
+
+// Errors of the admin controls and of a bridge that is shutting down.
+var (
+	ErrConferenceNotFound  = errors.New("bridge: conference not found")
+	ErrParticipantNotFound = errors.New("bridge: participant not found")
+	ErrClosed              = errors.New("bridge: shutting down")
+)

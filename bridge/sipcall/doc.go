@@ -1,12 +1,23 @@
 // Package sipcall owns Bifrost's SIP legs: the SIP user agent built on
-// github.com/emiago/sipgo, its UDP and TCP listeners, and the answer every
-// incoming request gets.
+// github.com/emiago/sipgo, its UDP and TCP listeners, and calls into rooms.
 //
-// For now the server answers OPTIONS (RFC 3261 §11) and refuses every other
-// request with the status RFC 3261 prescribes for it; INVITE handling (calls
-// into rooms) comes next and will reach the bridge through a small interface
-// owned by the bridge, never by importing it.
+// A call is an INVITE dialog (RFC 3261) whose request-URI user names a
+// room: the offer is negotiated with pion/sdp (sdp_offer.go, sdp_answer.go;
+// RFC 3264, audio only for now, other m-lines answered with port 0), the
+// leg gets an RTP/RTCP port pair and a media session (media.go, rtcp.go:
+// RFC 3550 reports, symmetric RTP, inactivity timeout; dtmf.go: RFC 4733
+// and INFO digits), and is admitted into the room through Rooms, which the
+// bridge satisfies (BridgeRooms). Inside the dialog it takes ACK (with the
+// answer to a late offer), BYE, CANCEL before the answer, re-INVITE and
+// UPDATE (hold, resume, address change, RFC 4028 session refresh), INFO
+// and OPTIONS. Refusals are *StatusError values that carry their SIP
+// status (404 unknown room, 486 full, 403 locked, 488 with a Warning, 503
+// when the port range is exhausted).
 //
-// sipcall must not import storage packages (migrations, directory, cdr) nor
-// webadmin: what a call needs from storage arrives through that interface.
+// Requests outside our dialogs get the status RFC 3261 prescribes (see
+// methods.go); OPTIONS is answered in and out of dialogs (RFC 3261 §11).
+//
+// sipcall imports bridge and bridge/media and must not import storage
+// packages (migrations, directory, cdr) nor webadmin: what a call needs
+// from storage arrives through the bridge.
 package sipcall

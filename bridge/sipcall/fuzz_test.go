@@ -11,22 +11,43 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// sharedTestdata is the shared fixture tree, a sibling of the repository.
-const sharedTestdata = "../../../shared/testdata"
+// sharedTestdata is the shared fixture tree, a sibling of the repository
+// checkout (../shared/testdata from the repository root, also from a git
+// worktree one level deeper), or BIFROST_SHARED_TESTDATA.
+var sharedTestdata = findSharedTestdata()
+
+func findSharedTestdata() string {
+	if dir := os.Getenv("BIFROST_SHARED_TESTDATA"); dir != "" {
+		return dir
+	}
+	for _, dir := range []string{"../../../shared/testdata", "../../../../shared/testdata"} {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	return "../../../shared/testdata"
+}
 
 // FuzzServerInput feeds arbitrary bytes through what the UDP transport does
 // with a datagram (sip.Parser.ParseSIP, then our handlers for a request,
-// then writing the response) and also sends them to a running server over
-// UDP, so a panic in any sipgo layer crashes the run.
+// then writing the response) and also sends them over UDP to a running
+// server that routes calls into rooms, so a panic in any sipgo layer or in
+// call setup crashes the run.
 func FuzzServerInput(f *testing.F) {
 	for _, seed := range fuzzSeeds(f) {
 		f.Add(seed)
 	}
+	f.Add([]byte("INVITE sip:1234@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK2\r\n" +
+		"From: <sip:a@b>;tag=1\r\nTo: <sip:1234@127.0.0.1>\r\nCall-ID: c2\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:9>\r\n" +
+		"Content-Type: application/sdp\r\nContent-Length: 63\r\n\r\nv=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"))
 	f.Add([]byte("OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\n" +
 		"From: <sip:a@b>;tag=1\r\nTo: <sip:room@127.0.0.1>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nRequire: x\r\nContent-Length: 0\r\n\r\n"))
 
 	s := startServer(f, "")
-	conn, err := net.Dial("udp", s.UDPAddr().String())
+	// Datagrams also go to a server that routes calls, so INVITEs reach
+	// call setup, SDP negotiation and the dialog handlers.
+	calls := startCallServer(f, &fakeRooms{}, nil)
+	conn, err := net.Dial("udp", calls.UDPAddr().String())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -16,12 +16,17 @@ type respondFunc func(*sip.Response) error
 // whose method has no handler, including names it does not know such as
 // FOO, to the no-route handler with their transaction like any other.
 func (s *Server) route() {
-	for _, method := range []sip.RequestMethod{sip.OPTIONS, sip.ACK, sip.INVITE} {
-		s.uas.OnRequest(method, s.transactional(s.handlerFor(method)))
-	}
+	s.uas.OnRequest(sip.OPTIONS, s.transactional(s.handlerFor(sip.OPTIONS)))
 	for method := range refusals {
 		s.uas.OnRequest(method, s.transactional(s.handlerFor(method)))
 	}
+	// Calls and the requests inside their dialogs; outside a dialog of
+	// ours these fall back to the refusals.
+	s.uas.OnRequest(sip.INVITE, s.inDialog(s.onInvite))
+	s.uas.OnRequest(sip.ACK, s.inDialog(s.onAck))
+	s.uas.OnRequest(sip.BYE, s.inDialog(s.onBye))
+	s.uas.OnRequest(sip.INFO, s.inDialog(s.onInfo))
+	s.uas.OnRequest(sip.UPDATE, s.inDialog(s.onUpdate))
 	s.uas.OnNoRoute(s.transactional(s.notImplemented))
 }
 

@@ -13,6 +13,12 @@ import (
 type metrics struct {
 	requests  *prometheus.CounterVec
 	responses *prometheus.CounterVec
+	// calls counts the calls in progress; rtpIn and rtpOut the RTP
+	// packets of all legs (children resolved once: no allocation per
+	// packet).
+	calls  prometheus.Gauge
+	rtpIn  prometheus.Counter
+	rtpOut prometheus.Counter
 }
 
 // newMetrics builds the counters and registers them on reg, reusing
@@ -32,31 +38,52 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:      "SIP final responses sent, by status code.",
 		}, []string{"code"}),
 	}
-	if reg == nil {
-		return m, nil
+	calls := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "bifrost",
+		Subsystem: "sip",
+		Name:      "calls_active",
+		Help:      "SIP calls in progress.",
+	}, nil)
+	rtp := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "bifrost",
+		Subsystem: "sip",
+		Name:      "rtp_packets_total",
+		Help:      "RTP packets of SIP legs, by direction (in: received and taken, out: sent).",
+	}, []string{"direction"})
+	if reg != nil {
+		var err error
+		if m.requests, err = register(reg, m.requests); err != nil {
+			return nil, err
+		}
+		if m.responses, err = register(reg, m.responses); err != nil {
+			return nil, err
+		}
+		if calls, err = register(reg, calls); err != nil {
+			return nil, err
+		}
+		if rtp, err = register(reg, rtp); err != nil {
+			return nil, err
+		}
 	}
-	var err error
-	if m.requests, err = register(reg, m.requests); err != nil {
-		return nil, err
-	}
-	if m.responses, err = register(reg, m.responses); err != nil {
-		return nil, err
-	}
+	m.calls = calls.WithLabelValues()
+	m.rtpIn = rtp.WithLabelValues("in")
+	m.rtpOut = rtp.WithLabelValues("out")
 	return m, nil
 }
 
 // register registers c on reg, or returns the identical collector already
 // registered there.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	err := reg.Register(c)
 	if err == nil {
 		return c, nil
 	}
 	var are prometheus.AlreadyRegisteredError
 	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
 			return existing, nil
 		}
 	}
-	return nil, fmt.Errorf("sipcall: register metrics: %w", err)
+	var zero C
+	return zero, fmt.Errorf("sipcall: register metrics: %w", err)
 }

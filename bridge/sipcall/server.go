@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,14 @@ type Server struct {
 	closed   bool
 	serving  sync.WaitGroup // the ServeUDP and ServeTCP goroutines
 	handling sync.WaitGroup // requests in our handlers
+
+	// Calls.
+	dialogs    *sipgo.DialogUA
+	pool       *portPool
+	callsMu    sync.Mutex
+	calls      map[string]*call // by dialog ID
+	background sync.WaitGroup   // BYEs, refreshes and hangups in flight
+	closing    chan struct{}    // closed when Close starts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -74,12 +83,25 @@ func NewServer(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Ser
 		return nil, fmt.Errorf("sipcall: server: %w", err)
 	}
 
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(libLog))
+	if err != nil {
+		_ = ua.Close()
+		return nil, fmt.Errorf("sipcall: client: %w", err)
+	}
+
 	s := &Server{
 		cfg:     cfg,
 		log:     logger.With("component", "sip"),
 		metrics: m,
 		ua:      ua,
 		uas:     srv,
+		calls:   map[string]*call{},
+		closing: make(chan struct{}),
+		// RewriteContact sends in-dialog requests to where the INVITE
+		// came from when no proxy recorded a route: a caller behind NAT
+		// announces a Contact we cannot reach.
+		dialogs: &sipgo.DialogUA{Client: client, RewriteContact: true},
+		pool:    newPortPool(bindHost(cfg.Addr), cfg.Media.RTPPortMin, cfg.Media.RTPPortMax),
 	}
 	s.route()
 	return s, nil
@@ -181,6 +203,10 @@ func (s *Server) TCPAddr() net.Addr {
 // idempotent; later calls return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		// Calls end first, while the transports can still carry their
+		// BYEs.
+		close(s.closing)
+		s.endCalls(bridge.EndShutdown)
 		s.mu.Lock()
 		s.closed = true
 		udp, tcp := s.udp, s.tcp
@@ -198,6 +224,7 @@ func (s *Server) Close() error {
 		// handler blocked writing to a peer that stopped reading returns.
 		errs = append(errs, ignoreClosed(s.ua.Close()))
 		s.handling.Wait()
+		s.background.Wait()
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("sipcall: close: %w", err)
 		}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/bifrost-video/bifrost/bridge"
 )
 
 // TestSIPp has SIPp, a third-party SIP implementation, send OPTIONS and
@@ -63,4 +65,54 @@ func freePort(t *testing.T) int {
 	_ = udp.Close()
 	_ = tcp.Close()
 	return port
+}
+
+// TestSIPpCalls has SIPp place calls the bridge refuses or the caller
+// cancels: an unknown room (404), a full room (486) and a CANCEL before
+// the answer (200 to the CANCEL, 487 to the INVITE).
+func TestSIPpCalls(t *testing.T) {
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sipp not on PATH; install the Debian package sip-tester (make deps)")
+		}
+		t.Skip("sipp not on PATH; install the Debian package sip-tester")
+	}
+	tests := []struct {
+		name     string
+		scenario string
+		service  string
+		rooms    *fakeRooms
+	}{
+		{"an unknown room gets 404", "invite_404.xml", "9999", &fakeRooms{}},
+		{"a full room gets 486", "invite_486.xml", "1234", &fakeRooms{admitErr: bridge.ErrRoomFull}},
+		{"a CANCEL before the answer gets 200 and the INVITE 487", "cancel_487.xml", "1234",
+			&fakeRooms{admitHook: func(ctx context.Context) { <-ctx.Done() }}},
+	}
+	for _, tt := range tests {
+		for _, transport := range []string{"u1", "t1"} {
+			t.Run(tt.name+" over "+transport, func(t *testing.T) {
+				scenario, err := filepath.Abs(filepath.Join("testdata", tt.scenario))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := startCallServer(t, tt.rooms, nil)
+				ctx, cancel := context.WithTimeout(t.Context(), 3*waitTimeout)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, sipp,
+					"-sf", scenario, "-m", "1", "-nostdin",
+					"-timeout", "10s", "-timeout_error",
+					"-t", transport, "-s", tt.service,
+					"-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)),
+					"-mp", strconv.Itoa(freePort(t)),
+					s.UDPAddr().String())
+				cmd.Dir = t.TempDir()
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("sipp: %v\n%s", err, out)
+				}
+				waitFor(t, "no calls and no ports", func() bool { return s.ActiveCalls() == 0 && s.pool.inUse() == 0 })
+			})
+		}
+	}
 }

@@ -81,7 +81,9 @@ func serve(ctx context.Context, e *env) error {
 	if err := web.Listen(); err != nil {
 		return err
 	}
-	sipSrv, err := sipcall.NewServer(e.cfg.sipcall(), e.log, reg)
+	sipCfg, br := e.bridgeSIP(db, reg) // serve_bridge.go
+	defer func() { _ = br.Close() }()  // after the SIP server: calls end with their BYEs first
+	sipSrv, err := sipcall.NewServer(sipCfg, e.log, reg)
 	if err != nil {
 		_ = web.Shutdown(context.Background())
 		return err

@@ -1,0 +1,181 @@
+package media
+
+import "math/bits"
+
+// ITU-T G.711 (11/88): 8-bit logarithmic companding of 8 kHz PCM, µ-law
+// (North America, Japan) and A-law (elsewhere). The arithmetic below is the
+// segment/mantissa form of the recommendation's tables and is bit-exact with
+// them.
+
+// muLawBias is added to the magnitude before segment search (G.711 µ-law, 33 in
+// 14-bit units, 0x84 in 16-bit units).
+const muLawBias = 0x84
+
+// muLawClip is the largest magnitude µ-law encodes without overflow.
+const muLawClip = 32635
+
+// EncodeMuLaw compands one 16-bit linear sample to a µ-law byte.
+func EncodeMuLaw(s int16) byte {
+	v := int(s)
+	var sign byte
+	if v < 0 {
+		v = -v
+		sign = 0x80
+	}
+	if v > muLawClip {
+		v = muLawClip
+	}
+	v += muLawBias
+	exp := bits.Len(uint(v)) - 8 // v is in [0x84, 0x7fff]: segment 0..7
+	mant := (v >> (exp + 3)) & 0x0f
+	return ^(sign | byte(exp<<4) | byte(mant))
+}
+
+// DecodeMuLaw expands a µ-law byte to a 16-bit linear sample.
+func DecodeMuLaw(u byte) int16 {
+	u = ^u
+	t := (int(u&0x0f) << 3) + muLawBias
+	t <<= (u & 0x70) >> 4
+	if u&0x80 != 0 {
+		return int16(muLawBias - t)
+	}
+	return int16(t - muLawBias)
+}
+
+// EncodeALaw compands one 16-bit linear sample to an A-law byte (even bits
+// inverted, as transmitted).
+func EncodeALaw(s int16) byte {
+	v := int(s) >> 3 // 13-bit
+	mask := byte(0xd5)
+	if v < 0 {
+		mask = 0x55
+		v = -v - 1
+	}
+	if v > 0xfff {
+		return 0x7f ^ mask
+	}
+	seg := bits.Len(uint(v) >> 5) // 0 for v < 32, then one per doubling
+	var a byte
+	if seg < 2 {
+		a = byte(seg<<4) | byte((v>>1)&0x0f)
+	} else {
+		a = byte(seg<<4) | byte((v>>seg)&0x0f)
+	}
+	return a ^ mask
+}
+
+// DecodeALaw expands an A-law byte to a 16-bit linear sample.
+func DecodeALaw(a byte) int16 {
+	a ^= 0x55
+	t := int(a&0x0f) << 4
+	seg := (a & 0x70) >> 4
+	switch seg {
+	case 0:
+		t += 8
+	case 1:
+		t += 0x108
+	default:
+		t += 0x108
+		t <<= seg - 1
+	}
+	if a&0x80 != 0 {
+		return int16(t)
+	}
+	return int16(-t)
+}
+
+// Decode tables, built once: expanding is a lookup.
+var muLawTable, aLawTable [256]int16
+
+func init() {
+	for i := range 256 {
+		muLawTable[i] = DecodeMuLaw(byte(i))
+		aLawTable[i] = DecodeALaw(byte(i))
+	}
+}
+
+// g711Encoder resamples 48 kHz to 8 kHz and compands.
+type g711Encoder struct {
+	codec AudioCodec
+	alaw  bool
+	down  *Resampler
+	pcm8  [FrameSamples / 6]int16
+}
+
+func newG711Encoder(c AudioCodec) *g711Encoder {
+	return &g711Encoder{codec: c, alaw: c.Is(PCMA), down: NewResampler(SampleRate, 8000)}
+}
+
+func (e *g711Encoder) Codec() AudioCodec { return e.codec }
+
+func (e *g711Encoder) Encode(pcm48 []int16, dst []byte) (int, error) {
+	if len(pcm48) != FrameSamples {
+		return 0, ErrFrameSize
+	}
+	if len(dst) < len(e.pcm8) {
+		return 0, ErrShortBuffer
+	}
+	n := e.down.Process(pcm48, e.pcm8[:])
+	if e.alaw {
+		for i, s := range e.pcm8[:n] {
+			dst[i] = EncodeALaw(s)
+		}
+	} else {
+		for i, s := range e.pcm8[:n] {
+			dst[i] = EncodeMuLaw(s)
+		}
+	}
+	return n, nil
+}
+
+func (e *g711Encoder) copyStateFrom(src Encoder) bool {
+	s, ok := src.(*g711Encoder)
+	if !ok || s.alaw != e.alaw {
+		return false
+	}
+	e.down.copyStateFrom(s.down)
+	return true
+}
+
+func (e *g711Encoder) Close() error { return nil }
+
+// g711Decoder expands, resamples 8 kHz to 48 kHz, and conceals loss by
+// repeating the last frame with a fade-out.
+type g711Decoder struct {
+	codec AudioCodec
+	table *[256]int16
+	up    *Resampler
+	pcm8  [MaxFrameSamples / 6]int16
+	plc   fadePLC
+}
+
+func newG711Decoder(c AudioCodec) *g711Decoder {
+	d := &g711Decoder{codec: c, table: &muLawTable, up: NewResampler(8000, SampleRate)}
+	if c.Is(PCMA) {
+		d.table = &aLawTable
+	}
+	return d
+}
+
+func (d *g711Decoder) Codec() AudioCodec { return d.codec }
+
+func (d *g711Decoder) Decode(payload []byte, pcm48 []int16) (int, error) {
+	if len(payload) > len(d.pcm8) {
+		return 0, ErrCorruptPayload
+	}
+	if len(pcm48) < 6*len(payload) {
+		return 0, ErrShortBuffer
+	}
+	for i, b := range payload {
+		d.pcm8[i] = d.table[b]
+	}
+	n := d.up.Process(d.pcm8[:len(payload)], pcm48)
+	d.plc.remember(pcm48[:n])
+	return n, nil
+}
+
+func (d *g711Decoder) Conceal(pcm48 []int16) (int, error) {
+	return d.plc.conceal(pcm48)
+}
+
+func (d *g711Decoder) Close() error { return nil }

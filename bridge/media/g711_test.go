@@ -1,0 +1,116 @@
+package media
+
+import "testing"
+
+func TestG711KnownCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		got  int16
+		want int16
+	}{
+		{"µ-law 0xff is zero", DecodeMuLaw(0xff), 0},
+		{"µ-law 0x7f is zero", DecodeMuLaw(0x7f), 0},
+		{"µ-law 0x00 is the most negative value", DecodeMuLaw(0x00), -32124},
+		{"µ-law 0x80 is the most positive value", DecodeMuLaw(0x80), 32124},
+		{"A-law 0xd5 is the smallest positive step", DecodeALaw(0xd5), 8},
+		{"A-law 0x55 is the smallest negative step", DecodeALaw(0x55), -8},
+		{"A-law 0xaa is the most positive value", DecodeALaw(0xaa), 32256},
+		{"A-law 0x2a is the most negative value", DecodeALaw(0x2a), -32256},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %d, want %d", tt.got, tt.want)
+			}
+		})
+	}
+	if EncodeMuLaw(0) != 0xff || EncodeALaw(0) != 0xd5 {
+		t.Errorf("zero encodes to µ %#x, A %#x; want 0xff, 0xd5", EncodeMuLaw(0), EncodeALaw(0))
+	}
+}
+
+// Every code word decodes to a value that encodes back to the same code word
+// (µ-law's negative zero 0x7f aside), which is what the G.711 tables say.
+func TestG711CodesRoundTrip(t *testing.T) {
+	for c := range 256 {
+		if b := EncodeMuLaw(DecodeMuLaw(byte(c))); b != byte(c) && c != 0x7f {
+			t.Errorf("µ-law %#02x decodes to %d which encodes to %#02x", c, DecodeMuLaw(byte(c)), b)
+		}
+		if b := EncodeALaw(DecodeALaw(byte(c))); b != byte(c) {
+			t.Errorf("A-law %#02x decodes to %d which encodes to %#02x", c, DecodeALaw(byte(c)), b)
+		}
+	}
+}
+
+// Companding is monotonic and its error stays within half a quantisation step.
+func TestG711QuantisationError(t *testing.T) {
+	for _, law := range []struct {
+		name string
+		enc  func(int16) byte
+		dec  func(byte) int16
+	}{{"µ-law", EncodeMuLaw, DecodeMuLaw}, {"A-law", EncodeALaw, DecodeALaw}} {
+		t.Run(law.name, func(t *testing.T) {
+			prev := int16(-32768)
+			for v := -32768; v <= 32767; v++ {
+				got := law.dec(law.enc(int16(v)))
+				if got < prev {
+					t.Fatalf("not monotonic at %d: %d after %d", v, got, prev)
+				}
+				prev = got
+				mag := max(v, -v)
+				// The step doubles per segment; its half is at most mag/16+16 (A-law) or mag/16+8+bias.
+				if d := int(got) - v; d > mag/16+32 || d < -(mag/16+32) {
+					t.Fatalf("%d decodes to %d: error %d too large", v, got, d)
+				}
+			}
+		})
+	}
+}
+
+func TestG711EncodeDecodeTone(t *testing.T) {
+	for _, c := range []AudioCodec{PCMU, PCMA} {
+		t.Run(c.String(), func(t *testing.T) {
+			enc, err := NewEncoder(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := NewDecoder(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const frames = 25
+			in := make([]int16, frames*FrameSamples)
+			tone(in, 1000, 8000, SampleRate, 0)
+			out := make([]int16, 0, len(in))
+			pay := make([]byte, MaxPayload)
+			pcm := make([]int16, MaxFrameSamples)
+			for f := range frames {
+				n, err := enc.Encode(in[f*FrameSamples:(f+1)*FrameSamples], pay)
+				if err != nil || n != 160 {
+					t.Fatalf("encode: %d bytes, %v; want 160", n, err)
+				}
+				m, err := dec.Decode(pay[:n], pcm)
+				if err != nil || m != FrameSamples {
+					t.Fatalf("decode: %d samples, %v; want %d", m, err, FrameSamples)
+				}
+				out = append(out, pcm[:m]...)
+			}
+			// The two FIR filters delay the signal; align, then skip the warm-up.
+			s, lag := bestLagSNR(t, in[FrameSamples:], out[FrameSamples:], 400)
+			if s < 30 {
+				t.Errorf("SNR of a 1 kHz tone through %s = %.1f dB (lag %d); want > 30 dB (G.711 gives about 38)", c, s, lag)
+			}
+		})
+	}
+}
+
+func TestG711RejectsBadFrames(t *testing.T) {
+	enc, _ := NewEncoder(PCMU)
+	if _, err := enc.Encode(make([]int16, 100), make([]byte, MaxPayload)); err == nil {
+		t.Error("a short PCM frame was encoded; want ErrFrameSize")
+	}
+	dec, _ := NewDecoder(PCMU)
+	if _, err := dec.Decode(make([]byte, 5000), make([]int16, MaxFrameSamples)); err == nil {
+		t.Error("a 5000-byte payload was decoded; want an error")
+	}
+}

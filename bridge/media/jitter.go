@@ -1,0 +1,255 @@
+package media
+
+// The jitter buffer holds received RTP payloads in sequence-number order and
+// releases one per 20 ms tick. It reorders, drops duplicates and packets that
+// arrive after their turn, and adapts its depth: it grows by one frame on each
+// underrun (the sender's packets arrive later than playout needed them) and
+// shrinks by one frame when, over a window of jitterShrinkWindow ticks, it
+// never held less than two frames beyond its target. Sequence numbers are
+// compared with RFC 3550 §A.1 serial arithmetic, so wrap-around is seamless.
+//
+// It is not safe for concurrent use; Port guards it with its mutex.
+
+// jitterSlots is the ring size: 64 frames (1.28 s at 20 ms).
+const jitterSlots = 64
+
+// jitterShrinkWindow is the number of ticks observed before the depth shrinks (5 s).
+const jitterShrinkWindow = 250
+
+// jitterResetGap is how far a sequence number may jump, forward or back,
+// before the buffer treats it as a new stream (sender restart, SSRC change).
+const jitterResetGap = 1000
+
+// JitterConfig bounds the jitter buffer's depth in 20 ms frames.
+type JitterConfig struct {
+	// MinDepth is the smallest target depth; 0 means 1 (20 ms).
+	MinDepth int
+	// MaxDepth is the largest target depth; 0 means 10 (200 ms).
+	MaxDepth int
+}
+
+func (c JitterConfig) withDefaults() JitterConfig {
+	if c.MinDepth <= 0 {
+		c.MinDepth = 1
+	}
+	if c.MaxDepth <= 0 {
+		c.MaxDepth = 10
+	}
+	c.MaxDepth = min(c.MaxDepth, jitterSlots/2)
+	c.MinDepth = min(c.MinDepth, c.MaxDepth)
+	return c
+}
+
+type jitterSlot struct {
+	used bool
+	seq  uint16
+	ts   uint32
+	n    int
+	data [MaxPayload]byte
+}
+
+// JitterStats counts what the buffer did with the packets it was given.
+type JitterStats struct {
+	Received   uint64 // packets pushed
+	Late       uint64 // dropped: arrived after their turn to play
+	Duplicate  uint64 // dropped: already held
+	Lost       uint64 // never arrived in time; concealed
+	Underruns  uint64 // ticks with nothing to play while the stream was running
+	Resets     uint64 // sequence jumps treated as a new stream
+	Depth      int    // current target depth in frames
+	Oversize   uint64 // dropped: payload larger than MaxPayload
+	Discarded  uint64 // dropped to shrink the depth
+	Buffered   int    // frames held now
+	Recovered  uint64 // lost frames recovered from the next packet's FEC
+	Concealed  uint64 // frames produced by concealment
+	Overflowed uint64 // dropped: too far ahead of playout for the ring
+}
+
+type jitterBuffer struct {
+	cfg     JitterConfig
+	slots   [jitterSlots]jitterSlot
+	started bool   // a first packet has arrived
+	playing bool   // the fill reached the target depth
+	played  bool   // playout has begun once
+	next    uint16 // the sequence number to play next
+	count   int    // slots used
+	target  int
+	minSeen int // the smallest count seen in this shrink window
+	ticks   int
+	stats   JitterStats
+}
+
+func newJitterBuffer(cfg JitterConfig) *jitterBuffer {
+	cfg = cfg.withDefaults()
+	return &jitterBuffer{cfg: cfg, target: cfg.MinDepth, minSeen: jitterSlots}
+}
+
+// seqDiff is a-b as a signed distance (RFC 3550 §A.1).
+func seqDiff(a, b uint16) int { return int(int16(a - b)) }
+
+func (j *jitterBuffer) reset() {
+	for i := range j.slots {
+		j.slots[i].used = false
+	}
+	j.count = 0
+	j.started = false
+	j.playing = false
+	j.played = false
+	j.stats.Resets++
+}
+
+// push stores a copy of payload. It reports whether the packet was kept.
+func (j *jitterBuffer) push(seq uint16, ts uint32, payload []byte) bool {
+	j.stats.Received++
+	if len(payload) > MaxPayload {
+		j.stats.Oversize++
+		return false
+	}
+	if !j.started {
+		j.started = true
+		j.next = seq
+	}
+	d := seqDiff(seq, j.next)
+	if d > jitterResetGap || d < -jitterResetGap {
+		j.reset()
+		j.started = true
+		j.next = seq
+		d = 0
+	}
+	if d < 0 {
+		j.stats.Late++
+		if d >= -j.cfg.MaxDepth {
+			// It missed its turn by a little: the network's jitter exceeds
+			// the depth. Deepen the buffer (playout pauses to refill it).
+			j.grow()
+		}
+		return false
+	}
+	if d >= jitterSlots {
+		// Far ahead but not a new stream: playout fell behind (a burst after a
+		// stall). Skip forward so this packet fits, dropping what is older.
+		j.stats.Overflowed++
+		for seqDiff(seq, j.next) >= jitterSlots {
+			s := &j.slots[j.next%jitterSlots]
+			if s.used && s.seq == j.next {
+				s.used = false
+				j.count--
+			}
+			j.next++
+		}
+	}
+	s := &j.slots[seq%jitterSlots]
+	if s.used {
+		if s.seq == seq {
+			j.stats.Duplicate++
+			return false
+		}
+		// A stale occupant (cannot be played any more): replace it.
+		j.count--
+	}
+	s.used = true
+	s.seq = seq
+	s.ts = ts
+	s.n = copy(s.data[:], payload)
+	j.count++
+	return true
+}
+
+// popResult says what the tick should do.
+type popResult int
+
+const (
+	popNothing popResult = iota // not started or still filling: play silence
+	popFrame                    // a payload to decode
+	popLost                     // the next frame is missing: conceal (FEC from next if given)
+)
+
+// pop releases the next frame. For popFrame, payload aliases the slot and is
+// valid until the next push; the caller copies it before unlocking. For
+// popLost, next is the following packet's payload when held (for FEC), else nil.
+func (j *jitterBuffer) pop() (res popResult, payload, next []byte) {
+	if !j.started {
+		return popNothing, nil, nil
+	}
+	if !j.playing {
+		if j.count < j.target {
+			if j.played {
+				return popLost, nil, nil // refilling after growth: conceal
+			}
+			return popNothing, nil, nil
+		}
+		j.played = true
+		j.playing = true
+		// Start at the oldest held packet.
+		for i := 0; i < jitterSlots; i++ {
+			s := &j.slots[(j.next+uint16(i))%jitterSlots]
+			if s.used && s.seq == j.next+uint16(i) {
+				j.next += uint16(i)
+				break
+			}
+		}
+	}
+	j.adapt()
+	if j.count == 0 {
+		// Underrun: nothing to play. Conceal, wait for the depth to refill,
+		// and keep a deeper buffer from now on.
+		j.stats.Underruns++
+		j.grow()
+		return popLost, nil, nil
+	}
+	s := &j.slots[j.next%jitterSlots]
+	seq := j.next
+	j.next++
+	if s.used && s.seq == seq {
+		s.used = false
+		j.count--
+		return popFrame, s.data[:s.n], nil
+	}
+	j.stats.Lost++
+	n := &j.slots[j.next%jitterSlots]
+	if n.used && n.seq == j.next {
+		return popLost, nil, n.data[:n.n]
+	}
+	return popLost, nil, nil
+}
+
+// grow deepens the buffer by one frame and pauses playout until it refills.
+func (j *jitterBuffer) grow() {
+	if j.target < j.cfg.MaxDepth {
+		j.target++
+		j.playing = false
+	}
+	j.minSeen = jitterSlots
+	j.ticks = 0
+}
+
+// adapt shrinks the depth when the buffer has held more than it needed for a
+// whole window, by discarding the oldest frame.
+func (j *jitterBuffer) adapt() {
+	j.minSeen = min(j.minSeen, j.count)
+	j.ticks++
+	if j.ticks < jitterShrinkWindow {
+		return
+	}
+	if j.minSeen >= 2 && j.count > j.cfg.MinDepth {
+		s := &j.slots[j.next%jitterSlots]
+		if s.used && s.seq == j.next {
+			s.used = false
+			j.count--
+		}
+		j.next++
+		j.stats.Discarded++
+		if j.target > j.cfg.MinDepth {
+			j.target--
+		}
+	}
+	j.ticks = 0
+	j.minSeen = jitterSlots
+}
+
+func (j *jitterBuffer) snapshot() JitterStats {
+	s := j.stats
+	s.Depth = j.target
+	s.Buffered = j.count
+	return s
+}

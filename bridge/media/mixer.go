@@ -1,0 +1,427 @@
+package media
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+)
+
+// MixerConfig configures a Mixer; the zero value is usable.
+type MixerConfig struct {
+	// MaxSpeakers is how many of the loudest ports are mixed; 0 means 3.
+	MaxSpeakers int
+	// SpeechThreshold is the level in dBov above which a port counts as
+	// speaking; 0 means -50.
+	SpeechThreshold float64
+	// Clock paces the 20 ms tick; nil means the system clock.
+	Clock Clock
+	// Logger receives the mixer's rare log lines (never per packet); nil
+	// means slog.Default().
+	Logger *slog.Logger
+	// OnActiveSpeaker is called with the new dominant speaker when it
+	// changes. It runs on the mixer goroutine after the tick, holding no
+	// lock: it must return quickly and must not call Mixer.Close.
+	OnActiveSpeaker func(PortID)
+	// Jitter bounds each port's jitter buffer.
+	Jitter JitterConfig
+	// Encoder tunes the encoders (Opus bitrate, FEC, DTX).
+	Encoder EncoderOptions
+}
+
+// Timing of speaker selection, in 20 ms ticks.
+const (
+	speakerHangoverTicks = 20  // a speaker stays mixed 400 ms after falling silent
+	activeLeadTicks      = 50  // a new dominant speaker must lead for 1 s
+	speakerSwapMargin    = 6.0 // dB by which a newcomer must beat the weakest speaker
+	smoothAlpha          = 20.0 / 300.0
+)
+
+// A Mixer is a conference audio mixer. Every 20 ms it takes one frame from
+// each port, chooses the loudest MaxSpeakers unmuted ports (with hangover and
+// a swap margin, so speakers do not flap), and sends each speaker the mix of
+// the other speakers, encoded with the speaker's own encoder. All other ports
+// hear the same mix of all speakers, encoded once per codec and shared: the
+// cost grows with codecs and speakers, not with listeners.
+//
+// Encoder state across the shared/personal switch: a listener follows the
+// shared stream of its codec until it becomes a speaker. At that moment its
+// personal encoder takes a copy of the shared encoder's state (resampler
+// history, G.722 predictors, the libopus state, which is position
+// independent), so the far-end decoder sees one continuous stream. When it
+// stops speaking it returns to the shared stream, whose state has diverged
+// from its personal one: a G.722 or Opus decoder re-converges within a few
+// milliseconds, heard at most as a faint blip under a fade of the speaker's
+// own contribution, which starts and stops with a 20 ms ramp.
+type Mixer struct {
+	cfg    MixerConfig
+	logger *slog.Logger
+
+	mu     sync.Mutex // guards ports, byID, closed and Port.removed
+	ports  []*Port
+	byID   map[PortID]*Port
+	closed bool
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+
+	// Owned by the mixer goroutine.
+	snap       []*Port
+	groups     []*codecGroup
+	sum        [FrameSamples]int32
+	tmp        [FrameSamples]int16
+	active     *Port
+	challenger *Port
+	challenge  int
+	notify     PortID
+	notified   bool
+}
+
+// codecGroup is the shared stream of one codec.
+type codecGroup struct {
+	codec  AudioCodec
+	enc    Encoder
+	out    [MaxPayload]byte
+	n      int
+	needed bool
+	err    bool
+}
+
+// NewMixer starts a mixer; Close stops it.
+func NewMixer(cfg MixerConfig) *Mixer {
+	if cfg.MaxSpeakers <= 0 {
+		cfg.MaxSpeakers = 3
+	}
+	if cfg.SpeechThreshold == 0 {
+		cfg.SpeechThreshold = -50
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	m := &Mixer{
+		cfg:    cfg,
+		logger: cfg.Logger,
+		byID:   make(map[PortID]*Port),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	ticker := cfg.Clock.NewTicker(FrameDuration)
+	go m.run(ticker)
+	return m
+}
+
+// AddPort adds a port that decodes and encodes codec. sink is called every
+// 20 ms on the mixer goroutine with the encoded mix for this port; the
+// payload is valid only during the call, and sink must not block (send or
+// copy at once).
+func (m *Mixer) AddPort(id PortID, codec AudioCodec, sink func(payload []byte)) (*Port, error) {
+	dec, err := NewDecoder(codec)
+	if err != nil {
+		return nil, fmt.Errorf("media: add port %s: %w", id, err)
+	}
+	enc, err := NewEncoderWith(codec, m.cfg.Encoder)
+	if err != nil {
+		_ = dec.Close()
+		return nil, fmt.Errorf("media: add port %s: %w", id, err)
+	}
+	p := &Port{
+		id:     id,
+		m:      m,
+		codec:  codec,
+		sink:   sink,
+		jb:     newJitterBuffer(m.cfg.Jitter),
+		dec:    dec,
+		enc:    enc,
+		env:    -127,
+		smooth: -127,
+	}
+	p.fec, _ = dec.(FECDecoder)
+	p.level.Store(mathFloat64bits(-127))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		_ = dec.Close()
+		_ = enc.Close()
+		return nil, ErrClosed
+	}
+	if _, dup := m.byID[id]; dup {
+		_ = dec.Close()
+		_ = enc.Close()
+		return nil, ErrDuplicatePort
+	}
+	m.byID[id] = p
+	m.ports = append(m.ports, p)
+	return p, nil
+}
+
+// Port returns the port with the given ID, if present.
+func (m *Mixer) Port(id PortID) (*Port, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.byID[id]
+	return p, ok
+}
+
+// Len returns the number of ports.
+func (m *Mixer) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.byID)
+}
+
+func (m *Mixer) removePort(p *Port) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p.removed {
+		return
+	}
+	p.removed = true
+	if m.byID[p.id] == p {
+		delete(m.byID, p.id)
+	}
+}
+
+// Close stops the mixer goroutine, waits for it, and releases every port's
+// codecs. It is idempotent; ports' sinks are not called after it returns.
+func (m *Mixer) Close() {
+	m.closeOnce.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		close(m.stop)
+		<-m.done
+		m.mu.Lock()
+		ports := m.ports
+		m.ports = nil
+		clear(m.byID)
+		m.mu.Unlock()
+		for _, p := range ports {
+			p.release()
+		}
+		for _, g := range m.groups {
+			_ = g.enc.Close()
+		}
+	})
+}
+
+func (p *Port) release() {
+	p.sinkMu.Lock()
+	p.sinkClosed = true
+	p.sinkMu.Unlock()
+	_ = p.dec.Close()
+	_ = p.enc.Close()
+}
+
+type processedTicker interface{ processed() }
+
+func (m *Mixer) run(t Ticker) {
+	defer close(m.done)
+	defer t.Stop()
+	ack, _ := t.(processedTicker)
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C():
+			m.tick()
+			if ack != nil {
+				ack.processed()
+			}
+		}
+	}
+}
+
+// tick mixes one 20 ms frame.
+func (m *Mixer) tick() {
+	m.mu.Lock()
+	m.snap = append(m.snap[:0], m.ports...)
+	for _, p := range m.snap {
+		p.gone = p.removed
+	}
+	m.mu.Unlock()
+
+	for _, p := range m.snap {
+		p.fill()
+		lvl := frameLevel(p.pcm[:])
+		if lvl > p.env {
+			p.env += 0.5 * (lvl - p.env)
+		} else {
+			p.env += smoothAlpha * (lvl - p.env)
+		}
+		p.smooth += smoothAlpha * (lvl - p.smooth)
+		p.level.Store(mathFloat64bits(p.smooth))
+	}
+	m.selectSpeakers()
+
+	// Contributions, ramped so joining and leaving the mix never clicks.
+	clear(m.sum[:])
+	for _, p := range m.snap {
+		var target float32
+		if p.speaker {
+			target = 1
+		}
+		p.isContr = p.gain > 0 || target > 0
+		if !p.isContr {
+			continue
+		}
+		rampInto(p.contrib[:], p.pcm[:], p.gain, target)
+		p.gain = target
+		for i, s := range p.contrib {
+			m.sum[i] += int32(s)
+		}
+	}
+
+	// The shared stream of each codec some listener needs.
+	for _, g := range m.groups {
+		g.needed = false
+	}
+	for _, p := range m.snap {
+		if !p.gone && !p.isContr {
+			m.group(p.codec).needed = true
+		}
+	}
+	limitInto(m.tmp[:], m.sum[:])
+	for _, g := range m.groups {
+		if !g.needed {
+			continue
+		}
+		n, err := g.enc.Encode(m.tmp[:], g.out[:])
+		g.n = n
+		if err != nil {
+			g.n = 0
+			if !g.err {
+				m.logger.Error("media: shared encoder failed", "codec", g.codec.String(), "err", err)
+				g.err = true
+			}
+		}
+	}
+
+	// Deliver.
+	for _, p := range m.snap {
+		if p.gone {
+			continue
+		}
+		if !p.isContr {
+			p.personal = false
+			g := m.group(p.codec)
+			if g.n > 0 {
+				p.deliver(g.out[:g.n])
+			}
+			continue
+		}
+		if !p.personal {
+			if c, ok := p.enc.(stateCopier); ok {
+				c.copyStateFrom(m.group(p.codec).enc)
+			}
+			p.personal = true
+		}
+		for i, s := range p.contrib {
+			m.sum[i] -= int32(s)
+		}
+		limitInto(m.tmp[:], m.sum[:])
+		for i, s := range p.contrib {
+			m.sum[i] += int32(s)
+		}
+		n, err := p.enc.Encode(m.tmp[:], p.out[:])
+		if err == nil && n > 0 {
+			p.deliver(p.out[:n])
+		}
+	}
+
+	// Drop the ports that closed; their fade-out was mixed above.
+	removed := false
+	for _, p := range m.snap {
+		if p.gone {
+			removed = true
+		}
+	}
+	if removed {
+		m.mu.Lock()
+		kept := m.ports[:0]
+		for _, p := range m.ports {
+			if !p.removed || !p.gone {
+				kept = append(kept, p)
+			}
+		}
+		clear(m.ports[len(kept):])
+		m.ports = kept
+		m.mu.Unlock()
+		for _, p := range m.snap {
+			if p.gone {
+				if m.active == p {
+					m.active = nil
+				}
+				if m.challenger == p {
+					m.challenger = nil
+				}
+				p.release()
+			}
+		}
+	}
+	m.updateActive()
+	if m.notified {
+		m.notified = false
+		if m.cfg.OnActiveSpeaker != nil {
+			m.cfg.OnActiveSpeaker(m.notify)
+		}
+	}
+}
+
+// group returns the shared stream of codec, creating it on first use.
+func (m *Mixer) group(c AudioCodec) *codecGroup {
+	for _, g := range m.groups {
+		if g.codec.Is(c) {
+			return g
+		}
+	}
+	enc, err := NewEncoderWith(c, m.cfg.Encoder)
+	if err != nil {
+		// AddPort created an encoder of this codec already; this cannot fail.
+		panic(fmt.Sprintf("media: shared encoder for %s: %v", c, err))
+	}
+	g := &codecGroup{codec: c, enc: enc}
+	m.groups = append(m.groups, g)
+	return g
+}
+
+// rampInto writes src scaled by a gain moving linearly from g0 to g1 across
+// the frame.
+func rampInto(dst, src []int16, g0, g1 float32) {
+	if g0 == 1 && g1 == 1 {
+		copy(dst, src)
+		return
+	}
+	step := (g1 - g0) / float32(len(src))
+	g := g0
+	for i, s := range src {
+		g += step
+		dst[i] = int16(float32(s) * g)
+	}
+}
+
+// limiterKnee is where the soft limiter starts bending the sum (-2.5 dBFS).
+const limiterKnee = 24576
+
+// limitInto converts the 32-bit sum to 16 bits through a soft knee: below
+// the knee samples pass unchanged; above it the excess e is compressed to
+// R·e/(R+e) with R the headroom to full scale, a curve with unit slope at the
+// knee that approaches full scale without reaching it, so a loud sum of
+// several speakers is never hard-clipped.
+func limitInto(dst []int16, sum []int32) {
+	const r = 32767 - limiterKnee
+	for i, v := range sum {
+		switch {
+		case v > limiterKnee:
+			e := int64(v - limiterKnee)
+			dst[i] = int16(limiterKnee + r*e/(r+e))
+		case v < -limiterKnee:
+			e := int64(-v - limiterKnee)
+			dst[i] = int16(-(limiterKnee + r*e/(r+e)))
+		default:
+			dst[i] = int16(v)
+		}
+	}
+}

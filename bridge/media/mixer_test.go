@@ -1,0 +1,275 @@
+package media
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// endpoint is a fake participant: it encodes a tone into RTP payloads and
+// decodes what the mixer sends it.
+type endpoint struct {
+	t     *testing.T
+	id    PortID
+	codec AudioCodec
+	freq  float64 // 0: silent
+	amp   float64
+	enc   Encoder
+	dec   Decoder
+	port  *Port
+	seq   uint16
+	n     int
+
+	mu    sync.Mutex
+	heard []int16
+	raw   [][]byte
+}
+
+func newEndpoint(t *testing.T, m *Mixer, id string, c AudioCodec, freq float64) *endpoint {
+	t.Helper()
+	e := &endpoint{t: t, id: PortID(id), codec: c, freq: freq, amp: 6000}
+	var err error
+	if e.enc, err = NewEncoder(c); err != nil {
+		t.Fatal(err)
+	}
+	if e.dec, err = NewDecoder(c); err != nil {
+		t.Fatal(err)
+	}
+	pcm := make([]int16, MaxFrameSamples)
+	e.port, err = m.AddPort(e.id, c, func(payload []byte) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.raw = append(e.raw, append([]byte(nil), payload...))
+		n, err := e.dec.Decode(payload, pcm)
+		if err != nil {
+			t.Errorf("%s: decoding the mix: %v", id, err)
+			return
+		}
+		e.heard = append(e.heard, pcm[:n]...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.enc.Close(); _ = e.dec.Close() })
+	return e
+}
+
+// send pushes the next 20 ms of the endpoint's tone.
+func (e *endpoint) send() {
+	pcm := make([]int16, FrameSamples)
+	if e.freq > 0 {
+		tone(pcm, e.freq, e.amp, SampleRate, e.n*FrameSamples)
+	}
+	e.n++
+	buf := make([]byte, MaxPayload)
+	n, err := e.enc.Encode(pcm, buf)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.port.Push(e.seq, uint32(e.n*e.codec.SamplesPerFrame()), buf[:n])
+	e.seq++
+}
+
+// lastHeard returns the last n samples the endpoint heard.
+func (e *endpoint) lastHeard(n int) []int16 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.heard) < n {
+		e.t.Fatalf("%s heard %d samples; want at least %d", e.id, len(e.heard), n)
+	}
+	return append([]int16(nil), e.heard[len(e.heard)-n:]...)
+}
+
+func run(clock *ManualClock, ticks int, eps ...*endpoint) {
+	for range ticks {
+		for _, e := range eps {
+			e.send()
+		}
+		clock.Tick()
+	}
+}
+
+// hears reports the level in dB of freq in what e heard over the last second.
+func hears(e *endpoint, freq float64) float64 {
+	return power(e.lastHeard(50*FrameSamples), freq, SampleRate)
+}
+
+func TestMixerEachHearsTheOthersNotThemselves(t *testing.T) {
+	for _, codecs := range [][]AudioCodec{{PCMU, PCMU, PCMU}, {PCMU, PCMA, G722}, {Opus, G722, PCMU}, {Opus, Opus, Opus}} {
+		t.Run(fmt.Sprint(codecs), func(t *testing.T) {
+			clock := NewManualClock()
+			m := NewMixer(MixerConfig{Clock: clock})
+			defer m.Close()
+			freqs := []float64{500, 1100, 1700}
+			var eps []*endpoint
+			for i, f := range freqs {
+				eps = append(eps, newEndpoint(t, m, fmt.Sprintf("p%d", i), codecs[i], f))
+			}
+			run(clock, 150, eps...)
+			for i, e := range eps {
+				for j, f := range freqs {
+					lvl := hears(e, f)
+					if i == j && lvl > -50 {
+						t.Errorf("%s hears its own %.0f Hz tone at %.1f dB; want below -50 dB", e.id, f, lvl)
+					}
+					if i != j && lvl < -25 {
+						t.Errorf("%s hears %s's %.0f Hz tone at %.1f dB; want above -25 dB", e.id, eps[j].id, f, lvl)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMixerMutedPortContributesNothing(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	a := newEndpoint(t, m, "a", PCMU, 600)
+	b := newEndpoint(t, m, "b", PCMU, 1300)
+	a.port.SetMuted(true)
+	run(clock, 100, a, b)
+	if lvl := hears(b, 600); lvl > -50 {
+		t.Errorf("b hears muted a at %.1f dB; want below -50 dB", lvl)
+	}
+	if lvl := hears(a, 1300); lvl < -25 {
+		t.Errorf("muted a hears b at %.1f dB; want above -25 dB (muted ports still listen)", lvl)
+	}
+}
+
+// With more talkers than MaxSpeakers, only the loudest are mixed, and every
+// listener that is not a speaker receives the very same encoded stream.
+func TestMixerSharesOneStreamAmongListeners(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock, MaxSpeakers: 2})
+	defer m.Close()
+	loud1 := newEndpoint(t, m, "loud1", PCMU, 700)
+	loud2 := newEndpoint(t, m, "loud2", PCMU, 1500)
+	quiet := newEndpoint(t, m, "quiet", PCMU, 2300)
+	quiet.amp = 1000
+	l1 := newEndpoint(t, m, "listener1", PCMU, 0)
+	l2 := newEndpoint(t, m, "listener2", PCMU, 0)
+	run(clock, 100, loud1, loud2, quiet, l1, l2)
+
+	if !loud1.port.Speaking() || !loud2.port.Speaking() || quiet.port.Speaking() {
+		t.Errorf("speaking: loud1 %v, loud2 %v, quiet %v; want the two loud ones only",
+			loud1.port.Speaking(), loud2.port.Speaking(), quiet.port.Speaking())
+	}
+	if lvl := hears(l1, 2300); lvl > -50 {
+		t.Errorf("listener hears the third, quieter talker at %.1f dB; want below -50 dB", lvl)
+	}
+	l1.mu.Lock()
+	l2.mu.Lock()
+	q := append([][]byte(nil), quiet.raw...)
+	for i := len(l1.raw) - 20; i < len(l1.raw); i++ {
+		if string(l1.raw[i]) != string(l2.raw[i]) || string(l1.raw[i]) != string(q[i]) {
+			t.Fatalf("tick %d: listeners received different payloads; want one shared stream", i)
+		}
+	}
+	l2.mu.Unlock()
+	l1.mu.Unlock()
+	if lvl := hears(loud1, 1500); lvl < -25 {
+		t.Errorf("speaker loud1 hears loud2 at %.1f dB; want above -25 dB", lvl)
+	}
+}
+
+func TestMixerActiveSpeakerWithHysteresis(t *testing.T) {
+	clock := NewManualClock()
+	var mu sync.Mutex
+	var events []PortID
+	m := NewMixer(MixerConfig{Clock: clock, OnActiveSpeaker: func(id PortID) {
+		mu.Lock()
+		events = append(events, id)
+		mu.Unlock()
+	}})
+	defer m.Close()
+	a := newEndpoint(t, m, "a", PCMU, 600)
+	b := newEndpoint(t, m, "b", PCMU, 0)
+	run(clock, 50, a, b)
+	// b speaks louder for a moment (0.4 s): no switch.
+	b.freq, b.amp = 1200, 12000
+	run(clock, 20, a, b)
+	b.freq = 0
+	run(clock, 50, a, b)
+	mu.Lock()
+	got := fmt.Sprint(events)
+	mu.Unlock()
+	if got != "[a]" {
+		t.Fatalf("events after a short interjection: %s; want [a]", got)
+	}
+	// b takes over for 2 s: one switch.
+	b.freq, a.freq = 1200, 0
+	run(clock, 100, a, b)
+	mu.Lock()
+	got = fmt.Sprint(events)
+	mu.Unlock()
+	if got != "[a b]" {
+		t.Errorf("events after b took over: %s; want [a b]", got)
+	}
+}
+
+func TestMixerPortsComeAndGo(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	a := newEndpoint(t, m, "a", PCMU, 600)
+	b := newEndpoint(t, m, "b", PCMU, 1300)
+	run(clock, 30, a, b)
+	if _, err := m.AddPort("a", PCMU, func([]byte) {}); err == nil {
+		t.Error("a second port a was added; want ErrDuplicatePort")
+	}
+	b.port.Close()
+	b.port.Close()
+	b.mu.Lock()
+	before := len(b.raw)
+	b.mu.Unlock()
+	run(clock, 10, a)
+	b.mu.Lock()
+	after := len(b.raw)
+	b.mu.Unlock()
+	if after != before {
+		t.Errorf("b's sink was called %d times after Close; want 0", after-before)
+	}
+	if m.Len() != 1 {
+		t.Errorf("mixer has %d ports; want 1", m.Len())
+	}
+	c := newEndpoint(t, m, "c", PCMU, 1900)
+	run(clock, 60, a, c)
+	if lvl := hears(a, 1300); lvl > -50 {
+		t.Errorf("a still hears b who left, at %.1f dB", lvl)
+	}
+	if lvl := hears(a, 1900); lvl < -25 {
+		t.Errorf("a hears newcomer c at %.1f dB; want above -25 dB", lvl)
+	}
+}
+
+// Ports added, fed, muted and closed from other goroutines while the mixer
+// ticks on its own clock: the race detector checks the locking.
+func TestMixerConcurrentUse(t *testing.T) {
+	m := NewMixer(MixerConfig{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			payload := make([]byte, 160)
+			for i := range 20 {
+				p, err := m.AddPort(PortID(fmt.Sprint(g, "-", i)), PCMU, func([]byte) {})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for s := range 20 {
+					p.Push(uint16(s), uint32(s*160), payload)
+				}
+				p.SetMuted(i%2 == 0)
+				_ = p.Level()
+				p.Close()
+			}
+		})
+	}
+	wg.Wait()
+	m.Close()
+	m.Close()
+	if _, err := m.AddPort("late", PCMU, func([]byte) {}); err == nil {
+		t.Error("AddPort after Close succeeded; want ErrClosed")
+	}
+}

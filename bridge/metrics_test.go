@@ -1,0 +1,64 @@
+package bridge
+
+import (
+	"context"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// value gathers reg and returns the value of the series name (with the label
+// value lv if not empty), or -1 if absent.
+func value(t *testing.T, reg *prometheus.Registry, name, lv string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if lv != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != lv) {
+				continue
+			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
+}
+
+func TestMetricsCountRoomsParticipantsAndPINFailures(t *testing.T) {
+	h := newHarness(t, Config{})
+	reg := prometheus.NewRegistry()
+	h.b.metrics = newMetrics(h.b, reg, h.b.log)
+
+	p, _, _ := h.admit(openRoom(), "alice")
+	room2 := pinRoom("1234", "")
+	room2.ID = "room-2"
+	q, _, _ := h.admit(room2, "bob")
+	if got := value(t, reg, "bifrost_bridge_active_rooms", ""); got != 2 {
+		t.Errorf("active rooms %v; want 2", got)
+	}
+	if got := value(t, reg, "bifrost_bridge_participants", "sip"); got != 2 {
+		t.Errorf("sip participants %v; want 2", got)
+	}
+	keys(q, "9#")
+	h.clock.Advance(tick, tick)
+	waitFor(t, "the PIN failure to count", func() bool { return value(t, reg, "bifrost_bridge_pin_failures_total", "") == 1 })
+	p.Leave(EndHungUp, 0)
+	q.Leave(EndHungUp, 0)
+	if got := value(t, reg, "bifrost_bridge_active_rooms", ""); got != 0 {
+		t.Errorf("active rooms after everyone left %v; want 0", got)
+	}
+	if got := value(t, reg, "bifrost_bridge_participants", "sip"); got != 0 {
+		t.Errorf("sip participants after everyone left %v; want 0", got)
+	}
+	if err := h.b.Lock(context.Background(), "x", true); err == nil {
+		t.Error("locking a conference that ended: no error")
+	}
+}

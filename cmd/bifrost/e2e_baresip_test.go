@@ -1,0 +1,399 @@
+package main
+
+import (
+	"bufio"
+	encbin "encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// needTool returns the path of a binary the end-to-end tests need, or skips
+// the test (fails it with CI=true) when it is missing.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (scripts/deps.sh test installs it): %v", name, err)
+		}
+		t.Skipf("%s is missing (scripts/deps.sh test installs it): %v", name, err)
+	}
+	return p
+}
+
+// freePort returns a TCP and UDP port on 127.0.0.1 that was free a moment ago,
+// with the next port free too (baresip binds SIP TLS on port+1).
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		p := 20000 + rand.IntN(20000)
+		if portFree(p) && portFree(p+1) {
+			return p
+		}
+	}
+	t.Fatal("no free port pair found")
+	return 0
+}
+
+func portFree(p int) bool {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	u, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return false
+	}
+	_ = u.Close()
+	return true
+}
+
+// toneWAV writes a 48 kHz mono WAV of a sine at hz, secs long, with ffmpeg.
+func toneWAV(t *testing.T, dir string, hz, secs int) string {
+	t.Helper()
+	ff := needTool(t, "ffmpeg")
+	out := filepath.Join(dir, fmt.Sprintf("tone%d.wav", hz))
+	cmd := exec.Command(ff, "-v", "error", "-y", "-f", "lavfi",
+		"-i", fmt.Sprintf("sine=frequency=%d:sample_rate=48000", hz), "-t", strconv.Itoa(secs), "-ac", "1", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg tone: %v\n%s", err, b)
+	}
+	return out
+}
+
+// baresip is one headless baresip instance (see ../shared/interop/TEST-CLIENTS.md).
+type baresip struct {
+	t    *testing.T
+	name string
+	dir  string
+	cmd  *exec.Cmd
+	ctrl string // ctrl_tcp address
+	out  *lockedBuffer
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startBaresip starts baresip sending source (a 48 kHz mono WAV) with only
+// codec offered (baresip's names: "opus/48000/2", "G722/16000", "PCMU") and
+// dials uri at start.
+func startBaresip(t *testing.T, name, source, codec, uri string) *baresip {
+	t.Helper()
+	bin := needTool(t, "baresip")
+	modDir, err := baresipModules()
+	if err != nil {
+		t.Skipf("baresip modules: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(filepath.Join(dir, "rec"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sipPort := freePort(t)
+	ctrlPort := freePort(t)
+	rtp := 30000 + 100*rand.IntN(90)
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
+audio_player alsa,null
+audio_alert alsa,null
+audio_source aufile,%s
+ausrc_srate 48000
+auplay_srate 48000
+ausrc_channels 1
+auplay_channels 1
+rtp_ports %d-%d
+rtp_stats yes
+module_path %s
+module g711.so
+module g722.so
+module opus.so
+module alsa.so
+module aufile.so
+module sndfile.so
+module_tmp uuid.so
+module_tmp account.so
+module_app contact.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:%d
+snd_path %s
+video_source fakevideo,nil
+`, sipPort, source, rtp, rtp+99, modDir, ctrlPort, filepath.Join(dir, "rec"))
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=%s\n", name, sipPort, codec)
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := &baresip{t: t, name: name, dir: dir, ctrl: fmt.Sprintf("127.0.0.1:%d", ctrlPort), out: &lockedBuffer{}, done: make(chan struct{})}
+	b.cmd = exec.Command(bin, "-f", dir, "-t", "120", "-e", "/dial "+uri)
+	b.cmd.Dir = dir
+	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = b.cmd.Wait(); close(b.done) }()
+	t.Cleanup(func() {
+		b.stop()
+		if t.Failed() {
+			t.Logf("baresip %s output:\n%s", name, b.out.String())
+		}
+	})
+	return b
+}
+
+func baresipModules() (string, error) {
+	out, err := exec.Command("dpkg", "-L", "baresip-core").Output()
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasSuffix(l, "/modules") {
+			return l, nil
+		}
+	}
+	return "", errors.New("no modules directory in baresip-core")
+}
+
+// command sends one ctrl_tcp command and returns its reply.
+func (b *baresip) command(cmd, params string) (string, error) {
+	var conn net.Conn
+	var err error
+	for range 50 { // ctrl_tcp listens a moment after start
+		if conn, err = net.DialTimeout("tcp", b.ctrl, time.Second); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req, _ := json.Marshal(map[string]string{"command": cmd, "params": params, "token": "t1"})
+	if _, err := fmt.Fprintf(conn, "%d:%s,", len(req), req); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(conn)
+	for {
+		msg, err := readNetstring(r)
+		if err != nil {
+			return "", err
+		}
+		var m struct {
+			Response bool   `json:"response"`
+			Token    string `json:"token"`
+			Data     string `json:"data"`
+		}
+		if json.Unmarshal(msg, &m) == nil && m.Response && m.Token == "t1" {
+			return m.Data, nil
+		}
+	}
+}
+
+func readNetstring(r *bufio.Reader) ([]byte, error) {
+	s, err := r.ReadString(':')
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(s, ":")))
+	if err != nil || n < 0 || n > 1<<20 {
+		return nil, fmt.Errorf("bad netstring length %q", s)
+	}
+	buf := make([]byte, n+1)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// stop ends baresip (SIGTERM, so that sndfile finishes its WAV files; SIGKILL
+// after 5 s) and waits for it.
+func (b *baresip) stop() {
+	if b.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-b.done:
+	case <-time.After(5 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.done
+	}
+}
+
+// received returns the decoded audio baresip received (sndfile's *-dec.wav)
+// and its sample rate. Call it after stop.
+func (b *baresip) received() ([]int16, int) {
+	b.t.Helper()
+	files, _ := filepath.Glob(filepath.Join(b.dir, "rec", "*dec*.wav"))
+	if len(files) == 0 {
+		b.t.Fatalf("baresip %s recorded nothing received (no rec/*dec*.wav)", b.name)
+	}
+	data, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	pcm, rate, err := parseWAV(data)
+	if err != nil {
+		b.t.Fatalf("baresip %s recording: %v", b.name, err)
+	}
+	return pcm, rate
+}
+
+// parseWAV reads a mono or stereo 16-bit PCM WAV (first channel).
+func parseWAV(data []byte) ([]int16, int, error) {
+	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
+		return nil, 0, errors.New("not a RIFF WAVE file")
+	}
+	var rate, channels, bits int
+	for off := 12; off+8 <= len(data); {
+		id := string(data[off : off+4])
+		size := int(encbin.LittleEndian.Uint32(data[off+4:]))
+		body := data[off+8:]
+		if size > len(body) || size < 0 {
+			size = len(body) // sndfile may leave the size unset if killed
+		}
+		body = body[:size]
+		switch id {
+		case "fmt ":
+			if len(body) < 16 {
+				return nil, 0, errors.New("short fmt chunk")
+			}
+			channels = int(encbin.LittleEndian.Uint16(body[2:]))
+			rate = int(encbin.LittleEndian.Uint32(body[4:]))
+			bits = int(encbin.LittleEndian.Uint16(body[14:]))
+		case "data":
+			if bits != 16 || channels < 1 {
+				return nil, 0, fmt.Errorf("want 16-bit PCM, got %d bits, %d channels", bits, channels)
+			}
+			n := len(body) / (2 * channels)
+			pcm := make([]int16, n)
+			for i := range pcm {
+				pcm[i] = int16(encbin.LittleEndian.Uint16(body[2*channels*i:]))
+			}
+			return pcm, rate, nil
+		}
+		off += 8 + size + size%2
+	}
+	return nil, 0, errors.New("no data chunk")
+}
+
+// toneLevel returns the amplitude of frequency f in x (Goertzel).
+func toneLevel(x []int16, f float64, rate int) float64 {
+	w := 2 * math.Pi * f / float64(rate)
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, v := range x {
+		s0 := float64(v) + c*s1 - s2
+		s2, s1 = s1, s0
+	}
+	return 2 * math.Sqrt(math.Max(0, s1*s1+s2*s2-c*s1*s2)) / float64(len(x))
+}
+
+// linphone is one linphonec instance driven through its stdin.
+type linphone struct {
+	t     *testing.T
+	dir   string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *lockedBuffer
+	done  chan struct{}
+}
+
+// startLinphone starts linphonec in file mode (no sound card) on a free port.
+func startLinphone(t *testing.T) *linphone {
+	t.Helper()
+	bin := needTool(t, "linphonec")
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".local", "share", "linphone"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	rtp := 30000 + 100*rand.IntN(90)
+	rc := fmt.Sprintf("[sip]\nuse_ipv6=0\nsip_port=%d\nsip_tcp_port=0\nsip_tls_port=0\ndefault_proxy=-1\n[rtp]\naudio_rtp_port=%d\nvideo_rtp_port=%d\n[video]\nenabled=0\n",
+		port, rtp, rtp+50)
+	if err := os.WriteFile(filepath.Join(dir, "rc"), []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &linphone{t: t, dir: dir, out: &lockedBuffer{}, done: make(chan struct{})}
+	l.cmd = exec.Command(bin, "-c", filepath.Join(dir, "rc"))
+	l.cmd.Env = append(os.Environ(), "HOME="+dir)
+	l.cmd.Dir = dir
+	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
+	var err error
+	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = l.cmd.Wait(); close(l.done) }()
+	t.Cleanup(func() {
+		l.stop()
+		if t.Failed() {
+			t.Logf("linphonec output:\n%s", l.out.String())
+		}
+	})
+	return l
+}
+
+// send writes one command line.
+func (l *linphone) send(line string) {
+	if _, err := io.WriteString(l.stdin, line+"\n"); err != nil {
+		l.t.Errorf("linphonec %q: %v", line, err)
+	}
+}
+
+// stop quits linphonec (then kills it after 5 s) and waits.
+func (l *linphone) stop() {
+	select {
+	case <-l.done:
+		return
+	default:
+	}
+	_, _ = io.WriteString(l.stdin, "terminate\nquit\n")
+	select {
+	case <-l.done:
+	case <-time.After(5 * time.Second):
+		_ = l.cmd.Process.Kill()
+		<-l.done
+	}
+}
