@@ -273,3 +273,30 @@ func TestMixerConcurrentUse(t *testing.T) {
 		t.Error("AddPort after Close succeeded; want ErrClosed")
 	}
 }
+
+// In steady state a tick allocates nothing: every buffer is the port's or the
+// mixer's own (the benchmarks report the same with -benchmem).
+func TestMixerTickDoesNotAllocate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counting needs a warm mixer")
+	}
+	for _, codec := range []AudioCodec{PCMU, G722, Opus} {
+		t.Run(codec.String(), func(t *testing.T) {
+			clock, _, ports, payloads := benchRoom(t, codec, 8)
+			tick := 0
+			step := func() {
+				for i, p := range ports {
+					p.Push(uint16(tick), uint32(tick*codec.SamplesPerFrame()), payloads[i][tick%len(payloads[i])])
+				}
+				clock.Tick()
+				tick++
+			}
+			for range 100 {
+				step()
+			}
+			if a := testing.AllocsPerRun(200, step); a > 0 {
+				t.Errorf("%.2f allocations per tick; want 0", a)
+			}
+		})
+	}
+}
