@@ -300,3 +300,50 @@ func TestMixerTickDoesNotAllocate(t *testing.T) {
 		})
 	}
 }
+
+// maxStep is the largest jump between consecutive samples.
+func maxStep(pcm []int16) int {
+	m := 0
+	for i := 1; i < len(pcm); i++ {
+		m = max(m, int(pcm[i])-int(pcm[i-1]), int(pcm[i-1])-int(pcm[i]))
+	}
+	return m
+}
+
+// A talker joining or leaving fades in or out over one frame: the listener
+// hears no click, i.e. no sample-to-sample jump beyond what the tones
+// themselves make in steady state.
+func TestMixerNoClickOnJoinAndLeave(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	a := newEndpoint(t, m, "a", G722, 410)
+	l := newEndpoint(t, m, "listener", G722, 0)
+	run(clock, 50, a, l)
+	b := newEndpoint(t, m, "b", G722, 1330)
+	b.n = 7 // b's tone does not start at a zero crossing
+	run(clock, 50, a, l, b)
+	steady := maxStep(l.lastHeard(30 * FrameSamples))
+	// b leaves mid-tone, with its next frame already received.
+	b.send()
+	b.port.Close()
+	run(clock, 60, a, l)
+
+	l.mu.Lock()
+	heard := append([]int16(nil), l.heard...)
+	l.mu.Unlock()
+	joinAt := 50 * FrameSamples
+	leaveAt := 100 * FrameSamples
+	for _, ev := range []struct {
+		name string
+		at   int
+	}{{"join", joinAt}, {"leave", leaveAt}} {
+		window := heard[ev.at-2*FrameSamples : ev.at+4*FrameSamples]
+		if s := maxStep(window); float64(s) > 1.3*float64(steady) {
+			t.Errorf("around b's %s the listener hears a jump of %d between samples; steady-state mixing makes at most %d", ev.name, s, steady)
+		}
+	}
+	if lvl := hears(l, 1330); lvl > -50 {
+		t.Errorf("the listener still hears b after it left, at %.1f dB", lvl)
+	}
+}
