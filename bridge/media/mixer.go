@@ -139,6 +139,11 @@ func (m *Mixer) AddPort(id PortID, codec AudioCodec, sink func(payload []byte)) 
 		smooth: -127,
 	}
 	p.fec, _ = dec.(FECDecoder)
+	p.frameN = FrameSamples
+	if nd, ok := dec.(nativeDecoder); ok {
+		p.native = nd
+		p.frameN = nd.rate() / 50
+	}
 	p.level.Store(mathFloat64bits(-127))
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -245,7 +250,7 @@ func (m *Mixer) tick() {
 
 	for _, p := range m.snap {
 		p.fill()
-		lvl := frameLevel(p.pcm[:])
+		lvl := frameLevel(p.nat[:p.frameN])
 		if lvl > p.env {
 			p.env += 0.5 * (lvl - p.env)
 		} else {
@@ -264,6 +269,7 @@ func (m *Mixer) tick() {
 			target = 1
 		}
 		p.isContr = p.gain > 0 || target > 0
+		p.upsample(p.isContr)
 		if !p.isContr {
 			continue
 		}
