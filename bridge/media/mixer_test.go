@@ -347,3 +347,45 @@ func TestMixerNoClickOnJoinAndLeave(t *testing.T) {
 		t.Errorf("the listener still hears b after it left, at %.1f dB", lvl)
 	}
 }
+
+// Listeners with other Opus options (here DTX) get a shared stream of their
+// own; listeners with the same options share one.
+func TestMixerSharedStreamPerOptions(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	talker := newEndpoint(t, m, "talker", Opus, 700)
+	l1 := newEndpoint(t, m, "l1", Opus, 0)
+	l2 := newEndpoint(t, m, "l2", Opus, 0)
+	var dtx [][]byte
+	if _, err := m.AddPortWith("l3", Opus, EncoderOptions{OpusDTX: true}, func(b []byte) {
+		dtx = append(dtx, append([]byte(nil), b...))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run(clock, 50, talker, l1, l2)
+	talker.freq = 0
+	run(clock, 100, talker, l1, l2)
+	l1.mu.Lock()
+	defer l1.mu.Unlock()
+	l2.mu.Lock()
+	defer l2.mu.Unlock()
+	differ, small := 0, 0
+	for i := range l1.raw {
+		if string(l1.raw[i]) != string(l2.raw[i]) {
+			t.Fatalf("tick %d: l1 and l2 (same options) received different payloads", i)
+		}
+		if string(l1.raw[i]) != string(dtx[i]) {
+			differ++
+		}
+		if i >= 100 && len(dtx[i]) <= 2 {
+			small++
+		}
+	}
+	if differ == 0 {
+		t.Error("the DTX listener received the same stream as the others; want its own")
+	}
+	if small < 25 {
+		t.Errorf("in silence the DTX stream had %d packets of at most 2 bytes in 50 ticks; want most of them", small)
+	}
+}

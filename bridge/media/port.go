@@ -17,6 +17,7 @@ type Port struct {
 	id    PortID
 	m     *Mixer
 	codec AudioCodec
+	opts  EncoderOptions
 	sink  func(payload []byte)
 
 	mu     sync.Mutex // guards jb and closed
