@@ -64,3 +64,30 @@ func TestLimiter(t *testing.T) {
 		}
 	}
 }
+
+// The concealed frame continues a tone's waveform from where the last frame
+// ended (a tone whose period does not divide 20 ms, so a plain repeat of the
+// frame would jump).
+func TestConcealmentContinuesTheWaveform(t *testing.T) {
+	p := fadePLC{frame: 160}
+	in := make([]int16, 160)
+	tone(in, 330, 8000, 8000, 0)
+	p.remember(in)
+	out := make([]int16, 160)
+	if _, err := p.conceal(out); err != nil {
+		t.Fatal(err)
+	}
+	steady := maxStep(in)
+	if jump := max(int(out[0])-int(in[159]), int(in[159])-int(out[0])); jump > steady+steady/4 {
+		t.Errorf("the concealed frame starts %d away from the last sample; a 330 Hz tone moves at most %d per sample", jump, steady)
+	}
+	want := make([]int16, 160)
+	tone(want, 330, 8000, 8000, 160)
+	// Scale the truth by the fade (1 → 2/3 over the first frame) before comparing.
+	for i := range want {
+		want[i] = int16(float64(want[i]) * float64(3*160-i) / float64(3*160))
+	}
+	if s := snr(want, out); s < 15 {
+		t.Errorf("the concealed frame matches the tone's continuation at %.1f dB SNR; want above 15 dB", s)
+	}
+}
