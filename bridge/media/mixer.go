@@ -285,6 +285,15 @@ func (m *Mixer) tick() {
 		if !p.isContr {
 			continue
 		}
+		if !p.personal && !p.gone {
+			// The port leaves the shared stream: its personal encoder
+			// continues from the shared encoder's state as of the last
+			// frame the listener received, i.e. before this tick's encode.
+			if c, ok := p.enc.(stateCopier); ok {
+				c.copyStateFrom(m.group(p.codec, p.opts).enc)
+			}
+			p.personal = true
+		}
 		rampInto(p.contrib[:], p.pcm[:], p.gain, target)
 		p.gain = target
 		for i, s := range p.contrib {
@@ -329,12 +338,6 @@ func (m *Mixer) tick() {
 				p.deliver(g.out[:g.n])
 			}
 			continue
-		}
-		if !p.personal {
-			if c, ok := p.enc.(stateCopier); ok {
-				c.copyStateFrom(m.group(p.codec, p.opts).enc)
-			}
-			p.personal = true
 		}
 		for i, s := range p.contrib {
 			m.sum[i] -= int32(s)

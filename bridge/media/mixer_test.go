@@ -389,3 +389,31 @@ func TestMixerSharedStreamPerOptions(t *testing.T) {
 		t.Errorf("in silence the DTX stream had %d packets of at most 2 bytes in 50 ticks; want most of them", small)
 	}
 }
+
+// A listener who starts talking moves from the shared stream to a personal
+// one; its personal encoder continues the shared encoder's state, so its
+// decoder, which has followed the shared stream, hears no click.
+func TestMixerSharedToPersonalIsSeamless(t *testing.T) {
+	for _, c := range []AudioCodec{G722, PCMU} {
+		t.Run(c.String(), func(t *testing.T) {
+			clock := NewManualClock()
+			m := NewMixer(MixerConfig{Clock: clock})
+			defer m.Close()
+			a := newEndpoint(t, m, "a", c, 410)
+			l := newEndpoint(t, m, "l", c, 0)
+			run(clock, 50, a, l)
+			l.freq = 1330
+			run(clock, 50, a, l)
+			if !l.port.Speaking() {
+				t.Fatal("l is not mixed after talking for a second")
+			}
+			l.mu.Lock()
+			heard := append([]int16(nil), l.heard...)
+			l.mu.Unlock()
+			steady := maxStep(heard[20*FrameSamples : 48*FrameSamples])
+			if s := maxStep(heard[49*FrameSamples : 56*FrameSamples]); float64(s) > 1.3*float64(steady) {
+				t.Errorf("moving to a personal stream, l hears a jump of %d between samples; the steady stream makes at most %d", s, steady)
+			}
+		})
+	}
+}
