@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // MixerConfig configures a Mixer; the zero value is usable.
@@ -64,6 +66,9 @@ type Mixer struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+
+	ticks, overruns atomic.Uint64
+	lastTick        atomic.Int64 // ns
 
 	// Owned by the mixer goroutine.
 	snap       []*Port
@@ -232,6 +237,22 @@ func (p *Port) release() {
 	_ = p.enc.Close()
 }
 
+// MixerStats counts the mixer's work, for metrics.
+type MixerStats struct {
+	Ticks    uint64        // 20 ms frames mixed
+	Overruns uint64        // ticks that took longer than 20 ms of real time
+	LastTick time.Duration // how long the last tick took
+}
+
+// Stats returns the mixer's counters; it is safe for concurrent use.
+func (m *Mixer) Stats() MixerStats {
+	return MixerStats{
+		Ticks:    m.ticks.Load(),
+		Overruns: m.overruns.Load(),
+		LastTick: time.Duration(m.lastTick.Load()),
+	}
+}
+
 type processedTicker interface{ processed() }
 
 func (m *Mixer) run(t Ticker) {
@@ -243,7 +264,14 @@ func (m *Mixer) run(t Ticker) {
 		case <-m.stop:
 			return
 		case <-t.C():
+			start := time.Now()
 			m.tick()
+			d := time.Since(start)
+			m.ticks.Add(1)
+			m.lastTick.Store(int64(d))
+			if d > FrameDuration {
+				m.overruns.Add(1)
+			}
 			if ack != nil {
 				ack.processed()
 			}

@@ -233,6 +233,9 @@ func TestMixerPortsComeAndGo(t *testing.T) {
 	if m.Len() != 1 {
 		t.Errorf("mixer has %d ports; want 1", m.Len())
 	}
+	if st := m.Stats(); st.Ticks != 40 || st.LastTick <= 0 {
+		t.Errorf("stats after 40 ticks: %+v; want 40 ticks and a duration", st)
+	}
 	c := newEndpoint(t, m, "c", PCMU, 1900)
 	run(clock, 60, a, c)
 	if lvl := hears(a, 1300); lvl > -50 {
