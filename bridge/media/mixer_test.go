@@ -420,3 +420,34 @@ func TestMixerSharedToPersonalIsSeamless(t *testing.T) {
 		})
 	}
 }
+
+// A lost Opus packet is rebuilt from the FEC of the next one when that is
+// already in the jitter buffer; a lost G.711 packet is concealed.
+func TestPortRecoversLossWithFEC(t *testing.T) {
+	for _, tt := range []struct {
+		codec     AudioCodec
+		recovered uint64
+	}{{Opus, 1}, {PCMU, 0}} {
+		t.Run(tt.codec.String(), func(t *testing.T) {
+			clock := NewManualClock()
+			m := NewMixer(MixerConfig{Clock: clock, Jitter: JitterConfig{MinDepth: 2}})
+			defer m.Close()
+			a := newEndpoint(t, m, "a", tt.codec, 440)
+			l := newEndpoint(t, m, "l", tt.codec, 0)
+			for i := range 60 {
+				if i == 30 {
+					a.seq++ // packet 30 is lost in the network
+					a.n++
+				} else {
+					a.send()
+				}
+				l.send()
+				clock.Tick()
+			}
+			st := a.port.Stats()
+			if st.Lost != 1 || st.Recovered != tt.recovered || st.Concealed != 1-tt.recovered {
+				t.Errorf("lost %d, recovered %d, concealed %d; want 1, %d, %d", st.Lost, st.Recovered, st.Concealed, tt.recovered, 1-tt.recovered)
+			}
+		})
+	}
+}
