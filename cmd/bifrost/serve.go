@@ -50,6 +50,11 @@ func serve(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	cdrRT, err := e.startCDR(db) // serve_cdr.go; pass cdrRT.observer() to the bridge
+	if err != nil {
+		return err
+	}
+	defer func() { _ = cdrRT.close() }() // last: records what the bridge ends on shutdown
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

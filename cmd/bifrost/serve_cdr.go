@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/cdr"
+)
+
+// PrivacyConfig is the YAML shape of the daily privacy jobs.
+type PrivacyConfig struct {
+	// InactiveAdminsAfter deletes admin accounts with no login for this long;
+	// 0 turns it off.
+	InactiveAdminsAfter time.Duration `yaml:"inactive_admins_after"`
+}
+
+// cdrRuntime is what serve runs of package cdr: the call record writer, the
+// event sink delivery and the daily privacy jobs.
+type cdrRuntime struct {
+	writer   *cdr.Writer
+	delivery *cdr.Delivery
+	jobs     *cdr.Jobs
+}
+
+// startCDR starts the writer (which first replays the spool of the previous
+// run and closes the legs it left open), sink delivery and the daily jobs.
+func (e *env) startCDR(db *sqlx.DB) (*cdrRuntime, error) {
+	dir, err := e.ensureDataDir()
+	if err != nil {
+		return nil, err
+	}
+	log := e.log.With("component", "cdr")
+	w, err := cdr.Open(db, cdr.Config{SpoolDir: filepath.Join(dir, "cdr"), Now: e.Now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	rt := &cdrRuntime{
+		writer:   w,
+		delivery: &cdr.Delivery{DB: db, Now: e.Now, Logger: log},
+		jobs: &cdr.Jobs{DB: db, Retention: &cdr.Retention{DB: db, Now: e.Now, Logger: log},
+			InactiveAdminsAfter: e.cfg.Privacy.InactiveAdminsAfter, Now: e.Now, Logger: log},
+	}
+	rt.delivery.Start()
+	rt.jobs.Start()
+	return rt, nil
+}
+
+// observer is the bridge.CallObserver to pass as bridge.Deps.Observer.
+func (rt *cdrRuntime) observer() bridge.CallObserver { return newCallObserver(rt.writer) }
+
+// close stops the jobs and delivery and flushes the writer (spooling what the
+// database does not take). Call it after the bridge is closed, so that the
+// legs it ends on shutdown are recorded.
+func (rt *cdrRuntime) close() error {
+	return errors.Join(rt.jobs.Close(), rt.delivery.Close(), rt.writer.Close())
+}
