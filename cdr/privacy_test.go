@@ -244,3 +244,21 @@ func TestInactiveAdminsAreDeleted(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// FuzzParseSubject feeds arbitrary subjects (typed by admins, sent through the
+// API) to the parser: a Subject or an error, never a crash, and digits only
+// when there are at least four.
+func FuzzParseSubject(f *testing.F) {
+	for _, s := range []string{"alice@example.com", "sip:+4722334455@example.com;user=phone", "tel:+1 (555) 010-9999", "Ålice Ünicode", "@", "sip:@", "  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseSubject(in)
+		if err != nil {
+			return
+		}
+		if s.Digits != "" && len(s.Digits) < 4 {
+			t.Errorf("ParseSubject(%q).Digits = %q", in, s.Digits)
+		}
+	})
+}

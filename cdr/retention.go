@@ -25,7 +25,7 @@ type Anonymiser struct {
 // older than each organisation's usage_retention.
 type Retention struct {
 	DB *sqlx.DB
-	// BatchSize is how many rows one transaction anonymises. Default 5000.
+	// BatchSize is how many rows one transaction anonymises. Default 20000.
 	BatchSize int
 	// Extra are the anonymisers of other packages' usage data.
 	Extra []Anonymiser
@@ -66,7 +66,7 @@ func (r *Retention) Run(ctx context.Context, asOf time.Time, dryRun bool) (Reten
 	}
 	batch := r.BatchSize
 	if batch <= 0 {
-		batch = 5000
+		batch = 20000
 	}
 	rep := RetentionReport{AsOf: asOf, DryRun: dryRun, Totals: map[string]int64{}}
 	var orgs []struct {
@@ -89,14 +89,12 @@ func (r *Retention) Run(ctx context.Context, asOf time.Time, dryRun bool) (Reten
 			}
 		} else {
 			counts["legs"], err = r.batches(ctx, batch, `
-				WITH b AS (
-					SELECT id FROM cdr_legs
-					WHERE organisation_id = $1 AND anonymised_at IS NULL AND started_at <= $2
-					LIMIT $3 FOR UPDATE SKIP LOCKED
-				)
-				UPDATE cdr_legs l SET display_name = NULL, remote_uri = NULL, remote_ip = NULL, remote_port = NULL,
+				UPDATE cdr_legs SET display_name = NULL, remote_uri = NULL, remote_ip = NULL, remote_port = NULL,
 					user_agent = NULL, call_id = NULL, anonymised_at = $4
-				FROM b WHERE l.id = b.id`, o.ID, o.Cutoff, batch, now())
+				WHERE ctid = ANY(ARRAY(
+					SELECT ctid FROM cdr_legs
+					WHERE organisation_id = $1 AND anonymised_at IS NULL AND started_at <= $2
+					LIMIT $3 FOR UPDATE SKIP LOCKED))`, o.ID, o.Cutoff, batch, now())
 			if err == nil {
 				counts["conferences"], err = r.batches(ctx, batch, `
 					WITH b AS (
