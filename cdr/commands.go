@@ -12,9 +12,25 @@ import (
 	"github.com/bifrost-video/bifrost/internal/cli"
 )
 
+// Hooks are the other packages' parts of the privacy work, wired in
+// cmd/bifrost: the directory's entries and phonebook request log (and any
+// other table with personal data) as subject sources and anonymisers.
+type Hooks struct {
+	Sources     []SubjectSource
+	Anonymisers []Anonymiser
+}
+
 // Commands returns the subcommands this package contributes to the bifrost binary:
 // `cdr anonymise`, `cdr sink add|list`, `privacy export|erase` and `org delete`.
-func Commands() []*cli.Command {
+func Commands() []*cli.Command { return CommandsWith(Hooks{}) }
+
+// CommandsWith is Commands with other packages' hooks.
+func CommandsWith(h Hooks) []*cli.Command {
+	runAnonymise := func(ctx context.Context, env cli.Env, args []string) error { return runAnonymise(ctx, env, args, h) }
+	runPrivacyExport := func(ctx context.Context, env cli.Env, args []string) error {
+		return runPrivacyExport(ctx, env, args, h)
+	}
+	runPrivacyErase := func(ctx context.Context, env cli.Env, args []string) error { return runPrivacyErase(ctx, env, args, h) }
 	return []*cli.Command{
 		{Name: "cdr", Summary: "call detail records", Sub: []*cli.Command{
 			{Name: "anonymise", Summary: "anonymise call records older than each organisation's retention (the daily job, now)",
@@ -60,7 +76,7 @@ func printJSON(env cli.Env, v any) error {
 	return enc.Encode(v)
 }
 
-func runAnonymise(ctx context.Context, env cli.Env, args []string) error {
+func runAnonymise(ctx context.Context, env cli.Env, args []string, h Hooks) error {
 	fs := cli.FlagSet("cdr anonymise")
 	asOf := fs.String("as-of", "", "reference time, RFC 3339 (default: now)")
 	dry := fs.Bool("dry-run", false, "count only")
@@ -81,7 +97,7 @@ func runAnonymise(ctx context.Context, env cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &Retention{DB: db, Now: env.Now, Logger: env.Logger()}
+	r := &Retention{DB: db, Now: env.Now, Logger: env.Logger(), Extra: h.Anonymisers}
 	rep, err := r.Run(ctx, at, *dry)
 	if err != nil {
 		return err
@@ -196,7 +212,7 @@ func subjectFlags(ctx context.Context, env cli.Env, name string, args []string, 
 	return id, s, err
 }
 
-func runPrivacyExport(ctx context.Context, env cli.Env, args []string) error {
+func runPrivacyExport(ctx context.Context, env cli.Env, args []string, h Hooks) error {
 	org, s, err := subjectFlags(ctx, env, "privacy export", args, false)
 	if err != nil {
 		return err
@@ -205,14 +221,14 @@ func runPrivacyExport(ctx context.Context, env cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	exp, err := (&Privacy{DB: db, Now: env.Now}).Export(ctx, org, s)
+	exp, err := (&Privacy{DB: db, Now: env.Now, Sources: h.Sources}).Export(ctx, org, s)
 	if err != nil {
 		return err
 	}
 	return printJSON(env, exp)
 }
 
-func runPrivacyErase(ctx context.Context, env cli.Env, args []string) error {
+func runPrivacyErase(ctx context.Context, env cli.Env, args []string, h Hooks) error {
 	org, s, err := subjectFlags(ctx, env, "privacy erase", args, true)
 	if err != nil {
 		return err
@@ -221,7 +237,7 @@ func runPrivacyErase(ctx context.Context, env cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	counts, err := (&Privacy{DB: db, Now: env.Now}).Erase(ctx, org, s)
+	counts, err := (&Privacy{DB: db, Now: env.Now, Sources: h.Sources}).Erase(ctx, org, s)
 	if err != nil {
 		return err
 	}

@@ -92,13 +92,35 @@ func TestSubjectAccessAndErasure(t *testing.T) {
 	}
 	seedPerson(t, db, org, "alice@example.com", "Alice Liddell")
 	seedPerson(t, db, org, "bob@example.com", "Bob Builder")
-	p := &Privacy{DB: db, Now: func() time.Time { return t0 }}
+	// Another package's table with personal data, plugged in as a source (as
+	// the phonebook request log will be).
+	db.MustExec(`CREATE TABLE phonebook_log_stub (organisation_id uuid REFERENCES organisations ON DELETE CASCADE, endpoint text)`)
+	db.MustExec(`INSERT INTO phonebook_log_stub VALUES ($1, 'sip:alice@example.com'), ($1, 'sip:bob@example.com')`, org)
+	stub := SubjectSource{
+		Name: "phonebook_log",
+		Export: func(ctx context.Context, q sqlx.QueryerContext, org string, s Subject) (any, int, error) {
+			var rows []string
+			err := sqlx.SelectContext(ctx, q, &rows, `SELECT endpoint FROM phonebook_log_stub WHERE organisation_id = $1 AND endpoint = 'sip:' || $2`, org, s.Email)
+			return rows, len(rows), err
+		},
+		Erase: func(ctx context.Context, tx *sqlx.Tx, org string, s Subject) (int64, error) {
+			res, err := tx.ExecContext(ctx, `DELETE FROM phonebook_log_stub WHERE organisation_id = $1 AND endpoint = 'sip:' || $2`, org, s.Email)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		},
+	}
+	p := &Privacy{DB: db, Now: func() time.Time { return t0 }, Sources: []SubjectSource{stub}}
 	ctx := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
 	alice, _ := ParseSubject("alice@example.com")
 
 	exp, err := p.Export(ctx, org, alice)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if log, _ := exp.Other["phonebook_log"].([]string); len(log) != 1 {
+		t.Errorf("export of the plugged-in source: %v, want Alice's one line", exp.Other)
 	}
 	if len(exp.Users) != 1 || len(exp.Legs) != 2 || len(exp.AuditEntries) != 2 {
 		t.Errorf("export has %d users, %d legs, %d audit entries; want 1, 2, 2", len(exp.Users), len(exp.Legs), len(exp.AuditEntries))
@@ -115,15 +137,15 @@ func TestSubjectAccessAndErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["users"] != 1 || counts["cdr_legs"] != 2 || counts["audit_entries"] != 2 || counts["sink_events"] != 4 {
-		t.Errorf("erase counts %v, want 1 user, 2 legs, 2 audit entries, 4 sink events", counts)
+	if counts["users"] != 1 || counts["cdr_legs"] != 2 || counts["audit_entries"] != 2 || counts["sink_events"] != 4 || counts["phonebook_log"] != 1 {
+		t.Errorf("erase counts %v, want 1 user, 2 legs, 2 audit entries, 4 sink events, 1 phonebook log line", counts)
 	}
 	for _, needle := range []string{"alice", "liddell", "198.51.100.13"} {
 		if tr := traces(t, db, needle); len(tr) != 0 {
 			t.Errorf("%q is still in %v", needle, tr)
 		}
 	}
-	if tr := traces(t, db, "bob"); tr["users"] != 1 || tr["cdr_legs"] != 2 {
+	if tr := traces(t, db, "bob"); tr["users"] != 1 || tr["cdr_legs"] != 2 || tr["phonebook_log_stub"] != 1 {
 		t.Errorf("Bob's data was touched: %v", tr)
 	}
 	again, err := p.Export(ctx, org, alice)

@@ -18,6 +18,11 @@ type PrivacyConfig struct {
 	InactiveAdminsAfter time.Duration `yaml:"inactive_admins_after"`
 }
 
+// cdrHooks are the other packages' parts of the privacy work: the directory
+// adds its SubjectSource (entries, addresses, phonebook log) and Anonymiser
+// (phonebook request log) here; main.go's commands and serve's daily job use them.
+func cdrHooks() cdr.Hooks { return cdr.Hooks{} }
+
 // cdrRuntime is what serve runs of package cdr: the call record writer, the
 // event sink delivery and the daily privacy jobs.
 type cdrRuntime struct {
@@ -41,7 +46,7 @@ func (e *env) startCDR(db *sqlx.DB) (*cdrRuntime, error) {
 	rt := &cdrRuntime{
 		writer:   w,
 		delivery: &cdr.Delivery{DB: db, Now: e.Now, Logger: log},
-		jobs: &cdr.Jobs{DB: db, Retention: &cdr.Retention{DB: db, Now: e.Now, Logger: log},
+		jobs: &cdr.Jobs{DB: db, Retention: &cdr.Retention{DB: db, Now: e.Now, Logger: log, Extra: cdrHooks().Anonymisers},
 			InactiveAdminsAfter: e.cfg.Privacy.InactiveAdminsAfter, Now: e.Now, Logger: log},
 	}
 	rt.delivery.Start()
