@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -20,11 +21,24 @@ type Deps struct {
 	// Ready reports whether the server can do its work (database reachable,
 	// schema current); /readyz answers 503 with its error otherwise.
 	Ready func(ctx context.Context) error
+	// DB is the database of the admin pages and the REST API; without it only
+	// health, readiness and metrics are served.
+	DB *sqlx.DB
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// SIPDomain is the host part of the rooms' SIP URIs; empty uses the host the
+	// admin pages were reached at.
+	SIPDomain string
+	// Features are the parts of the admin other packages contribute.
+	Features []Feature
 }
 
 // Server is the HTTP server.
 type Server struct {
 	cfg     Config
+	store   *Store
+	pages   *pages
+	table   []Route
 	deps    Deps
 	handler http.Handler
 	srv     *http.Server
@@ -40,10 +54,20 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
 	s := &Server{cfg: cfg, deps: deps}
+	if deps.DB != nil {
+		s.store = NewStore(deps.DB, deps.Now)
+	}
+	s.pages = mustParsePages()
 	s.handler = s.routes()
 	return s
 }
+
+// Store returns the server's store (nil without Deps.DB).
+func (s *Server) Store() *Store { return s.store }
 
 // Handler returns the server's root handler (for tests with httptest).
 func (s *Server) Handler() http.Handler { return s.handler }

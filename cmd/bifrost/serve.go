@@ -67,8 +67,10 @@ func serve(ctx context.Context, e *env) error {
 	)
 
 	web := webadmin.New(e.cfg.webadmin(), webadmin.Deps{
-		Logger:   e.log.With("component", "http"),
-		Registry: reg,
+		Logger:    e.log.With("component", "http"),
+		Registry:  reg,
+		DB:        db,
+		SIPDomain: e.cfg.SIP.Domain,
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)
 			if err != nil {

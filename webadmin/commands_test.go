@@ -1,0 +1,124 @@
+package webadmin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/bifrost-video/bifrost/internal/audit"
+	"github.com/bifrost-video/bifrost/internal/cli"
+	"github.com/bifrost-video/bifrost/migrations/pgtest"
+)
+
+// cliEnv is a cli.Env on a test database.
+type cliEnv struct {
+	db  *sqlx.DB
+	out bytes.Buffer
+}
+
+func (e *cliEnv) DB(context.Context) (*sqlx.DB, error) { return e.db, nil }
+func (e *cliEnv) Stdout() io.Writer                    { return &e.out }
+func (e *cliEnv) Logger() *slog.Logger                 { return slog.New(slog.DiscardHandler) }
+func (e *cliEnv) Now() time.Time                       { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
+func (e *cliEnv) DataDir() (string, error)             { return "", errors.New("no data dir in tests") }
+func (e *cliEnv) SecretKey() ([]byte, error)           { return nil, errors.New("no key in tests") }
+
+func TestCommands(t *testing.T) {
+	env := &cliEnv{db: pgtest.New(t)}
+	ctx := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		env.out.Reset()
+		cmd, _, rest := cli.Find(Commands(), args)
+		if cmd == nil || cmd.Run == nil {
+			t.Fatalf("no command %v", args)
+		}
+		err := cmd.Run(ctx, env, rest)
+		return env.out.String(), err
+	}
+	if _, err := run("org", "create", "Acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("org", "create", "ACME"); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("a duplicate organisation: %v", err)
+	}
+	if out, _ := run("org", "list"); !strings.Contains(out, "Acme") {
+		t.Errorf("org list: %q", out)
+	}
+	t.Setenv(EnvAdminPassword, "")
+	out, err := run("admin", "create", "--org", "Acme", "--email", "ann@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := ""
+	for _, l := range strings.Split(out, "\n") {
+		if p, ok := strings.CutPrefix(l, "password: "); ok {
+			password = p
+		}
+	}
+	st := NewStore(env.db, env.Now)
+	if _, err := st.Login(ctx, "ann@acme.example", password, "127.0.0.1"); err != nil {
+		t.Errorf("the printed password %q does not sign in: %v", password, err)
+	}
+	t.Setenv(EnvAdminPassword, "from the environment 1")
+	if out, err := run("admin", "create", "--org", "Acme", "--email", "bob@acme.example", "--role", "viewer"); err != nil || strings.Contains(out, "password") {
+		t.Errorf("admin create with %s: %q %v", EnvAdminPassword, out, err)
+	}
+	if _, err := st.Login(ctx, "bob@acme.example", "from the environment 1", "127.0.0.1"); err != nil {
+		t.Errorf("the environment's password does not sign in: %v", err)
+	}
+	if _, err := run("admin", "create", "--org", "Nope", "--email", "c@acme.example"); err == nil || !strings.Contains(err.Error(), "no organisation") {
+		t.Errorf("an unknown organisation: %v", err)
+	}
+	if _, err := run("admin", "create", "--org", "Acme"); !errors.Is(err, cli.ErrUsage) {
+		t.Errorf("without --email: %v", err)
+	}
+	out, err = run("token", "create", "--org", "Acme", "--name", "ci", "--role", "admin")
+	tok := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(tok, TokenPrefix) || strings.Contains(tok, "\n") {
+		t.Fatalf("token create printed %q (%v), want the token alone", out, err)
+	}
+	if p, err := st.AuthenticateToken(ctx, tok); err != nil || p.Role != RoleAdmin {
+		t.Errorf("the printed token: %+v %v", p, err)
+	}
+	if _, err := run("room", "create", "--org", "Acme", "--alias", "1234", "--name", "Board room", "--host-pin", "4321", "--max", "8"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("room", "create", "--org", "Acme", "--alias", "1234", "--name", "Again"); err == nil || !strings.Contains(err.Error(), "alias") {
+		t.Errorf("a taken alias: %v", err)
+	}
+	if _, err := run("room", "create", "--org", "Acme", "--alias", "x", "--name", "Bad"); err == nil || !strings.Contains(err.Error(), "alias must be") {
+		t.Errorf("a bad alias: %v", err)
+	}
+	if out, _ := run("room", "list", "--org", "Acme"); !strings.Contains(out, "1234") || !strings.Contains(out, "Board room") || strings.Contains(out, "4321") {
+		t.Errorf("room list: %q", out)
+	}
+	rows, _, err := audit.List(ctx, env.db, audit.Filter{AllOrganisations: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]bool{}
+	for _, r := range rows {
+		if r.ActorKind != "cli" && r.Action != "user.login" {
+			t.Errorf("%s audited as %s", r.Action, r.ActorKind)
+		}
+		for _, secret := range []string{password, "from the environment 1", tok, "4321"} {
+			if strings.Contains(string(r.Summary), secret) {
+				t.Errorf("%s carries a secret: %s", r.Action, r.Summary)
+			}
+		}
+		actions[r.Action] = true
+	}
+	for _, a := range []string{"organisation.create", "user.create", "api_token.create", "room.create"} {
+		if !actions[a] {
+			t.Errorf("no %s entry", a)
+		}
+	}
+}
