@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/cdr"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
 
@@ -60,5 +62,34 @@ func TestCallObserverWritesRecords(t *testing.T) {
 	want := "in|sip|tcp|Alice|sip:alice@example.com|2001:db8::7|5061|Poly/6.2|c1@example.com|host|00:00:02|kicked|00:59:58|opus/48000/2|H264/90000|srtp-sdes|1000|120|1000000|Board|t|t|1"
 	if got.Summary != want {
 		t.Errorf("stored\n %s\nwant\n %s", got.Summary, want)
+	}
+}
+
+// TestLoginThrottleIsErased checks the web admin's sign-in counts, kept per
+// e-mail, are part of a subject access and erasure request.
+func TestLoginThrottleIsErased(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	var org string
+	if err := db.Get(&org, `INSERT INTO organisations (name) VALUES ('Acme') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	db.MustExec(`INSERT INTO login_throttle (kind, subject, failures, window_start) VALUES ('account', 'alice@example.com', 3, now()), ('account', 'bob@example.com', 1, now())`)
+	p := &cdr.Privacy{DB: db, Sources: cdrHooks().Sources}
+	s, _ := cdr.ParseSubject("Alice@Example.com")
+	exp, err := p.Export(context.Background(), org, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := exp.Other["login_throttle"].([]json.RawMessage); len(rows) != 1 {
+		t.Errorf("export: %v, want Alice's throttle row", exp.Other)
+	}
+	counts, err := p.Erase(context.Background(), org, s)
+	if err != nil || counts["login_throttle"] != 1 {
+		t.Errorf("erase: %v %v", counts, err)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM login_throttle`); err != nil || n != 1 {
+		t.Errorf("%d throttle rows left, want Bob's 1", n)
 	}
 }

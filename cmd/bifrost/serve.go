@@ -71,6 +71,7 @@ func serve(ctx context.Context, e *env) error {
 		Registry:  reg,
 		DB:        db,
 		SIPDomain: e.cfg.SIP.Domain,
+		Features:  []webadmin.Feature{cdrFeature(db)}, // feature_cdr.go
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)
 			if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"time"
@@ -21,7 +23,27 @@ type PrivacyConfig struct {
 // cdrHooks are the other packages' parts of the privacy work: the directory
 // adds its SubjectSource (entries, addresses, phonebook log) and Anonymiser
 // (phonebook request log) here; main.go's commands and serve's daily job use them.
-func cdrHooks() cdr.Hooks { return cdr.Hooks{} }
+func cdrHooks() cdr.Hooks {
+	return cdr.Hooks{Sources: []cdr.SubjectSource{loginThrottleSource}}
+}
+
+// loginThrottleSource covers the web admin's failed sign-in counts, kept per
+// e-mail address (login_throttle, migration 0003).
+var loginThrottleSource = cdr.SubjectSource{
+	Name: "login_throttle",
+	Export: func(ctx context.Context, q sqlx.QueryerContext, _ string, s cdr.Subject) (any, int, error) {
+		rows := []json.RawMessage{}
+		err := sqlx.SelectContext(ctx, q, &rows, `SELECT to_jsonb(t) FROM login_throttle t WHERE kind = 'account' AND subject IN ($1, $2)`, s.Lower, s.Email)
+		return rows, len(rows), err
+	},
+	Erase: func(ctx context.Context, tx *sqlx.Tx, _ string, s cdr.Subject) (int64, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE kind = 'account' AND subject IN ($1, $2)`, s.Lower, s.Email)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	},
+}
 
 // cdrRuntime is what serve runs of package cdr: the call record writer, the
 // event sink delivery and the daily privacy jobs.
