@@ -22,8 +22,8 @@ import (
 // an event is deleted from the queue once the receiver answered 2xx, and
 // retried with exponential back-off otherwise. Each sink is delivered by its
 // own goroutine, so a dead or slow receiver delays only itself; the writer
-// only ever inserts into the queue. A sink row lock (SKIP LOCKED) keeps two
-// bridge nodes from delivering the same sink at once.
+// only ever inserts into the queue. A transaction-level advisory lock per sink
+// keeps two bridge nodes from delivering the same sink at once.
 type Delivery struct {
 	DB *sqlx.DB
 	// PollInterval is how often the queue is looked at. Default 1s.
@@ -162,6 +162,10 @@ type SinkMessage struct {
 	Data      json.RawMessage `json:"data"`
 }
 
+// deliveryLockClass is the first key of the advisory locks that keep two
+// nodes from delivering one sink ("cdr!" in ASCII).
+const deliveryLockClass int32 = 0x63647221
+
 // deliverNext posts the sink's oldest event if it is due, and reports whether
 // to go on with the next one.
 func (d *Delivery) deliverNext(sinkID string) bool {
@@ -172,9 +176,15 @@ func (d *Delivery) deliverNext(sinkID string) bool {
 		return false
 	}
 	defer tx.Rollback()
-	sink, err := getSink(ctx, tx, sinkID, true)
+	// An advisory lock, not a row lock: the writer updates the sink's row
+	// (last_seq) for every event and must never wait for a slow receiver.
+	var mine bool
+	if err := tx.GetContext(ctx, &mine, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, deliveryLockClass, sinkID); err != nil || !mine {
+		return false // another node is on it
+	}
+	sink, err := getSink(ctx, tx, sinkID)
 	if err != nil || !sink.Enabled {
-		return false // gone, disabled, or another node is on it
+		return false // gone or disabled
 	}
 	var q queued
 	err = tx.GetContext(ctx, &q, `SELECT seq, event, payload, created_at, attempts, next_attempt_at

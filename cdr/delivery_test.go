@@ -147,3 +147,41 @@ func TestSinkValidation(t *testing.T) {
 		t.Errorf("a good sink refused: %v", err)
 	}
 }
+
+// TestAHangingSinkNeverHoldsUpTheWriter keeps a receiver's request open for
+// as long as the test wants and stores calls of the same organisation
+// meanwhile: the writer must not wait for the delivery.
+func TestAHangingSinkNeverHoldsUpTheWriter(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Acme")
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	if _, err := CreateSink(context.Background(), db, Sink{OrganisationID: org, Name: "hangs", URL: srv.URL, TLSVerify: true}); err != nil {
+		t.Fatal(err)
+	}
+	d := &Delivery{DB: db, PollInterval: 10 * time.Millisecond, Timeout: time.Hour}
+	d.Start()
+	w := openWriter(t, db, Config{})
+	cs, ls, lq, le, ce := call(org, t0, "alice")
+	submitCall(w, cs, ls, lq, le, ce)
+	flush(t, w, "the first call")
+	<-arrived // a delivery now holds its transaction open
+	cs, ls, lq, le, ce = call(org, t0.Add(time.Hour), "bob")
+	submitCall(w, cs, ls, lq, le, ce)
+	flush(t, w, "a call while the sink hangs")
+	if n := count(t, db, `SELECT count(*) FROM cdr_sink_queue`); n != 8 {
+		t.Errorf("%d events queued, want 8", n)
+	}
+	go func() { // Close waits for the hanging delivery; the deferred close(release) ends it
+		_ = d.Close()
+	}()
+}

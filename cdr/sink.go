@@ -94,13 +94,9 @@ func ListSinks(ctx context.Context, db sqlx.QueryerContext, org string) ([]Sink,
 	return sinks, nil
 }
 
-func getSink(ctx context.Context, q sqlx.QueryerContext, id string, lock bool) (Sink, error) {
+func getSink(ctx context.Context, q sqlx.QueryerContext, id string) (Sink, error) {
 	var s Sink
-	query := `SELECT id, organisation_id, name, url, auth, username, secret, tls_verify, enabled, last_seq FROM cdr_sinks WHERE id = $1`
-	if lock {
-		query += ` FOR UPDATE SKIP LOCKED`
-	}
-	err := sqlx.GetContext(ctx, q, &s, query, id)
+	err := sqlx.GetContext(ctx, q, &s, `SELECT id, organisation_id, name, url, auth, username, secret, tls_verify, enabled, last_seq FROM cdr_sinks WHERE id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, ErrNotFound
 	}
