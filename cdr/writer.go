@@ -27,6 +27,10 @@ const (
 	rejectedName = "cdr-rejected.spool"
 )
 
+// openRecoveryTimeout bounds how long Open spends replaying the previous run's
+// spool before it hands the rest to the writer goroutine.
+const openRecoveryTimeout = 30 * time.Second
+
 // Writer stores call events durably and asynchronously. Its Submit methods never
 // block: an event goes into a bounded queue, or, when the queue is full or the
 // database unreachable, is appended to a spool file in the data directory. A
@@ -107,6 +111,12 @@ func Open(db *sqlx.DB, cfg Config) (*Writer, error) {
 	if !w.head.empty() || !w.tail.empty() {
 		cfg.Logger.Info("cdr: replaying the spool of the previous run", "head_bytes", w.head.size, "tail_bytes", w.tail.size)
 	}
+	// Recover now when the database answers, so that new events take the
+	// queue from the start; otherwise the writer goroutine keeps trying while
+	// events go to the spool.
+	ctx, cancel := context.WithTimeout(context.Background(), openRecoveryTimeout)
+	w.replay(ctx)
+	cancel()
 	go w.run()
 	return w, nil
 }
