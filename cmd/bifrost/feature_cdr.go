@@ -26,12 +26,73 @@ func cdrFeature(db *sqlx.DB) webadmin.Feature {
 			{Pattern: "GET /api/v1/cdr/conferences", Access: webadmin.AccessRead, Handler: http.HandlerFunc(a.listConferences)},
 			{Pattern: "GET /api/v1/cdr/conferences/{id}", Access: webadmin.AccessRead, Handler: http.HandlerFunc(a.getConference)},
 			{Pattern: "GET /api/v1/cdr/legs", Access: webadmin.AccessRead, Handler: http.HandlerFunc(a.listLegs)},
+			{Pattern: "POST /api/v1/privacy/export", Access: webadmin.AccessWrite, Handler: http.HandlerFunc(a.privacyExport)},
+			{Pattern: "POST /api/v1/privacy/erase", Access: webadmin.AccessWrite, Handler: http.HandlerFunc(a.privacyErase)},
 		},
 		OpenAPIPaths: []byte(cdrOpenAPI),
 	}
 }
 
 type cdrAPI struct{ db *sqlx.DB }
+
+// privacyRequest is the body of the privacy API's requests.
+type privacyRequest struct {
+	Subject string `json:"subject"`
+	Confirm bool   `json:"confirm"`
+}
+
+// readPrivacyRequest decodes the body strictly and parses the subject.
+func readPrivacyRequest(w http.ResponseWriter, r *http.Request) (string, cdr.Subject, bool, error) {
+	p, _ := webadmin.PrincipalFrom(r.Context())
+	if p.OrganisationID == "" {
+		return "", cdr.Subject{}, false, fieldError{"organisation", "must be selected"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	var in privacyRequest
+	if err := dec.Decode(&in); err != nil {
+		return "", cdr.Subject{}, false, fieldError{"body", "must be {\"subject\": …}: " + err.Error()}
+	}
+	s, err := cdr.ParseSubject(in.Subject)
+	if err != nil {
+		return "", cdr.Subject{}, false, fieldError{"subject", "is required"}
+	}
+	return p.OrganisationID, s, in.Confirm, nil
+}
+
+// privacyExport answers a subject access request (GDPR art. 15).
+func (a cdrAPI) privacyExport(w http.ResponseWriter, r *http.Request) {
+	org, s, _, err := readPrivacyRequest(w, r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	exp, err := (&cdr.Privacy{DB: a.db, Sources: cdrHooks().Sources}).Export(r.Context(), org, s)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeAPI(w, http.StatusOK, exp)
+}
+
+// privacyErase answers an erasure request (GDPR art. 17); it needs
+// "confirm": true.
+func (a cdrAPI) privacyErase(w http.ResponseWriter, r *http.Request) {
+	org, s, confirm, err := readPrivacyRequest(w, r)
+	if err == nil && !confirm {
+		err = fieldError{"confirm", "must be true: erasure cannot be undone"}
+	}
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	counts, err := (&cdr.Privacy{DB: a.db, Sources: cdrHooks().Sources}).Erase(r.Context(), org, s)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeAPI(w, http.StatusOK, map[string]any{"erased": counts})
+}
 
 type apiError struct {
 	Error struct {
@@ -207,6 +268,14 @@ var cdrOpenAPI = `{
   "/cdr/conferences/{id}": {"get": {"summary": "One conference with its legs.",
     "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
     "responses": {"200": {"description": "{conference, legs}"}, "404": {"description": "Not found."}}}},
+  "/privacy/export": {"post": {"summary": "Everything stored about a person (GDPR art. 15).",
+    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["subject"],
+      "properties": {"subject": {"type": "string", "description": "E-mail, SIP URI, phone number or name."}}}}}},
+    "responses": {"200": {"description": "The export."}, "400": {"description": "Bad request."}}}},
+  "/privacy/erase": {"post": {"summary": "Delete or anonymise everything stored about a person (GDPR art. 17).",
+    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["subject", "confirm"],
+      "properties": {"subject": {"type": "string"}, "confirm": {"type": "boolean"}}}}}},
+    "responses": {"200": {"description": "Counts of what was erased."}, "400": {"description": "Bad request."}}}},
   "/cdr/legs": {"get": {"summary": "List call detail records of legs (participants).", "parameters": ` + cdrListParams + `,
     "responses": {"200": {"description": "{items, total}, or CSV with format=csv."}}}}
 }`

@@ -78,7 +78,43 @@ func TestCDRAPI(t *testing.T) {
 	if rec := get("/api/v1/cdr/legs?from=yesterday", secret); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field": "from"`) {
 		t.Errorf("a bad time: %d %s", rec.Code, rec.Body)
 	}
-	if rec := get("/api/v1/openapi.json", ""); !strings.Contains(rec.Body.String(), "/cdr/legs") {
-		t.Error("the OpenAPI document lacks the CDR paths")
+	if rec := get("/api/v1/openapi.json", ""); !strings.Contains(rec.Body.String(), "/cdr/legs") || !strings.Contains(rec.Body.String(), "/privacy/erase") {
+		t.Error("the OpenAPI document lacks the CDR and privacy paths")
+	}
+
+	post := func(path, token, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	_, viewer, err := store.CreateToken(ctx, orgA.ID, webadmin.TokenInput{Name: "viewer", Role: webadmin.RoleViewer}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, admin, err := store.CreateToken(ctx, orgA.ID, webadmin.TokenInput{Name: "dpo", Role: webadmin.RoleAdmin}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := post("/api/v1/privacy/export", viewer, `{"subject": "Alice"}`); rec.Code != http.StatusForbidden {
+		t.Errorf("a viewer's export: %d", rec.Code)
+	}
+	if rec := post("/api/v1/privacy/export", admin, `{"subject": "Alice"}`); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"display_name": "Alice"`) {
+		t.Errorf("export: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post("/api/v1/privacy/erase", admin, `{"subject": "Alice"}`); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "confirm") {
+		t.Errorf("erase without confirm: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post("/api/v1/privacy/erase", admin, `{"subject": "Bob", "confirm": true}`); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"cdr_legs": 0`) {
+		t.Errorf("erasing another organisation's person: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post("/api/v1/privacy/erase", admin, `{"subject": "Alice", "confirm": true}`); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"cdr_legs": 1`) {
+		t.Errorf("erase: %d %s", rec.Code, rec.Body)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'privacy.erase' AND actor_kind = 'token'`); err != nil || n != 2 {
+		t.Errorf("%d erasures audited as the token, want 2", n)
 	}
 }
