@@ -154,7 +154,9 @@ type queued struct {
 	NextAttemptAt time.Time       `db:"next_attempt_at"`
 }
 
-// SinkMessage is the JSON body POSTed to a sink.
+// SinkMessage is the JSON body POSTed to a sink. Delivery is at least once: an
+// event whose answer was lost (a timeout) is sent again with the same Seq, so a
+// receiver keeps the highest Seq it took and acknowledges repeats.
 type SinkMessage struct {
 	Seq       int64           `json:"seq"` // per sink, from 1, without gaps
 	Event     string          `json:"event"`
