@@ -44,6 +44,8 @@ type Config struct {
 	HTTP HTTPConfig `yaml:"http"`
 	SIP  SIPConfig  `yaml:"sip"`
 	RTP  RTPConfig  `yaml:"rtp"`
+
+	Privacy PrivacyConfig `yaml:"privacy"` // serve_cdr.go
 }
 
 // LogConfig selects the log level and format.
@@ -81,6 +83,7 @@ func defaultConfig() Config {
 		HTTP:            HTTPConfig{Addr: webadmin.DefaultConfig().Addr},
 		SIP:             SIPConfig{Addr: ":5060"},
 		RTP:             RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
+		Privacy:         PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
 	}
 }
 
@@ -126,6 +129,14 @@ var envVars = []envVar{
 			return fmt.Errorf("want a duration such as 30s, got %q", v)
 		}
 		c.ShutdownTimeout = d
+		return nil
+	}},
+	{"BIFROST_PRIVACY_INACTIVE_ADMINS_AFTER", false, func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("want a duration such as 8760h, or 0 for never, got %q", v)
+		}
+		c.Privacy.InactiveAdminsAfter = d
 		return nil
 	}},
 	{"BIFROST_LOG_LEVEL", false, stringVar(func(c *Config) *string { return &c.Log.Level })},
@@ -274,6 +285,9 @@ func (c Config) validate() error {
 		if _, err := decodeKey(c.SecretKey); err != nil {
 			return fmt.Errorf("secret_key: %w", err)
 		}
+	}
+	if c.Privacy.InactiveAdminsAfter < 0 {
+		return fmt.Errorf("privacy.inactive_admins_after %v: must be 0 (off) or positive", c.Privacy.InactiveAdminsAfter)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown_timeout %v: must be positive", c.ShutdownTimeout)

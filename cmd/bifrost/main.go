@@ -33,7 +33,7 @@ func commands() []*cli.Command {
 		migrateCommand(),
 		versionCommand(),
 	}
-	return cli.Merge(own, webadmin.Commands(), directory.Commands(), cdr.Commands())
+	return cli.Merge(own, webadmin.Commands(), directory.Commands(), cdr.CommandsWith(cdrHooks()))
 }
 
 // run is main without the process: it parses global flags, loads the

@@ -50,6 +50,11 @@ func serve(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	cdrRT, err := e.startCDR(db) // serve_cdr.go
+	if err != nil {
+		return err
+	}
+	defer func() { _ = cdrRT.close() }() // last: records what the bridge ends on shutdown
 	defer startDirectory(ctx, e)()
 
 	reg := prometheus.NewRegistry()
@@ -67,6 +72,7 @@ func serve(ctx context.Context, e *env) error {
 		Registry:  reg,
 		DB:        db,
 		SIPDomain: e.cfg.SIP.Domain,
+		Features:  []webadmin.Feature{cdrFeature(db)}, // feature_cdr.go
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)
 			if err != nil {
@@ -81,7 +87,7 @@ func serve(ctx context.Context, e *env) error {
 	if err := web.Listen(); err != nil {
 		return err
 	}
-	sipCfg, br := e.bridgeSIP(db, reg) // serve_bridge.go
+	sipCfg, br := e.bridgeSIP(db, reg, cdrRT.observer()) // serve_bridge.go
 	defer func() { _ = br.Close() }()  // after the SIP server: calls end with their BYEs first
 	sipSrv, err := sipcall.NewServer(sipCfg, e.log, reg)
 	if err != nil {

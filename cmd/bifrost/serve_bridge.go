@@ -9,13 +9,13 @@ import (
 )
 
 // bridgeSIP builds the Bridge (rooms from the rooms table; call records to
-// bridge.NopObserver until the cdr adapter lands) and the SIP server's
+// obs, the cdr writer's adapter) and the SIP server's
 // configuration that routes calls into it. The caller closes the Bridge after
 // the SIP server, so that calls end with their own BYEs first.
-func (e *env) bridgeSIP(db *sqlx.DB, reg prometheus.Registerer) (sipcall.Config, *bridge.Bridge) {
+func (e *env) bridgeSIP(db *sqlx.DB, reg prometheus.Registerer, obs bridge.CallObserver) (sipcall.Config, *bridge.Bridge) {
 	br := bridge.New(e.cfg.bridge(), bridge.Deps{
 		Resolver: &roomResolver{db: db},
-		Observer: bridge.NopObserver{}, // TODO(cdr): the cdr adapter
+		Observer: obs,
 		Logger:   e.log.With("component", "bridge"),
 		Registry: reg,
 	})
