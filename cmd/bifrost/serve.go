@@ -88,7 +88,7 @@ func serve(ctx context.Context, e *env) error {
 		return err
 	}
 	sipCfg, br := e.bridgeSIP(db, reg, cdrRT.observer()) // serve_bridge.go
-	defer func() { _ = br.Close() }()  // after the SIP server: calls end with their BYEs first
+	defer func() { _ = br.Close() }()                    // after the SIP server: calls end with their BYEs first
 	sipSrv, err := sipcall.NewServer(sipCfg, e.log, reg)
 	if err != nil {
 		_ = web.Shutdown(context.Background())
