@@ -5,7 +5,18 @@
 //
 // Internally all audio is 48 kHz mono signed 16-bit PCM in 20 ms frames
 // ([FrameSamples] samples). Decoders produce it, encoders consume it, and the
-// [Mixer] sums it once per 20 ms tick.
+// [Mixer] sums it once per 20 ms tick. Inside the mixer, G.711 and G.722 are
+// decoded at their own rate and upsampled only for the ports being mixed.
+//
+// G.711 (ITU-T G.711) and G.722 (ITU-T G.722, bit-exact with FFmpeg's
+// adpcm_g722 in both directions) are written in Go. Opus is a thin cgo
+// binding of libopus found through pkg-config (Debian libopus-dev), so the
+// package needs cgo.
+//
+// Concurrency: a Mixer runs one goroutine, started by NewMixer and stopped
+// (and waited for) by Close. Port methods may be called from any goroutine;
+// sinks and OnActiveSpeaker run on the mixer goroutine and must not block.
+// Encoders and decoders are not safe for concurrent use.
 //
 // The package is a leaf: it must not import any other package of the module
 // (bridge imports it, never the reverse), and it knows nothing of SIP, SDP,

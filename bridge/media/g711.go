@@ -150,32 +150,50 @@ type g711Decoder struct {
 }
 
 func newG711Decoder(c AudioCodec) *g711Decoder {
-	d := &g711Decoder{codec: c, table: &muLawTable, up: NewResampler(8000, SampleRate)}
+	d := &g711Decoder{codec: c, table: &muLawTable, up: NewResampler(8000, SampleRate), plc: fadePLC{frame: 160}}
 	if c.Is(PCMA) {
 		d.table = &aLawTable
 	}
 	return d
 }
 
-func (d *g711Decoder) Codec() AudioCodec { return d.codec }
+func (d *g711Decoder) Codec() AudioCodec     { return d.codec }
+func (d *g711Decoder) rate() int             { return 8000 }
+func (d *g711Decoder) upsampler() *Resampler { return d.up }
 
-func (d *g711Decoder) Decode(payload []byte, pcm48 []int16) (int, error) {
+func (d *g711Decoder) decodeNative(payload []byte, pcm8 []int16) (int, error) {
 	if len(payload) > len(d.pcm8) {
 		return 0, ErrCorruptPayload
 	}
-	if len(pcm48) < 6*len(payload) {
+	if len(pcm8) < len(payload) {
 		return 0, ErrShortBuffer
 	}
 	for i, b := range payload {
-		d.pcm8[i] = d.table[b]
+		pcm8[i] = d.table[b]
 	}
-	n := d.up.Process(d.pcm8[:len(payload)], pcm48)
-	d.plc.remember(pcm48[:n])
-	return n, nil
+	d.plc.remember(pcm8[:len(payload)])
+	return len(payload), nil
+}
+
+func (d *g711Decoder) concealNative(pcm8 []int16) (int, error) { return d.plc.conceal(pcm8) }
+
+func (d *g711Decoder) Decode(payload []byte, pcm48 []int16) (int, error) {
+	if len(pcm48) < 6*len(payload) {
+		return 0, ErrShortBuffer
+	}
+	n, err := d.decodeNative(payload, d.pcm8[:])
+	if err != nil {
+		return 0, err
+	}
+	return d.up.Process(d.pcm8[:n], pcm48), nil
 }
 
 func (d *g711Decoder) Conceal(pcm48 []int16) (int, error) {
-	return d.plc.conceal(pcm48)
+	if len(pcm48) < FrameSamples {
+		return 0, ErrShortBuffer
+	}
+	n, _ := d.concealNative(d.pcm8[:])
+	return d.up.Process(d.pcm8[:n], pcm48), nil
 }
 
 func (d *g711Decoder) Close() error { return nil }

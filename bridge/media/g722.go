@@ -354,26 +354,46 @@ type g722Decoder struct {
 }
 
 func newG722Decoder() *g722Decoder {
-	d := &g722Decoder{up: NewResampler(16000, SampleRate)}
+	d := &g722Decoder{up: NewResampler(16000, SampleRate), plc: fadePLC{frame: 320}}
 	d.st.init()
 	return d
 }
 
-func (d *g722Decoder) Codec() AudioCodec { return G722 }
+func (d *g722Decoder) Codec() AudioCodec     { return G722 }
+func (d *g722Decoder) rate() int             { return 16000 }
+func (d *g722Decoder) upsampler() *Resampler { return d.up }
 
-func (d *g722Decoder) Decode(payload []byte, pcm48 []int16) (int, error) {
+func (d *g722Decoder) decodeNative(payload []byte, pcm16 []int16) (int, error) {
 	if 2*len(payload) > len(d.pcm16) {
 		return 0, ErrCorruptPayload
 	}
+	if len(pcm16) < 2*len(payload) {
+		return 0, ErrShortBuffer
+	}
+	n := d.st.decode(payload, pcm16)
+	d.plc.remember(pcm16[:n])
+	return n, nil
+}
+
+func (d *g722Decoder) concealNative(pcm16 []int16) (int, error) { return d.plc.conceal(pcm16) }
+
+func (d *g722Decoder) Decode(payload []byte, pcm48 []int16) (int, error) {
 	if len(pcm48) < 6*len(payload) {
 		return 0, ErrShortBuffer
 	}
-	n := d.st.decode(payload, d.pcm16[:])
-	m := d.up.Process(d.pcm16[:n], pcm48)
-	d.plc.remember(pcm48[:m])
-	return m, nil
+	n, err := d.decodeNative(payload, d.pcm16[:])
+	if err != nil {
+		return 0, err
+	}
+	return d.up.Process(d.pcm16[:n], pcm48), nil
 }
 
-func (d *g722Decoder) Conceal(pcm48 []int16) (int, error) { return d.plc.conceal(pcm48) }
+func (d *g722Decoder) Conceal(pcm48 []int16) (int, error) {
+	if len(pcm48) < FrameSamples {
+		return 0, ErrShortBuffer
+	}
+	n, _ := d.concealNative(d.pcm16[:])
+	return d.up.Process(d.pcm16[:n], pcm48), nil
+}
 
 func (d *g722Decoder) Close() error { return nil }

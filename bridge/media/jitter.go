@@ -2,10 +2,12 @@ package media
 
 // The jitter buffer holds received RTP payloads in sequence-number order and
 // releases one per 20 ms tick. It reorders, drops duplicates and packets that
-// arrive after their turn, and adapts its depth: it grows by one frame on each
-// underrun (the sender's packets arrive later than playout needed them) and
-// shrinks by one frame when, over a window of jitterShrinkWindow ticks, it
-// never held less than two frames beyond its target. Sequence numbers are
+// arrive after their turn, and adapts its depth: it grows by one frame each
+// time a packet arrives just after its turn was concealed (the network's
+// jitter exceeds the depth), pausing playout to refill, and shrinks by one
+// frame when, over a window of jitterShrinkWindow ticks, it always held at
+// least two frames. An empty buffer (a late packet, or a sender in DTX) is
+// concealed without skipping ahead. Sequence numbers are
 // compared with RFC 3550 §A.1 serial arithmetic, so wrap-around is seamless.
 //
 // It is not safe for concurrent use; Port guards it with its mutex.
@@ -191,10 +193,12 @@ func (j *jitterBuffer) pop() (res popResult, payload, next []byte) {
 	}
 	j.adapt()
 	if j.count == 0 {
-		// Underrun: nothing to play. Conceal, wait for the depth to refill,
-		// and keep a deeper buffer from now on.
+		// Underrun: nothing to play. Conceal without moving on, so a
+		// packet that is merely late plays next, and a sender in
+		// discontinuous transmission (RFC 7587 §3.1.3: no packets in
+		// silence, sequence numbers contiguous) resumes at once. Only
+		// packets that arrive after their turn deepen the buffer.
 		j.stats.Underruns++
-		j.grow()
 		return popLost, nil, nil
 	}
 	s := &j.slots[j.next%jitterSlots]

@@ -101,3 +101,28 @@ func TestJitterBufferResetsOnAJump(t *testing.T) {
 		t.Errorf("after a sequence jump played %v; want the new stream's packet", got)
 	}
 }
+
+// A sender in discontinuous transmission sends nothing in silence and
+// resumes with the next sequence number: the buffer conceals the gap, does
+// not deepen, and plays the first packet after the gap at once.
+func TestJitterBufferDTX(t *testing.T) {
+	j := newJitterBuffer(JitterConfig{MinDepth: 1})
+	seq := uint16(0)
+	for range 50 {
+		j.push(seq, uint32(seq)*960, []byte{1})
+		seq++
+		j.pop()
+	}
+	for range 100 {
+		if res, _, _ := j.pop(); res != popLost {
+			t.Fatalf("a tick in the silence gave %v; want concealment", res)
+		}
+	}
+	j.push(seq, uint32(seq+100)*960, []byte{2})
+	if res, p, _ := j.pop(); res != popFrame || p[0] != 2 {
+		t.Fatalf("the first packet after the silence did not play at once: %v", res)
+	}
+	if st := j.snapshot(); st.Depth != 1 || st.Lost != 0 {
+		t.Errorf("after DTX silence: depth %d, lost %d; want 1 and 0", st.Depth, st.Lost)
+	}
+}

@@ -77,9 +77,10 @@ type Mixer struct {
 	notified   bool
 }
 
-// codecGroup is the shared stream of one codec.
+// codecGroup is the shared stream of one codec and encoder options.
 type codecGroup struct {
 	codec  AudioCodec
+	opts   EncoderOptions
 	enc    Encoder
 	out    [MaxPayload]byte
 	n      int
@@ -118,11 +119,21 @@ func NewMixer(cfg MixerConfig) *Mixer {
 // payload is valid only during the call, and sink must not block (send or
 // copy at once).
 func (m *Mixer) AddPort(id PortID, codec AudioCodec, sink func(payload []byte)) (*Port, error) {
+	return m.AddPortWith(id, codec, m.cfg.Encoder, sink)
+}
+
+// AddPortWith is AddPort with the port's own encoder options, for a peer
+// that asked for something else than the mixer's default (Opus DTX or FEC
+// per RFC 7587 §6.1 usedtx and useinbandfec). Listeners share one encoded
+// stream per codec and options. With Opus DTX, a payload of 2 bytes or fewer
+// is libopus saying the frame need not be transmitted (opus.h, OPUS_SET_DTX):
+// the leg may skip it, advancing its RTP timestamp.
+func (m *Mixer) AddPortWith(id PortID, codec AudioCodec, opts EncoderOptions, sink func(payload []byte)) (*Port, error) {
 	dec, err := NewDecoder(codec)
 	if err != nil {
 		return nil, fmt.Errorf("media: add port %s: %w", id, err)
 	}
-	enc, err := NewEncoderWith(codec, m.cfg.Encoder)
+	enc, err := NewEncoderWith(codec, opts)
 	if err != nil {
 		_ = dec.Close()
 		return nil, fmt.Errorf("media: add port %s: %w", id, err)
@@ -131,6 +142,7 @@ func (m *Mixer) AddPort(id PortID, codec AudioCodec, sink func(payload []byte)) 
 		id:     id,
 		m:      m,
 		codec:  codec,
+		opts:   opts,
 		sink:   sink,
 		jb:     newJitterBuffer(m.cfg.Jitter),
 		dec:    dec,
@@ -139,6 +151,11 @@ func (m *Mixer) AddPort(id PortID, codec AudioCodec, sink func(payload []byte)) 
 		smooth: -127,
 	}
 	p.fec, _ = dec.(FECDecoder)
+	p.frameN = FrameSamples
+	if nd, ok := dec.(nativeDecoder); ok {
+		p.native = nd
+		p.frameN = nd.rate() / 50
+	}
 	p.level.Store(mathFloat64bits(-127))
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -245,7 +262,7 @@ func (m *Mixer) tick() {
 
 	for _, p := range m.snap {
 		p.fill()
-		lvl := frameLevel(p.pcm[:])
+		lvl := frameLevel(p.nat[:p.frameN])
 		if lvl > p.env {
 			p.env += 0.5 * (lvl - p.env)
 		} else {
@@ -264,8 +281,18 @@ func (m *Mixer) tick() {
 			target = 1
 		}
 		p.isContr = p.gain > 0 || target > 0
+		p.upsample(p.isContr)
 		if !p.isContr {
 			continue
+		}
+		if !p.personal && !p.gone {
+			// The port leaves the shared stream: its personal encoder
+			// continues from the shared encoder's state as of the last
+			// frame the listener received, i.e. before this tick's encode.
+			if c, ok := p.enc.(stateCopier); ok {
+				c.copyStateFrom(m.group(p.codec, p.opts).enc)
+			}
+			p.personal = true
 		}
 		rampInto(p.contrib[:], p.pcm[:], p.gain, target)
 		p.gain = target
@@ -280,7 +307,7 @@ func (m *Mixer) tick() {
 	}
 	for _, p := range m.snap {
 		if !p.gone && !p.isContr {
-			m.group(p.codec).needed = true
+			m.group(p.codec, p.opts).needed = true
 		}
 	}
 	limitInto(m.tmp[:], m.sum[:])
@@ -306,17 +333,11 @@ func (m *Mixer) tick() {
 		}
 		if !p.isContr {
 			p.personal = false
-			g := m.group(p.codec)
+			g := m.group(p.codec, p.opts)
 			if g.n > 0 {
 				p.deliver(g.out[:g.n])
 			}
 			continue
-		}
-		if !p.personal {
-			if c, ok := p.enc.(stateCopier); ok {
-				c.copyStateFrom(m.group(p.codec).enc)
-			}
-			p.personal = true
 		}
 		for i, s := range p.contrib {
 			m.sum[i] -= int32(s)
@@ -370,19 +391,19 @@ func (m *Mixer) tick() {
 	}
 }
 
-// group returns the shared stream of codec, creating it on first use.
-func (m *Mixer) group(c AudioCodec) *codecGroup {
+// group returns the shared stream of codec and options, creating it on first use.
+func (m *Mixer) group(c AudioCodec, opts EncoderOptions) *codecGroup {
 	for _, g := range m.groups {
-		if g.codec.Is(c) {
+		if g.codec.Is(c) && (g.opts == opts || !c.Is(Opus)) {
 			return g
 		}
 	}
-	enc, err := NewEncoderWith(c, m.cfg.Encoder)
+	enc, err := NewEncoderWith(c, opts)
 	if err != nil {
 		// AddPort created an encoder of this codec already; this cannot fail.
 		panic(fmt.Sprintf("media: shared encoder for %s: %v", c, err))
 	}
-	g := &codecGroup{codec: c, enc: enc}
+	g := &codecGroup{codec: c, opts: opts, enc: enc}
 	m.groups = append(m.groups, g)
 	return g
 }

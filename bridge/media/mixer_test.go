@@ -273,3 +273,147 @@ func TestMixerConcurrentUse(t *testing.T) {
 		t.Error("AddPort after Close succeeded; want ErrClosed")
 	}
 }
+
+// In steady state a tick allocates nothing: every buffer is the port's or the
+// mixer's own (the benchmarks report the same with -benchmem).
+func TestMixerTickDoesNotAllocate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counting needs a warm mixer")
+	}
+	for _, codec := range []AudioCodec{PCMU, G722, Opus} {
+		t.Run(codec.String(), func(t *testing.T) {
+			clock, _, ports, payloads := benchRoom(t, codec, 8)
+			tick := 0
+			step := func() {
+				for i, p := range ports {
+					p.Push(uint16(tick), uint32(tick*codec.SamplesPerFrame()), payloads[i][tick%len(payloads[i])])
+				}
+				clock.Tick()
+				tick++
+			}
+			for range 100 {
+				step()
+			}
+			if a := testing.AllocsPerRun(200, step); a > 0 {
+				t.Errorf("%.2f allocations per tick; want 0", a)
+			}
+		})
+	}
+}
+
+// maxStep is the largest jump between consecutive samples.
+func maxStep(pcm []int16) int {
+	m := 0
+	for i := 1; i < len(pcm); i++ {
+		m = max(m, int(pcm[i])-int(pcm[i-1]), int(pcm[i-1])-int(pcm[i]))
+	}
+	return m
+}
+
+// A talker joining or leaving fades in or out over one frame: the listener
+// hears no click, i.e. no sample-to-sample jump beyond what the tones
+// themselves make in steady state.
+func TestMixerNoClickOnJoinAndLeave(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	a := newEndpoint(t, m, "a", G722, 410)
+	l := newEndpoint(t, m, "listener", G722, 0)
+	run(clock, 50, a, l)
+	b := newEndpoint(t, m, "b", G722, 1330)
+	b.n = 7 // b's tone does not start at a zero crossing
+	run(clock, 50, a, l, b)
+	steady := maxStep(l.lastHeard(30 * FrameSamples))
+	// b leaves mid-tone, with its next frame already received.
+	b.send()
+	b.port.Close()
+	run(clock, 60, a, l)
+
+	l.mu.Lock()
+	heard := append([]int16(nil), l.heard...)
+	l.mu.Unlock()
+	joinAt := 50 * FrameSamples
+	leaveAt := 100 * FrameSamples
+	for _, ev := range []struct {
+		name string
+		at   int
+	}{{"join", joinAt}, {"leave", leaveAt}} {
+		window := heard[ev.at-2*FrameSamples : ev.at+4*FrameSamples]
+		if s := maxStep(window); float64(s) > 1.3*float64(steady) {
+			t.Errorf("around b's %s the listener hears a jump of %d between samples; steady-state mixing makes at most %d", ev.name, s, steady)
+		}
+	}
+	if lvl := hears(l, 1330); lvl > -50 {
+		t.Errorf("the listener still hears b after it left, at %.1f dB", lvl)
+	}
+}
+
+// Listeners with other Opus options (here DTX) get a shared stream of their
+// own; listeners with the same options share one.
+func TestMixerSharedStreamPerOptions(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	talker := newEndpoint(t, m, "talker", Opus, 700)
+	l1 := newEndpoint(t, m, "l1", Opus, 0)
+	l2 := newEndpoint(t, m, "l2", Opus, 0)
+	var dtx [][]byte
+	if _, err := m.AddPortWith("l3", Opus, EncoderOptions{OpusDTX: true}, func(b []byte) {
+		dtx = append(dtx, append([]byte(nil), b...))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run(clock, 50, talker, l1, l2)
+	talker.freq = 0
+	run(clock, 100, talker, l1, l2)
+	l1.mu.Lock()
+	defer l1.mu.Unlock()
+	l2.mu.Lock()
+	defer l2.mu.Unlock()
+	differ, small := 0, 0
+	for i := range l1.raw {
+		if string(l1.raw[i]) != string(l2.raw[i]) {
+			t.Fatalf("tick %d: l1 and l2 (same options) received different payloads", i)
+		}
+		if string(l1.raw[i]) != string(dtx[i]) {
+			differ++
+		}
+		if i >= 100 && len(dtx[i]) <= 2 {
+			small++
+		}
+	}
+	if differ == 0 {
+		t.Error("the DTX listener received the same stream as the others; want its own")
+	}
+	if small < 25 {
+		t.Errorf("in silence the DTX stream had %d packets of at most 2 bytes in 50 ticks; want most of them", small)
+	}
+}
+
+// A listener who starts talking moves from the shared stream to a personal
+// one; its personal encoder continues the shared encoder's state, so its
+// decoder, which has followed the shared stream, hears no click.
+func TestMixerSharedToPersonalIsSeamless(t *testing.T) {
+	for _, c := range []AudioCodec{G722, PCMU} {
+		t.Run(c.String(), func(t *testing.T) {
+			clock := NewManualClock()
+			m := NewMixer(MixerConfig{Clock: clock})
+			defer m.Close()
+			a := newEndpoint(t, m, "a", c, 410)
+			l := newEndpoint(t, m, "l", c, 0)
+			run(clock, 50, a, l)
+			l.freq = 1330
+			run(clock, 50, a, l)
+			if !l.port.Speaking() {
+				t.Fatal("l is not mixed after talking for a second")
+			}
+			l.mu.Lock()
+			heard := append([]int16(nil), l.heard...)
+			l.mu.Unlock()
+			steady := maxStep(heard[20*FrameSamples : 48*FrameSamples])
+			if s := maxStep(heard[49*FrameSamples : 56*FrameSamples]); float64(s) > 1.3*float64(steady) {
+				t.Errorf("moving to a personal stream, l hears a jump of %d between samples; the steady stream makes at most %d", s, steady)
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ type Port struct {
 	id    PortID
 	m     *Mixer
 	codec AudioCodec
+	opts  EncoderOptions
 	sink  func(payload []byte)
 
 	mu     sync.Mutex // guards jb and closed
@@ -42,7 +43,10 @@ type Port struct {
 	next     [MaxPayload]byte
 	fifo     [MaxFrameSamples + FrameSamples]int16
 	fifoN    int
-	pcm      [FrameSamples]int16 // this tick's input
+	native   nativeDecoder       // dec, when it decodes below 48 kHz
+	frameN   int                 // samples in 20 ms at the decoding rate
+	nat      [FrameSamples]int16 // this tick's input at the decoding rate
+	pcm      [FrameSamples]int16 // this tick's input at 48 kHz, when mixed
 	contrib  [FrameSamples]int16 // this tick's contribution to the mix (ramped)
 	isContr  bool
 	gain     float32 // contribution gain at the end of the last tick
@@ -114,10 +118,12 @@ func (p *Port) deliver(payload []byte) {
 	p.sinkMu.Unlock()
 }
 
-// fill decodes from the jitter buffer until a whole frame is available and
-// moves it into p.pcm. Mixer goroutine only.
+// fill decodes from the jitter buffer until a whole 20 ms frame is
+// available, at the codec's native rate for G.711 and G.722, and moves it into
+// p.nat. Mixer goroutine only.
 func (p *Port) fill() {
-	for p.fifoN < FrameSamples {
+	frame := p.frameN
+	for p.fifoN < frame {
 		p.mu.Lock()
 		res, payload, next := p.jb.pop()
 		var n1, n2 int
@@ -135,12 +141,12 @@ func (p *Port) fill() {
 		var err error
 		switch res {
 		case popNothing:
-			clear(dst[:FrameSamples])
-			n = FrameSamples
+			clear(dst[:frame])
+			n = frame
 		case popFrame:
-			n, err = p.dec.Decode(p.scratch[:n1], dst)
+			n, err = p.decode(p.scratch[:n1], dst)
 			if err != nil {
-				n, err = p.dec.Conceal(dst)
+				n, err = p.conceal(dst)
 			}
 		case popLost:
 			if n2 > 0 {
@@ -150,18 +156,47 @@ func (p *Port) fill() {
 				}
 			}
 			if n2 == 0 || err != nil {
-				n, err = p.dec.Conceal(dst)
+				n, err = p.conceal(dst)
 				p.countConcealed()
 			}
 		}
 		if err != nil || (n == 0 && res != popFrame) {
-			clear(dst[:FrameSamples])
-			n = FrameSamples
+			clear(dst[:frame])
+			n = frame
 		}
 		p.fifoN += n
 	}
-	copy(p.pcm[:], p.fifo[:FrameSamples])
-	p.fifoN = copy(p.fifo[:], p.fifo[FrameSamples:p.fifoN])
+	copy(p.nat[:frame], p.fifo[:frame])
+	p.fifoN = copy(p.fifo[:], p.fifo[frame:p.fifoN])
+}
+
+func (p *Port) decode(payload []byte, dst []int16) (int, error) {
+	if p.native != nil {
+		return p.native.decodeNative(payload, dst)
+	}
+	return p.dec.Decode(payload, dst)
+}
+
+func (p *Port) conceal(dst []int16) (int, error) {
+	if p.native != nil {
+		return p.native.concealNative(dst)
+	}
+	return p.dec.Conceal(dst)
+}
+
+// upsample makes p.pcm, this tick's frame at 48 kHz, when the port is mixed;
+// otherwise it only keeps the upsampler's history current.
+func (p *Port) upsample(mixed bool) {
+	switch {
+	case p.native == nil:
+		if mixed {
+			copy(p.pcm[:], p.nat[:])
+		}
+	case mixed:
+		p.native.upsampler().Process(p.nat[:p.frameN], p.pcm[:])
+	default:
+		p.native.upsampler().Feed(p.nat[:p.frameN])
+	}
 }
 
 func (p *Port) countRecovered() {

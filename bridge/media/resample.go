@@ -173,6 +173,26 @@ func (r *Resampler) Process(in []int16, out []int16) int {
 	return n
 }
 
+// Feed takes input into the history without producing output: for a
+// stream whose output is not needed this tick, so the next Process joins
+// without a seam at a fraction of the cost.
+func (r *Resampler) Feed(in []int16) {
+	if r.same {
+		return
+	}
+	nh := len(r.hist)
+	if len(in) >= nh {
+		for i, s := range in[len(in)-nh:] {
+			r.hist[i] = float32(s)
+		}
+		return
+	}
+	copy(r.hist, r.hist[len(in):])
+	for i, s := range in {
+		r.hist[nh-len(in)+i] = float32(s)
+	}
+}
+
 // Reset forgets the input history.
 func (r *Resampler) Reset() { clear(r.hist) }
 
