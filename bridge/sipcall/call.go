@@ -74,6 +74,18 @@ func (c *call) AudioCodec() media.AudioCodec {
 // SendAudio sends one encoded 20 ms frame to the caller.
 func (c *call) SendAudio(payload []byte) { c.media.send(payload) }
 
+// EncoderOptions are the peer's wishes for the Opus it receives from us
+// (RFC 7587 §6.1: usedtx, useinbandfec), for the bridge to honour where
+// it encodes for this leg alone. It is not part of bridge.Leg; the bridge
+// may look for it with a type assertion.
+func (c *call) EncoderOptions() media.EncoderOptions {
+	m := c.media.currentMedia()
+	if m.Codec != codecOpus {
+		return media.EncoderOptions{}
+	}
+	return media.EncoderOptions{OpusDTX: m.OpusDTX, OpusNoFEC: !m.OpusFEC}
+}
+
 // Quality returns the media statistics so far.
 func (c *call) Quality() bridge.Quality { return c.media.quality() }
 

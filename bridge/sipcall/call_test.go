@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 func TestCallConnectsAndHangsUp(t *testing.T) {
@@ -66,4 +67,16 @@ func TestCallConnectsAndHangsUp(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestCallOpusWishes(t *testing.T) {
+	rooms := &fakeRooms{}
+	s := startCallServer(t, rooms, nil)
+	ua := newTestUA(t)
+	sess, _, p := connect(t, s.Server, rooms, ua, ua.offer("m=audio $PORT RTP/AVP 96", "a=rtpmap:96 opus/48000/2", "a=fmtp:96 usedtx=1"))
+	opts := p.leg.(interface{ EncoderOptions() media.EncoderOptions }).EncoderOptions()
+	if !opts.OpusDTX || !opts.OpusNoFEC {
+		t.Errorf("options = %+v, want DTX (usedtx=1) and no FEC (no useinbandfec)", opts)
+	}
+	_ = sess.Bye(ua.ctx())
 }

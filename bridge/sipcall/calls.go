@@ -150,8 +150,8 @@ func (s *Server) endCalls(reason bridge.EndReason) {
 	s.background.Wait()
 }
 
-// respondDialog sends res within the INVITE's dialog, stamped and counted
-// like every response.
+// stamp adds our Server header to res and counts it, as send does for
+// responses that go out through a dialog session instead.
 func (s *Server) stamp(res *sip.Response) *sip.Response {
 	res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
 	s.metrics.responses.WithLabelValues(strconv.Itoa(res.StatusCode)).Inc()

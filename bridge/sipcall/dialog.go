@@ -80,7 +80,7 @@ func (c *call) retransmit(res *sip.Response, tx sip.ServerTransaction) {
 }
 
 // onUpdate answers UPDATE (RFC 3311): an offer is answered at once; an
-// UPDATE without one refreshes the session (RFC 4028 §7.4... §9).
+// UPDATE without one refreshes the session (RFC 4028 §9).
 func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.lookup(req)
 	if c == nil {

@@ -27,6 +27,14 @@ var (
 	ErrPortsExhausted = errors.New("sipcall: rtp ports exhausted")
 	// ErrBadDTMF reports a DTMF body or event we cannot read.
 	ErrBadDTMF = errors.New("sipcall: malformed DTMF")
+
+	// errCanceled reports that the caller cancelled the INVITE while we
+	// set the call up; sipgo's transaction layer already answered 487.
+	errCanceled = errors.New("sipcall: invite cancelled")
+	// errRTP reports a datagram that is no RTP packet (RFC 3550 §5.1).
+	errRTP = errors.New("sipcall: malformed RTP packet")
+	// errIntervalTooSmall is the 422 of RFC 4028 §6.
+	errIntervalTooSmall = errors.New("sipcall: session interval too small")
 )
 
 // StatusError is an error that knows the SIP final response it calls for,

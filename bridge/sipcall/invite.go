@@ -100,10 +100,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", rtpmapName(c.AudioCodec()))
 }
 
-// errCanceled reports that the caller cancelled the INVITE while we set
-// the call up; sipgo already answered 487.
-var errCanceled = errors.New("sipcall: invite cancelled")
-
 // setupCall does the work between 100 and 200: it returns the admitted
 // call and the SDP of our 200 (answer or late offer), or the error whose
 // status refuses the call.
@@ -164,7 +160,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		c.info.AudioCodec = rtpmapName(m.Codec)
 	}
 	media, err := newMediaSession(s.pool, mediaConfig{
-		Latch: !s.cfg.DisableLatching, Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
+		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
 	}, m, mediaEvents{
 		audio: func(seq uint16, ts uint32, payload []byte) {
 			if p := c.participant(); p != nil {

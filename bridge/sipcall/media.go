@@ -40,7 +40,11 @@ type mediaEvents struct {
 type mediaConfig struct {
 	// Latch sends to where the peer's RTP comes from instead of the SDP
 	// address (symmetric RTP, RFC 4961), for peers behind NAT.
-	Latch        bool
+	Latch bool
+	// Signalling is the address the call's SIP came from: latching takes
+	// RTP from it or from the SDP address only, so that a stranger
+	// spraying packets at our port cannot capture the stream.
+	Signalling   netip.Addr
 	Timeout      time.Duration
 	RTCPInterval time.Duration
 	Now          func() time.Time
@@ -240,6 +244,9 @@ func (s *mediaSession) handleRTP(b []byte, from netip.AddrPort) {
 	}
 	if s.cfg.Latch {
 		switch {
+		case !s.latched && !s.mayLatch(from.Addr()):
+			s.mu.Unlock()
+			return
 		case !s.latched:
 			s.latched, s.remote = true, from
 			if !s.rtcpLatch {
@@ -274,6 +281,17 @@ func (s *mediaSession) handleRTP(b []byte, from netip.AddrPort) {
 	case isAudio && s.ev.audio != nil:
 		s.ev.audio(h.Seq, h.TS, payload)
 	}
+}
+
+// mayLatch reports whether RTP from addr may be latched onto: it comes
+// from the SDP address or from where the signalling came from (a NAT's
+// public address). Without either known, anything goes.
+func (s *mediaSession) mayLatch(addr netip.Addr) bool {
+	sdpAddr := s.m.Remote.Addr()
+	if !sdpAddr.IsValid() && !s.cfg.Signalling.IsValid() {
+		return true
+	}
+	return addr == sdpAddr || addr == s.cfg.Signalling
 }
 
 // timers sends RTCP reports at randomised intervals around

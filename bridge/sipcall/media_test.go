@@ -173,7 +173,8 @@ func g722Media(remote netip.AddrPort) audioMedia {
 func TestMediaSessionAudio(t *testing.T) {
 	peer := newRTPPeer(t)
 	var r recorder
-	s := newTestSession(t, mediaConfig{Latch: true}, g722Media(netip.MustParseAddrPort("192.0.2.1:9")), &r)
+	s := newTestSession(t, mediaConfig{Latch: true, Signalling: netip.MustParseAddr("127.0.0.1")},
+		g722Media(netip.MustParseAddrPort("192.0.2.1:9")), &r)
 
 	t.Run("received audio reaches the call with its sequence number and payload", func(t *testing.T) {
 		for i := range 3 {
@@ -420,4 +421,56 @@ func TestPortPool(t *testing.T) {
 	})
 	_ = rtp2.Close()
 	_ = rtcp2.Close()
+}
+
+func TestMediaSessionLatchesOnlyKnownAddresses(t *testing.T) {
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Skipf("no 127.0.0.2: %v", err)
+	}
+	defer stranger.Close()
+	peer := newRTPPeer(t)
+	var r recorder
+	// The SDP names 192.0.2.1 (a private address behind NAT, say); the
+	// signalling came from 127.0.0.1, the NAT's public side.
+	s := newTestSession(t, mediaConfig{Latch: true, Signalling: netip.MustParseAddr("127.0.0.1")},
+		g722Media(netip.MustParseAddrPort("192.0.2.1:4000")), &r)
+	pkt := make([]byte, 13)
+	putRTP(pkt, rtpHeader{PT: 9, Seq: 666, SSRC: 1})
+	if _, err := stranger.WriteToUDPAddrPort(pkt, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(s.localPort()))); err != nil {
+		t.Fatal(err)
+	}
+	peer.send(s.localPort(), 9, 1, 0, []byte{1})
+	waitFor(t, "the caller's packet", func() bool { a, _, _ := r.count(); return a >= 1 })
+	s.send([]byte{2})
+	if _, p := peer.read(); p[0] != 2 {
+		t.Errorf("caller got %v, want our packet: we latched onto the stranger", p)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, seq := range r.audio {
+		if seq == 666 {
+			t.Error("the stranger's packet was taken")
+		}
+	}
+}
+
+func TestMediaSessionAddressChange(t *testing.T) {
+	first, second := newRTPPeer(t), newRTPPeer(t)
+	var r recorder
+	s := newTestSession(t, mediaConfig{Latch: true, Signalling: netip.MustParseAddr("127.0.0.1")}, g722Media(first.addr()), &r)
+	first.send(s.localPort(), 9, 1, 0, []byte{1})
+	waitFor(t, "the first peer's packet", func() bool { a, _, _ := r.count(); return a == 1 })
+	s.send([]byte{1})
+	if _, p := first.read(); p[0] != 1 {
+		t.Fatalf("first peer got %v", p)
+	}
+	// A re-INVITE moves the media to the second peer.
+	s.update(g722Media(second.addr()))
+	s.send([]byte{2})
+	if _, p := second.read(); p[0] != 2 {
+		t.Errorf("second peer got %v, want our packet after the address change", p)
+	}
+	second.send(s.localPort(), 9, 2, 160, []byte{2})
+	waitFor(t, "the second peer's packet", func() bool { a, _, _ := r.count(); return a == 2 })
 }

@@ -1,9 +1,6 @@
 package sipcall
 
-import (
-	"encoding/binary"
-	"errors"
-)
+import "encoding/binary"
 
 // rtpHeader is the part of an RTP header (RFC 3550 §5.1) a leg uses.
 type rtpHeader struct {
@@ -13,8 +10,6 @@ type rtpHeader struct {
 	TS     uint32
 	SSRC   uint32
 }
-
-var errRTP = errors.New("sipcall: malformed RTP packet")
 
 // parseRTP reads the header of an RTP packet and returns its payload, a
 // slice of b. It skips CSRCs and a header extension and strips padding

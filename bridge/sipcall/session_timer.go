@@ -22,9 +22,6 @@ type sessionTimer struct {
 	Required bool
 }
 
-// errIntervalTooSmall is the 422 of RFC 4028 §6.
-var errIntervalTooSmall = fmt.Errorf("sipcall: session interval too small")
-
 // negotiateTimer reads Session-Expires, Min-SE and Supported of a request
 // (RFC 4028 §9). A Session-Expires below our Min-SE is a 422 *StatusError
 // the caller answers with our Min-SE. A caller supporting timers without
