@@ -164,7 +164,7 @@ func (p *fakePort) Push(uint16, uint32, []byte) { p.mu.Lock(); p.pushed++; p.mu.
 func (p *fakePort) SetMuted(m bool)             { p.mu.Lock(); p.muted = m; p.mu.Unlock() }
 func (p *fakePort) Close()                      { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
 
-func (m *fakeMixer) AddPort(id ParticipantID, _ media.AudioCodec, _ func([]byte)) (audioPort, error) {
+func (m *fakeMixer) AddPort(id ParticipantID, _ media.AudioCodec, _ media.EncoderOptions, _ func([]byte)) (audioPort, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
