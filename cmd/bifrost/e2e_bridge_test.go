@@ -379,3 +379,36 @@ func TestE2EServeJoinsACallerToTheDemoRoom(t *testing.T) {
 		return strings.Contains(s.stderr.String(), "conference ended")
 	})
 }
+
+func TestE2EAGuestWaitsForTheHost(t *testing.T) {
+	needTool(t, "baresip")
+	room := bridge.RoomInfo{ID: "room-wait", OrganisationID: "org", Name: "Wait", Alias: "7777", HostPIN: "2468", GuestsWaitForHost: true}
+	e := startE2E(t, room)
+	dir := t.TempDir()
+	guest := startBaresip(t, "guest", toneWAV(t, dir, 440, 60), "PCMU", e.uri(room.Alias))
+	eventually(t, 30*time.Second, "the guest at the PIN prompt", func() bool {
+		return e.participants(room.ID)["guest"].State == bridge.ParticipantEnteringPIN
+	})
+	if _, err := guest.command("sndcode", "#"); err != nil {
+		t.Fatalf("guest: sndcode: %v", err)
+	}
+	eventually(t, 30*time.Second, "the guest waiting for the host", func() bool {
+		p := e.participants(room.ID)["guest"]
+		return p.State == bridge.ParticipantWaiting && p.Role == bridge.RoleGuest
+	})
+	host := startBaresip(t, "host", toneWAV(t, dir, 660, 60), "PCMU", e.uri(room.Alias))
+	eventually(t, 30*time.Second, "the host at the PIN prompt", func() bool {
+		return e.participants(room.ID)["host"].State == bridge.ParticipantEnteringPIN
+	})
+	if e.participants(room.ID)["guest"].State != bridge.ParticipantWaiting {
+		t.Error("the guest stopped waiting before the host keyed the PIN")
+	}
+	if _, err := host.command("sndcode", "2468#"); err != nil {
+		t.Fatalf("host: sndcode: %v", err)
+	}
+	eventually(t, 30*time.Second, "host and guest in the mix", func() bool {
+		ps := e.participants(room.ID)
+		return ps["host"].State == bridge.ParticipantJoined && ps["host"].Role == bridge.RoleHost &&
+			ps["guest"].State == bridge.ParticipantJoined
+	})
+}
