@@ -73,7 +73,7 @@ func New(cfg Config, deps Deps) *Bridge {
 		newEncoder: mediaEncoder,
 	}
 	b.newMixer = b.mediaMixer
-	b.metrics = newMetrics(b, deps.Registry, deps.Logger)
+	b.metrics = newMetrics(deps.Registry, deps.Logger)
 	return b
 }
 

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 // conference is the live meeting of one room, from its first participant's
@@ -183,7 +185,11 @@ func (c *conference) join(p *Participant) bool {
 	muted := p.muted
 	c.mu.Unlock()
 
-	port, err := c.mixer.AddPort(p.id, p.codec, p.leg.SendAudio)
+	var opts media.EncoderOptions
+	if l, ok := p.leg.(EncoderOptionser); ok {
+		opts = l.EncoderOptions()
+	}
+	port, err := c.mixer.AddPort(p.id, p.codec, opts, p.leg.SendAudio)
 	if err != nil {
 		p.log.Error("joining the mix failed", "codec", p.codec.String(), "err", err)
 		c.hangup(p, EndError, 500)

@@ -164,7 +164,7 @@ func (p *fakePort) Push(uint16, uint32, []byte) { p.mu.Lock(); p.pushed++; p.mu.
 func (p *fakePort) SetMuted(m bool)             { p.mu.Lock(); p.muted = m; p.mu.Unlock() }
 func (p *fakePort) Close()                      { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
 
-func (m *fakeMixer) AddPort(id ParticipantID, _ media.AudioCodec, _ func([]byte)) (audioPort, error) {
+func (m *fakeMixer) AddPort(id ParticipantID, _ media.AudioCodec, _ media.EncoderOptions, _ func([]byte)) (audioPort, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -222,7 +222,7 @@ func (r *recorder) all() []any {
 
 // harness is a Bridge on fakes.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	b     *Bridge
 	clock *fakeClock
 	obs   *recorder
@@ -230,7 +230,7 @@ type harness struct {
 	mixes []*fakeMixer
 }
 
-func newHarness(t *testing.T, cfg Config) *harness {
+func newHarness(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: newFakeClock(), obs: &recorder{}}
 	h.b = New(cfg, Deps{
@@ -272,7 +272,7 @@ func (h *harness) admit(room RoomInfo, name string) (*Participant, *fakeLeg, err
 
 // waitFor polls cond until it holds, failing the test after a generous while
 // with what it waited for. It is not a timing assertion: it only bounds a hang.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

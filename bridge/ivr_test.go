@@ -169,3 +169,29 @@ func TestPINCompareIsExact(t *testing.T) {
 		}
 	}
 }
+
+func TestLeavingDuringThePromptStopsIt(t *testing.T) {
+	h := newHarness(t, Config{})
+	p, leg, _ := h.admit(pinRoom("1234", ""), "alice")
+	h.clock.Advance(time.Second, tick)
+	p.Leave(EndHungUp, 0)
+	sent := leg.frames()
+	h.clock.Advance(time.Second, tick)
+	if got := leg.frames(); got != sent {
+		t.Errorf("%d frames sent after Leave returned; want none", got-sent)
+	}
+}
+
+func TestAParticipantMutedInTheLobbyJoinsMuted(t *testing.T) {
+	h := newHarness(t, Config{})
+	p, _, _ := h.admit(pinRoom("1234", ""), "alice")
+	if err := h.b.Mute(context.Background(), p.ConferenceID(), p.ID(), true); err != nil {
+		t.Fatal(err)
+	}
+	keys(p, "1234#")
+	h.clock.Advance(3*time.Second, tick)
+	waitFor(t, "alice to join", p.Joined)
+	if !h.mixer(0).port(p.ID()).muted {
+		t.Error("alice joined the mix unmuted")
+	}
+}

@@ -31,6 +31,14 @@ type Leg interface {
 	Quality() Quality
 }
 
+// EncoderOptionser is implemented by legs whose peer asked for particular
+// encoder settings for what it receives (Opus DTX and in-band FEC, RFC 7587
+// §6.1); the bridge encodes the leg's mix with them. Legs without it get the
+// mixer's defaults.
+type EncoderOptionser interface {
+	EncoderOptions() media.EncoderOptions
+}
+
 // LegInfo describes a call: the fields of LegStart that the leg knows.
 // DisplayName, RemoteURI, RemoteAddr, UserAgent and CallID identify a person:
 // they are personal data and appear only in the admin view and the call records,

@@ -20,7 +20,7 @@ type metrics struct {
 // newMetrics creates the series and registers them on reg, which may be nil.
 // A registration error (a second Bridge on one registry) is logged, not fatal:
 // the series then simply are not exported.
-func newMetrics(b *Bridge, reg prometheus.Registerer, log *slog.Logger) *metrics {
+func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 	m := &metrics{
 		reg: reg,
 		rooms: prometheus.NewGauge(prometheus.GaugeOpts{

@@ -35,7 +35,7 @@ func value(t *testing.T, reg *prometheus.Registry, name, lv string) float64 {
 func TestMetricsCountRoomsParticipantsAndPINFailures(t *testing.T) {
 	h := newHarness(t, Config{})
 	reg := prometheus.NewRegistry()
-	h.b.metrics = newMetrics(h.b, reg, h.b.log)
+	h.b.metrics = newMetrics(reg, h.b.log)
 
 	p, _, _ := h.admit(openRoom(), "alice")
 	room2 := pinRoom("1234", "")

@@ -7,7 +7,8 @@ import "github.com/bifrost-video/bifrost/bridge/media"
 type audioMixer interface {
 	// AddPort adds a participant to the mix: the mixer calls sink every 20 ms
 	// with the participant's encoded mix of the others.
-	AddPort(id ParticipantID, codec media.AudioCodec, sink func(payload []byte)) (audioPort, error)
+	// opts are the peer's wishes for what it receives (Opus DTX, FEC).
+	AddPort(id ParticipantID, codec media.AudioCodec, opts media.EncoderOptions, sink func(payload []byte)) (audioPort, error)
 	// Close stops the mixer and waits for its goroutine.
 	Close()
 }

@@ -20,8 +20,8 @@ func (b *Bridge) mediaMixer(maxSpeakers int, onSpeaker func(ParticipantID)) audi
 	})}
 }
 
-func (m mediaMixer) AddPort(id ParticipantID, codec media.AudioCodec, sink func([]byte)) (audioPort, error) {
-	port, err := m.m.AddPort(media.PortID(id), codec, sink)
+func (m mediaMixer) AddPort(id ParticipantID, codec media.AudioCodec, opts media.EncoderOptions, sink func([]byte)) (audioPort, error) {
+	port, err := m.m.AddPortWith(media.PortID(id), codec, opts, sink)
 	if err != nil {
 		return nil, err
 	}
