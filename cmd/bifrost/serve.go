@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,9 +100,11 @@ func serve(ctx context.Context, e *env) error {
 		_ = web.Shutdown(context.Background())
 		return err
 	}
+	// The banner first, then the log line that says the server is up: whoever
+	// waits for that line (a supervisor, the tests) finds the banner complete.
+	printBanner(e, boot, web, sipSrv)
 	e.log.Info("listening", "http", web.Addr().String(),
 		"sip_udp", sipSrv.UDPAddr().String(), "sip_tcp", sipSrv.TCPAddr().String(), "version", version())
-	printBanner(e, boot, web, sipSrv)
 
 	<-ctx.Done()
 	e.log.Info("shutting down", "timeout", e.cfg.ShutdownTimeout)
@@ -117,7 +121,8 @@ func serve(ctx context.Context, e *env) error {
 // admin password.
 func printBanner(e *env, boot webadmin.BootstrapResult, web *webadmin.Server, sipSrv *sipcall.Server) {
 	base := e.cfg.publicBaseURL(web.Addr())
-	w := e.Stdout()
+	w := new(strings.Builder)
+	defer func() { _, _ = io.WriteString(e.Stdout(), w.String()) }() // one write
 	fmt.Fprintf(w, "\nBifrost %s is running.\n", version())
 	fmt.Fprintf(w, "  Admin:  %s/admin/\n", base)
 	if boot.RoomAlias != "" {
