@@ -1,47 +1,24 @@
 package cdr
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"github.com/bifrost-video/bifrost/internal/audit"
 	"github.com/bifrost-video/bifrost/internal/cli"
+	"github.com/bifrost-video/bifrost/internal/cli/clitest"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
 
-type testEnv struct {
-	db  *sqlx.DB
-	out bytes.Buffer
-	now time.Time
-	dir string
-}
-
-func (e *testEnv) DB(context.Context) (*sqlx.DB, error) { return e.db, nil }
-func (e *testEnv) Stdout() io.Writer                    { return &e.out }
-func (e *testEnv) Logger() *slog.Logger                 { return slog.New(slog.DiscardHandler) }
-func (e *testEnv) Now() time.Time                       { return e.now }
-func (e *testEnv) DataDir() (string, error)             { return e.dir, nil }
-func (e *testEnv) SecretKey() ([]byte, error)           { return make([]byte, 32), nil }
+type testEnv = clitest.Env
 
 func runCommand(t *testing.T, env *testEnv, args ...string) error {
 	t.Helper()
-	cmd, _, rest := cli.Find(Commands(), args)
-	if cmd == nil || cmd.Run == nil {
-		t.Fatalf("no command %v", args)
-	}
-	env.out.Reset()
-	ctx := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
-	return cmd.Run(ctx, env, rest)
+	_, err := clitest.Run(t, Commands(), env, args...)
+	return err
 }
 
 func TestCommands(t *testing.T) {
@@ -49,15 +26,15 @@ func TestCommands(t *testing.T) {
 	db := pgtest.New(t)
 	org := newOrg(t, db, "Acme")
 	storeCalls(t, db, org, []string{"alice"}, t0.Add(-100*day), t0.Add(-10*day))
-	env := &testEnv{db: db, now: t0, dir: t.TempDir()}
+	env := &testEnv{Database: db, Clock: func() time.Time { return t0 }, Dir: t.TempDir(), Key: make([]byte, 32)}
 
 	t.Run("anonymise --dry-run counts and changes nothing", func(t *testing.T) {
 		if err := runCommand(t, env, "cdr", "anonymise", "--dry-run", "--as-of", t0.Format(time.RFC3339)); err != nil {
 			t.Fatal(err)
 		}
 		var rep RetentionReport
-		if err := json.Unmarshal(env.out.Bytes(), &rep); err != nil || rep.Totals["legs"] != 1 || !rep.DryRun {
-			t.Fatalf("report %s, %v", env.out.String(), err)
+		if err := json.Unmarshal(env.Out.Bytes(), &rep); err != nil || rep.Totals["legs"] != 1 || !rep.DryRun {
+			t.Fatalf("report %s, %v", env.Out.String(), err)
 		}
 		if n := count(t, db, `SELECT count(*) FROM cdr_legs WHERE anonymised_at IS NOT NULL`); n != 0 {
 			t.Errorf("dry run anonymised %d legs", n)
@@ -81,8 +58,8 @@ func TestCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		var exp SubjectExport
-		if err := json.Unmarshal(env.out.Bytes(), &exp); err != nil || len(exp.Legs) != 1 {
-			t.Errorf("export %s, %v; want the one leg not yet anonymised", env.out.String(), err)
+		if err := json.Unmarshal(env.Out.Bytes(), &exp); err != nil || len(exp.Legs) != 1 {
+			t.Errorf("export %s, %v; want the one leg not yet anonymised", env.Out.String(), err)
 		}
 	})
 	t.Run("privacy erase needs --confirm", func(t *testing.T) {
@@ -96,7 +73,7 @@ func TestCommands(t *testing.T) {
 		}
 	})
 	t.Run("sink add keeps the token out of the output", func(t *testing.T) {
-		tokenFile := env.dir + "/token"
+		tokenFile := env.Dir + "/token"
 		if err := writeFile(tokenFile, "t0ken\n"); err != nil {
 			t.Fatal(err)
 		}
@@ -106,8 +83,8 @@ func TestCommands(t *testing.T) {
 		if err := runCommand(t, env, "cdr", "sink", "list", "--org", "Acme"); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(env.out.String(), "siem.example") || strings.Contains(env.out.String(), "t0ken") {
-			t.Errorf("sink list: %s", env.out.String())
+		if !strings.Contains(env.Out.String(), "siem.example") || strings.Contains(env.Out.String(), "t0ken") {
+			t.Errorf("sink list: %s", env.Out.String())
 		}
 	})
 	t.Run("org delete needs --confirm, then deletes", func(t *testing.T) {

@@ -1,47 +1,25 @@
 package directory
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/bifrost-video/bifrost/internal/audit"
-	"github.com/bifrost-video/bifrost/internal/cli"
+	"github.com/bifrost-video/bifrost/internal/cli/clitest"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
 
 // testEnv is a cli.Env on a test database.
-type testEnv struct {
-	db  *sqlx.DB
-	out bytes.Buffer
-}
-
-func (e *testEnv) DB(context.Context) (*sqlx.DB, error) { return e.db, nil }
-func (e *testEnv) Stdout() io.Writer                    { return &e.out }
-func (e *testEnv) Logger() *slog.Logger                 { return slog.New(slog.DiscardHandler) }
-func (e *testEnv) Now() time.Time                       { return time.Now() }
-func (e *testEnv) DataDir() (string, error)             { return os.TempDir(), nil }
-func (e *testEnv) SecretKey() ([]byte, error)           { return testKey, nil }
+type testEnv = clitest.Env
 
 func runCLI(t *testing.T, env *testEnv, args ...string) error {
 	t.Helper()
-	cmd, _, rest := cli.Find(Commands(), args)
-	if cmd == nil || cmd.Run == nil {
-		t.Fatalf("no command %q", args)
-	}
-	env.out.Reset()
-	ctx := audit.WithActor(ctxT(t), audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
-	return cmd.Run(ctx, env, rest)
+	_, err := clitest.Run(t, Commands(), env, args...)
+	return err
 }
 
 func TestCLIAddListSync(t *testing.T) {
@@ -49,7 +27,7 @@ func TestCLIAddListSync(t *testing.T) {
 	sl.ldapadd(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
 	db := pgtest.New(t)
 	org := newOrg(t, db, "Nordfjord Kraft AS")
-	env := &testEnv{db: db}
+	env := &testEnv{Database: db, Key: testKey}
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("videosync-test-only\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -83,10 +61,10 @@ func TestCLIAddListSync(t *testing.T) {
 	if err := runCLI(t, env, "ldap", "list", "--org", "Nordfjord Kraft AS"); err != nil {
 		t.Fatal(err)
 	}
-	if out := env.out.String(); !strings.Contains(out, "Nordfjord") || !strings.Contains(out, "15m0s") || !strings.Contains(out, "never") {
+	if out := env.Out.String(); !strings.Contains(out, "Nordfjord") || !strings.Contains(out, "15m0s") || !strings.Contains(out, "never") {
 		t.Errorf("ldap list:\n%s", out)
 	}
-	if strings.Contains(env.out.String(), "videosync-test-only") {
+	if strings.Contains(env.Out.String(), "videosync-test-only") {
 		t.Error("ldap list shows the bind password")
 	}
 
@@ -94,8 +72,8 @@ func TestCLIAddListSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep Report
-	if err := json.Unmarshal(env.out.Bytes(), &rep); err != nil || !rep.DryRun || rep.Added != 19 {
-		t.Errorf("dry run report: %v %+v\n%s", err, rep, env.out.String())
+	if err := json.Unmarshal(env.Out.Bytes(), &rep); err != nil || !rep.DryRun || rep.Added != 19 {
+		t.Errorf("dry run report: %v %+v\n%s", err, rep, env.Out.String())
 	}
 	if n := len(directoryRows(t, db, org)); n != 0 {
 		t.Errorf("a dry run stored %d entries", n)
@@ -103,7 +81,7 @@ func TestCLIAddListSync(t *testing.T) {
 	if err := runCLI(t, env, "ldap", "sync", "--org", "Nordfjord Kraft AS", "--source", "Nordfjord"); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(env.out.Bytes(), &rep); err != nil || rep.Status != RunOK || rep.Added != 19 {
+	if err := json.Unmarshal(env.Out.Bytes(), &rep); err != nil || rep.Status != RunOK || rep.Added != 19 {
 		t.Errorf("sync report: %v %+v", err, rep)
 	}
 	var title string
@@ -119,7 +97,7 @@ func TestCLIAddListSync(t *testing.T) {
 	if !errors.Is(err, ErrGuarded) {
 		t.Errorf("a guarded sync: %v", err)
 	}
-	if err := json.Unmarshal(env.out.Bytes(), &rep); err != nil || rep.Status != RunGuarded {
+	if err := json.Unmarshal(env.Out.Bytes(), &rep); err != nil || rep.Status != RunGuarded {
 		t.Errorf("guarded report: %v %+v", err, rep)
 	}
 	if err := runCLI(t, env, "ldap", "sync", "--org", "Nordfjord Kraft AS", "--source", "Nordfjord", "--confirm"); err != nil {

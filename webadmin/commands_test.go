@@ -1,48 +1,25 @@
 package webadmin
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/bifrost-video/bifrost/internal/audit"
 	"github.com/bifrost-video/bifrost/internal/cli"
+	"github.com/bifrost-video/bifrost/internal/cli/clitest"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
 
-// cliEnv is a cli.Env on a test database.
-type cliEnv struct {
-	db  *sqlx.DB
-	out bytes.Buffer
-}
-
-func (e *cliEnv) DB(context.Context) (*sqlx.DB, error) { return e.db, nil }
-func (e *cliEnv) Stdout() io.Writer                    { return &e.out }
-func (e *cliEnv) Logger() *slog.Logger                 { return slog.New(slog.DiscardHandler) }
-func (e *cliEnv) Now() time.Time                       { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
-func (e *cliEnv) DataDir() (string, error)             { return "", errors.New("no data dir in tests") }
-func (e *cliEnv) SecretKey() ([]byte, error)           { return nil, errors.New("no key in tests") }
-
 func TestCommands(t *testing.T) {
-	env := &cliEnv{db: pgtest.New(t)}
-	ctx := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorCLI, Name: "cli"})
+	env := &clitest.Env{Database: pgtest.New(t), Clock: func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }}
 	run := func(args ...string) (string, error) {
 		t.Helper()
-		env.out.Reset()
-		cmd, _, rest := cli.Find(Commands(), args)
-		if cmd == nil || cmd.Run == nil {
-			t.Fatalf("no command %v", args)
-		}
-		err := cmd.Run(ctx, env, rest)
-		return env.out.String(), err
+		return clitest.Run(t, Commands(), env, args...)
 	}
+	ctx := context.Background()
 	if _, err := run("org", "create", "Acme"); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +40,7 @@ func TestCommands(t *testing.T) {
 			password = p
 		}
 	}
-	st := NewStore(env.db, env.Now)
+	st := NewStore(env.Database, env.Now)
 	if _, err := st.Login(ctx, "ann@acme.example", password, "127.0.0.1"); err != nil {
 		t.Errorf("the printed password %q does not sign in: %v", password, err)
 	}
@@ -100,7 +77,7 @@ func TestCommands(t *testing.T) {
 	if out, _ := run("room", "list", "--org", "Acme"); !strings.Contains(out, "1234") || !strings.Contains(out, "Board room") || strings.Contains(out, "4321") {
 		t.Errorf("room list: %q", out)
 	}
-	rows, _, err := audit.List(ctx, env.db, audit.Filter{AllOrganisations: true, Limit: 100})
+	rows, _, err := audit.List(ctx, env.Database, audit.Filter{AllOrganisations: true, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
