@@ -149,6 +149,13 @@ func startServe(t *testing.T, dir string, extraEnv ...string) *server {
 	select {
 	case m := <-found:
 		s.httpAddr, s.sipUDP, s.sipTCP = m[1], m[2], m[3]
+		// serve prints its banner (one write, ending in a blank line) before
+		// it logs "listening", but stdout and stderr are copied by separate
+		// goroutines: wait for the banner too.
+		eventually(t, 30*time.Second, "serve's banner on stdout", func() bool {
+			out := s.stdout.String()
+			return strings.Contains(out, "is running.") && strings.HasSuffix(out, "\n\n")
+		})
 	case <-s.exited:
 		t.Fatalf("serve exited before listening: %v\nstderr:\n%s", s.exitErr, s.stderr)
 	case <-time.After(60 * time.Second):
