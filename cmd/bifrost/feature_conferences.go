@@ -382,7 +382,10 @@ func (c *confAdmin) pageGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *confAdmin) pageFail(w http.ResponseWriter, r *http.Request, err error) {
+	var fe fieldError
 	switch err = notFound(err); {
+	case errors.As(err, &fe):
+		webadmin.RenderError(w, r, http.StatusBadRequest, "Bad request", "The form's "+fe.Error()+".")
 	case errors.Is(err, errConferenceNotFound):
 		webadmin.RenderError(w, r, http.StatusNotFound, "Not found", "There is no such live conference in this organisation; it may have ended.")
 	case errors.Is(err, errParticipantNotFound):
@@ -393,9 +396,23 @@ func (c *confAdmin) pageFail(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
+// formBool reads a form's "true" or "false"; anything else is a bad request.
+func formBool(r *http.Request, name string) (bool, error) {
+	switch r.PostFormValue(name) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fieldError{name, "must be true or false"}
+}
+
 func (c *confAdmin) pageMute(w http.ResponseWriter, r *http.Request) {
 	v, p, err := c.ownParticipant(r)
-	muted := r.PostFormValue("muted") == "true"
+	var muted bool
+	if err == nil {
+		muted, err = formBool(r, "muted")
+	}
 	if err == nil {
 		err = c.mute(r, v, p, muted)
 	}
@@ -424,7 +441,10 @@ func (c *confAdmin) pageKick(w http.ResponseWriter, r *http.Request) {
 
 func (c *confAdmin) pageLock(w http.ResponseWriter, r *http.Request) {
 	v, err := c.own(r)
-	locked := r.PostFormValue("locked") == "true"
+	var locked bool
+	if err == nil {
+		locked, err = formBool(r, "locked")
+	}
 	if err == nil {
 		err = c.lock(r, v, locked)
 	}

@@ -86,8 +86,8 @@ func newConfEnv(t *testing.T) *confEnv {
 		}
 		*tk.into = secret
 	}
-	e.sessA, e.csrfA = signIn(t, store, e.orgA, "ada@a.example")
-	e.sessB, e.csrfB = signIn(t, store, e.orgB, "bea@b.example")
+	e.sessA, e.csrfA = signIn(t, store, e.orgA, "ada@a.example", webadmin.RoleAdmin)
+	e.sessB, e.csrfB = signIn(t, store, e.orgB, "bea@b.example", webadmin.RoleAdmin)
 	e.br = bridge.New(bridge.Config{}, bridge.Deps{Resolver: bridge.ResolverFunc(func(context.Context, string) (bridge.RoomInfo, error) {
 		return bridge.RoomInfo{}, bridge.ErrRoomNotFound
 	})})
@@ -98,11 +98,11 @@ func newConfEnv(t *testing.T) *confEnv {
 	return e
 }
 
-// signIn creates an admin of org and a session for it.
-func signIn(t *testing.T, store *webadmin.Store, org, email string) (session, csrf string) {
+// signIn creates a user of org with role and a session for it.
+func signIn(t *testing.T, store *webadmin.Store, org, email string, role webadmin.Role) (session, csrf string) {
 	t.Helper()
 	ctx := context.Background()
-	name, role, pw := "Admin "+email, webadmin.RoleAdmin, "a long enough passphrase"
+	name, pw := "User "+email, "a long enough passphrase"
 	u, err := store.CreateUser(ctx, org, webadmin.UserInput{Name: &name, Email: &email, Role: &role, Password: &pw})
 	if err != nil {
 		t.Fatal(err)
@@ -425,6 +425,17 @@ func TestLiveConferencesPages(t *testing.T) {
 		if page := e.page("GET", rec.Header().Get("Location"), nil).Body.String(); !strings.Contains(page, flash) {
 			t.Errorf("after POST %s the page lacks %q", path, flash)
 		}
+	}
+	if rec := e.page("POST", detail+"/lock", url.Values{"locked": {"yes"}}); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "locked must be true or false") {
+		t.Errorf("a bad form value: %d %s", rec.Code, rec.Body)
+	}
+	// A viewer sees the conference without the buttons and may not use them.
+	vs, vcsrf := signIn(t, e.db, e.orgA, "vic@a.example", webadmin.RoleViewer)
+	if rec := e.pageAs(vs, vcsrf, "GET", detail, nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "bob") || strings.Contains(rec.Body.String(), "Mute bob") {
+		t.Errorf("the viewer's page: %d", rec.Code)
+	}
+	if rec := e.pageAs(vs, vcsrf, "POST", detail+"/participants/"+string(bob.ID())+"/mute", url.Values{"muted": {"true"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("a viewer muting: %d", rec.Code)
 	}
 	post(detail+"/participants/"+string(bob.ID())+"/mute", url.Values{"muted": {"true"}}, "Muted bob.")
 	if body := e.page("GET", detail, nil).Body.String(); !strings.Contains(body, "Unmute bob") {
