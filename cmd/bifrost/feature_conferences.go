@@ -173,7 +173,9 @@ func (c *confAdmin) list(r *http.Request) []bridge.ConferenceView {
 }
 
 // audited records e with the actor of ctx, then does change; the entry
-// commits only if change succeeds, so the log holds what was done.
+// commits only if change succeeds, so the log holds what was done. Entries
+// name a participant by its ID (the call record's leg ID), not by its name:
+// the audit log outlives the call records' anonymisation.
 func (c *confAdmin) audited(ctx context.Context, e audit.Entry, change func() error) error {
 	tx, err := c.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -197,14 +199,14 @@ func (c *confAdmin) audited(ctx context.Context, e audit.Entry, change func() er
 func (c *confAdmin) mute(r *http.Request, v bridge.ConferenceView, p bridge.ParticipantView, muted bool) error {
 	return c.audited(r.Context(), audit.Entry{OrganisationID: string(v.OrganisationID), Action: "conference.mute",
 		ObjectType: "participant", ObjectID: string(p.ID),
-		Summary: map[string]any{"conference_id": string(v.ID), "room": v.RoomName, "name": p.DisplayName, "muted": muted}},
+		Summary: map[string]any{"conference_id": string(v.ID), "room": v.RoomName, "muted": muted}},
 		func() error { return c.br.Mute(r.Context(), v.ID, p.ID, muted) })
 }
 
 func (c *confAdmin) kick(r *http.Request, v bridge.ConferenceView, p bridge.ParticipantView) error {
 	return c.audited(r.Context(), audit.Entry{OrganisationID: string(v.OrganisationID), Action: "conference.kick",
 		ObjectType: "participant", ObjectID: string(p.ID),
-		Summary: map[string]any{"conference_id": string(v.ID), "room": v.RoomName, "name": p.DisplayName}},
+		Summary: map[string]any{"conference_id": string(v.ID), "room": v.RoomName}},
 		func() error { return c.br.Kick(r.Context(), v.ID, p.ID) })
 }
 
@@ -396,6 +398,18 @@ func (c *confAdmin) pageFail(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
+// short cuts a caller's display name (the caller chose it) to fit a flash
+// message.
+func short(name string) string {
+	if r := []rune(name); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	if name == "" {
+		return "the participant"
+	}
+	return name
+}
+
 // formBool reads a form's "true" or "false"; anything else is a bad request.
 func formBool(r *http.Request, name string) (bool, error) {
 	switch r.PostFormValue(name) {
@@ -420,9 +434,9 @@ func (c *confAdmin) pageMute(w http.ResponseWriter, r *http.Request) {
 		c.pageFail(w, r, err)
 		return
 	}
-	msg := "Unmuted " + p.DisplayName + "."
+	msg := "Unmuted " + short(p.DisplayName) + "."
 	if muted {
-		msg = "Muted " + p.DisplayName + "."
+		msg = "Muted " + short(p.DisplayName) + "."
 	}
 	webadmin.RedirectFlash(w, r, "/admin/conferences/"+string(v.ID), msg)
 }
@@ -436,7 +450,7 @@ func (c *confAdmin) pageKick(w http.ResponseWriter, r *http.Request) {
 		c.pageFail(w, r, err)
 		return
 	}
-	webadmin.RedirectFlash(w, r, "/admin/conferences/"+string(v.ID), "Hung up on "+p.DisplayName+".")
+	webadmin.RedirectFlash(w, r, "/admin/conferences/"+string(v.ID), "Hung up on "+short(p.DisplayName)+".")
 }
 
 func (c *confAdmin) pageLock(w http.ResponseWriter, r *http.Request) {
