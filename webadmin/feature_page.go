@@ -15,7 +15,8 @@ import (
 // trees next to the layout, so they may call the layout's helper templates
 // "field" and "pager". They may use only html/template's built-in functions;
 // format values into the data instead. Name is the definition that is the page's
-// content. The content's dot is the layout's view:
+// content. The joined page is built once per Template and Name and kept, so
+// Template should be parsed once (a package variable), not per request. The content's dot is the layout's view:
 //
 //	.Data      the data passed to RenderPage
 //	.CSRF      the session's form token; every POST form carries it as the
