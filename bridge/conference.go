@@ -54,6 +54,7 @@ func newConference(b *Bridge, room RoomInfo, now time.Time) *conference {
 	}
 	c.log = b.log.With("room_id", string(room.ID), "conference_id", string(c.id))
 	c.mixer = b.newMixer(b.cfg.MaxSpeakers, c.onActiveSpeaker)
+	b.metrics.mixers.started(c.mixer)
 	return c
 }
 
@@ -113,6 +114,7 @@ func (c *conference) run(t Ticker) {
 			if len(q) == 0 {
 				if done {
 					c.mixer.Close()
+					c.b.metrics.mixers.closed(c.mixer)
 					return
 				}
 				break

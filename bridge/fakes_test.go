@@ -151,6 +151,15 @@ type fakeMixer struct {
 	ports     map[ParticipantID]*fakePort
 	closed    bool
 	onSpeaker func(ParticipantID)
+	stats     media.MixerStats // what Stats reports
+}
+
+func (m *fakeMixer) Stats() media.MixerStats { m.mu.Lock(); defer m.mu.Unlock(); return m.stats }
+
+func (m *fakeMixer) setStats(ticks, overruns uint64) {
+	m.mu.Lock()
+	m.stats = media.MixerStats{Ticks: ticks, Overruns: overruns}
+	m.mu.Unlock()
 }
 
 type fakePort struct {

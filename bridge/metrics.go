@@ -15,6 +15,7 @@ type metrics struct {
 	admitted     *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
 	pinFailures  prometheus.Counter
+	mixers       *mixerCollector // metrics_mixer.go
 }
 
 // newMetrics creates the series and registers them on reg, which may be nil.
@@ -43,8 +44,9 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			Namespace: "bifrost", Subsystem: "bridge", Name: "pin_failures_total",
 			Help: "Wrong or missing PIN entries.",
 		}),
+		mixers: newMixerCollector(),
 	}
-	m.collectors = []prometheus.Collector{m.rooms, m.participants, m.admitted, m.rejected, m.pinFailures}
+	m.collectors = []prometheus.Collector{m.rooms, m.participants, m.admitted, m.rejected, m.pinFailures, m.mixers}
 	if reg != nil {
 		for _, c := range m.collectors {
 			if err := reg.Register(c); err != nil {

@@ -62,3 +62,36 @@ func TestMetricsCountRoomsParticipantsAndPINFailures(t *testing.T) {
 		t.Error("locking a conference that ended: no error")
 	}
 }
+
+// TestMixerTickOverrunsAreCountedAcrossConferences reads the mixers' counters
+// through Prometheus: live mixers are read when scraped, and a closed mixer's
+// counts stay in the totals, so the counters never go down.
+func TestMixerTickOverrunsAreCountedAcrossConferences(t *testing.T) {
+	h := newHarness(t, Config{})
+	reg := prometheus.NewRegistry()
+	h.b.metrics = newMetrics(reg, h.b.log)
+	if got := value(t, reg, "bifrost_bridge_mixer_tick_overruns_total", ""); got != 0 {
+		t.Errorf("overruns before any conference %v; want 0", got)
+	}
+
+	p, _, _ := h.admit(openRoom(), "alice")
+	h.mixer(0).setStats(500, 3)
+	if got := value(t, reg, "bifrost_bridge_mixer_tick_overruns_total", ""); got != 3 {
+		t.Errorf("overruns of the live mixer %v; want 3", got)
+	}
+	if got := value(t, reg, "bifrost_bridge_mixer_ticks_total", ""); got != 500 {
+		t.Errorf("ticks of the live mixer %v; want 500", got)
+	}
+	p.Leave(EndHungUp, 0)
+	waitFor(t, "the first mixer to close", func() bool { m := h.mixer(0); m.mu.Lock(); defer m.mu.Unlock(); return m.closed })
+
+	q, _, _ := h.admit(openRoom(), "bob") // a new conference, a new mixer
+	h.mixer(1).setStats(100, 2)
+	waitFor(t, "the closed mixer's counts to be kept", func() bool {
+		return value(t, reg, "bifrost_bridge_mixer_tick_overruns_total", "") == 5
+	})
+	if got := value(t, reg, "bifrost_bridge_mixer_ticks_total", ""); got != 600 {
+		t.Errorf("ticks of both mixers %v; want 600", got)
+	}
+	q.Leave(EndHungUp, 0)
+}

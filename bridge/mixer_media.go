@@ -30,6 +30,9 @@ func (m mediaMixer) AddPort(id ParticipantID, codec media.AudioCodec, opts media
 
 func (m mediaMixer) Close() { m.m.Close() }
 
+// Stats returns the mixer's counters (metrics_mixer.go).
+func (m mediaMixer) Stats() media.MixerStats { return m.m.Stats() }
+
 // mediaClock gives the mixer the bridge's clock.
 type mediaClock struct{ c Clock }
 

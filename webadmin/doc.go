@@ -13,7 +13,9 @@
 //
 // Routes are declared in one table (routes.go); each has an Access level that
 // guard enforces. Other packages add pages, API resources and navigation entries
-// through Deps.Features (feature.go) and find the principal with PrincipalFrom.
+// through Deps.Features (feature.go), find the principal with PrincipalFrom, and
+// render their own templates inside the admin layout with RenderPage
+// (feature_page.go).
 // cmd/bifrost resolves dialled aliases with LookupRoom.
 //
 // It may import directory and cdr and a read-only view of the bridge that it

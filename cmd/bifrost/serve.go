@@ -69,12 +69,14 @@ func serve(ctx context.Context, e *env) error {
 		}, func() float64 { return 1 }),
 	)
 
+	sipCfg, br := e.bridgeSIP(db, reg, cdrRT.observer()) // serve_bridge.go
+	defer func() { _ = br.Close() }()                    // after the SIP server: calls end with their BYEs first
 	web := webadmin.New(e.cfg.webadmin(), webadmin.Deps{
 		Logger:    e.log.With("component", "http"),
 		Registry:  reg,
 		DB:        db,
 		SIPDomain: e.cfg.SIP.Domain,
-		Features:  []webadmin.Feature{cdrFeature(db)}, // feature_cdr.go
+		Features:  []webadmin.Feature{cdrFeature(db), conferencesFeature(db, br, e.log.With("component", "http"))}, // feature_cdr.go, feature_conferences.go
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)
 			if err != nil {
@@ -89,8 +91,6 @@ func serve(ctx context.Context, e *env) error {
 	if err := web.Listen(); err != nil {
 		return err
 	}
-	sipCfg, br := e.bridgeSIP(db, reg, cdrRT.observer()) // serve_bridge.go
-	defer func() { _ = br.Close() }()                    // after the SIP server: calls end with their BYEs first
 	sipSrv, err := sipcall.NewServer(sipCfg, e.log, reg)
 	if err != nil {
 		_ = web.Shutdown(context.Background())
