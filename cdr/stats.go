@@ -98,3 +98,22 @@ func DailyStats(ctx context.Context, db sqlx.QueryerContext, org string, from, t
 	}
 	return stats, nil
 }
+
+// RoomRef is a room that has call records, for a filter's choice list.
+type RoomRef struct {
+	ID   string `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+}
+
+// Rooms returns the rooms of org that have conference records, by name.
+func Rooms(ctx context.Context, db sqlx.QueryerContext, org string) ([]RoomRef, error) {
+	rooms := []RoomRef{}
+	err := sqlx.SelectContext(ctx, db, &rooms, `
+		SELECT DISTINCT ON (lower(room_name), room_id) room_id::text AS id, room_name AS name
+		FROM cdr_conferences WHERE organisation_id = $1::uuid AND room_id IS NOT NULL
+		ORDER BY lower(room_name), room_id`, org)
+	if err != nil {
+		return nil, fmt.Errorf("cdr: rooms: %w", err)
+	}
+	return rooms, nil
+}
