@@ -90,3 +90,29 @@ func mustCall(org string, at time.Time, name string, d time.Duration) oneCall {
 }
 
 func submitOne(w *Writer, c oneCall) { submitCall(w, c.cs, c.ls, c.lq, c.le, c.ce) }
+
+func TestRooms(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Acme")
+	other := newOrg(t, db, "Other")
+	room := func(o, name string) string {
+		var id string
+		if err := db.Get(&id, `INSERT INTO rooms (organisation_id, name, alias) VALUES ($1, $2, $3) RETURNING id`, o, name, uuid(9)[24:]); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	board, lobby, theirs := room(org, "Board"), room(org, "lobby"), room(other, "Theirs")
+	room(org, "Unused") // no records: not offered
+	for _, c := range []struct{ o, r, name string }{{org, lobby, "lobby"}, {org, board, "Board"}, {org, board, "Board"}, {other, theirs, "Theirs"}} {
+		db.MustExec(`INSERT INTO cdr_conferences (id, organisation_id, room_id, room_name, started_at) VALUES ($1, $2, $3, $4, $5)`,
+			uuid(1), c.o, c.r, c.name, t0)
+	}
+	db.MustExec(`INSERT INTO cdr_conferences (id, organisation_id, room_name, started_at) VALUES ($1, $2, 'ad hoc', $3)`, uuid(1), org, t0)
+	got, err := Rooms(context.Background(), db, org)
+	want := []RoomRef{{board, "Board"}, {lobby, "lobby"}}
+	if err != nil || len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("rooms %+v, %v; want %+v (by name, once each, only with records, only this organisation's)", got, err, want)
+	}
+}

@@ -97,28 +97,32 @@ func (c BarChart) SVG() (template.HTML, error) {
 	d := svgData{Title: c.Title, Width: w, Height: h, Left: marginLeft, Right: w - marginRight, Top: marginTop,
 		PlotBottom: h - marginBottom, XLabelY: h - marginBottom + 16}
 	plotW, plotH := float64(d.Right-d.Left), float64(d.PlotBottom-d.Top)
-	top := c.Max
-	if top <= 0 {
+	// The value axis: Max in four steps, or round steps (1, 2 or 5 times a
+	// power of ten) up to the largest value, so counts get whole labels.
+	ticks, step := yTicks, c.Max/yTicks
+	if c.Max <= 0 {
 		var m float64
 		for _, b := range c.Bars {
 			if !math.IsNaN(b.Value) && !math.IsInf(b.Value, 0) {
 				m = max(m, b.Value)
 			}
 		}
-		top = NiceCeil(m)
+		step = NiceStep(m / yTicks)
+		ticks = max(1, int(math.Ceil(m/step-1e-9)))
 	}
-	for i := 0; i <= yTicks; i++ {
-		v := top * float64(i) / yTicks
-		y := float64(d.PlotBottom) - plotH*float64(i)/yTicks
+	top := step * float64(ticks)
+	for i := 0; i <= ticks; i++ {
+		v := step * float64(i)
+		y := float64(d.PlotBottom) - plotH*float64(i)/float64(ticks)
 		d.YTicks = append(d.YTicks, svgTick{Y: px(y), Label: Format(v) + c.Unit})
 	}
 	n := len(c.Bars)
 	if n == 0 {
 		d.Empty, d.EmptyX, d.EmptyY = true, (d.Left+d.Right)/2, (d.Top+d.PlotBottom)/2
 	}
-	step := 1
+	every := 1 // x label on every bar, or on every few
 	if n > maxXLabels {
-		step = (n + maxXLabels - 1) / maxXLabels
+		every = (n + maxXLabels - 1) / maxXLabels
 	}
 	for i, b := range c.Bars {
 		slot := plotW / float64(n)
@@ -130,7 +134,7 @@ func (c BarChart) SVG() (template.HTML, error) {
 		x := float64(d.Left) + slot*float64(i) + slot*0.1
 		d.Bars = append(d.Bars, svgBar{X: px(x), Y: px(float64(d.PlotBottom) - bh), W: px(slot * 0.8), H: px(bh),
 			Tip: b.Label + ": " + Format(b.Value) + c.Unit})
-		if i%step == 0 {
+		if i%every == 0 {
 			d.XLabels = append(d.XLabels, svgLabel{X: px(x + slot*0.4), Label: b.Label})
 		}
 	}
@@ -144,14 +148,14 @@ func (c BarChart) SVG() (template.HTML, error) {
 // px formats a coordinate with one decimal.
 func px(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
-// NiceCeil returns the smallest of 1, 2, 2.5 or 5 times a power of ten that is
-// at least v (1 for v ≤ 0), so the axis is labelled in round steps.
-func NiceCeil(v float64) float64 {
+// NiceStep returns the smallest of 1, 2 or 5 times a power of ten that is at
+// least v (1 for v ≤ 0): the step between a value axis' labels.
+func NiceStep(v float64) float64 {
 	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	for _, m := range []float64{1, 2, 5} {
 		if m*p >= v*(1-1e-12) {
 			return m * p
 		}

@@ -43,8 +43,8 @@ func TestBarChartSVG(t *testing.T) {
 		if elems["svg"] != 1 || elems["rect"] != 3 {
 			t.Errorf("elements %v, want one svg and three rects", elems)
 		}
-		// The axis tops at 10 (the round number above 7), in four steps.
-		for _, want := range []string{"Calls per day|", "|0|", "|2.5|", "|5|", "|7.5|", "|10|", "03-01|", "03-02: 7|", "03-03: 0|"} {
+		// The axis goes up to 8 in steps of 2, the round step that reaches 7 in four.
+		for _, want := range []string{"Calls per day|", "|0|", "|2|", "|4|", "|6|", "|8|", "03-01|", "03-02: 7|", "03-03: 0|"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("text %q lacks %q", text, want)
 			}
@@ -86,19 +86,19 @@ func TestBarChartSVG(t *testing.T) {
 		}
 		svg, _ := BarChart{Bars: bars}.SVG()
 		_, elems := parse(t, string(svg))
-		// 5 y labels, the title, and the x labels.
-		if x := elems["text"] - 5 - 1; x > 10 || x < 9 {
+		// The y labels (one per grid line), the title, and the x labels.
+		if x := elems["text"] - strings.Count(string(svg), `stroke="#ddd"`) - 1; x > 10 || x < 9 {
 			t.Errorf("%d x labels, want 9 or 10", x)
 		}
 	})
 }
 
-func TestNiceCeil(t *testing.T) {
+func TestNiceStep(t *testing.T) {
 	for _, tt := range []struct{ in, want float64 }{
-		{0, 1}, {-3, 1}, {0.3, 0.5}, {1, 1}, {1.1, 2}, {7, 10}, {21, 25}, {26, 50}, {100, 100}, {101, 200},
+		{0, 1}, {-3, 1}, {0.3, 0.5}, {1, 1}, {1.1, 2}, {2.5, 5}, {7, 10}, {21, 50}, {100, 100}, {101, 200},
 	} {
-		if got := NiceCeil(tt.in); got != tt.want {
-			t.Errorf("NiceCeil(%v) = %v, want %v", tt.in, got, tt.want)
+		if got := NiceStep(tt.in); got != tt.want {
+			t.Errorf("NiceStep(%v) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
