@@ -22,6 +22,8 @@ type BarChart struct {
 	// Max fixes the top of the value axis (e.g. 100 for percentages); 0 picks a
 	// round number above the largest value.
 	Max float64
+	// Counts makes the value axis' steps whole numbers (calls, participants).
+	Counts bool
 	// Width and Height are the SVG's size in pixels; 0 means 640×240.
 	Width, Height int
 }
@@ -108,6 +110,9 @@ func (c BarChart) SVG() (template.HTML, error) {
 			}
 		}
 		step = NiceStep(m / yTicks)
+		if c.Counts {
+			step = max(step, 1)
+		}
 		ticks = max(1, int(math.Ceil(m/step-1e-9)))
 	}
 	top := step * float64(ticks)

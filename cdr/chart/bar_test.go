@@ -73,6 +73,12 @@ func TestBarChartSVG(t *testing.T) {
 			t.Errorf("axis lacks 100%%: %q", text)
 		}
 	})
+	t.Run("counts get whole steps", func(t *testing.T) {
+		svg, _ := BarChart{Counts: true, Bars: []Bar{{"a", 1}}}.SVG()
+		if text, _ := parse(t, string(svg)); strings.Contains(text, "0.") || !strings.Contains(text, "|1|") {
+			t.Errorf("axis %q, want 0 and 1 only", text)
+		}
+	})
 	t.Run("no bars says so", func(t *testing.T) {
 		svg, _ := BarChart{Title: "Empty"}.SVG()
 		if text, _ := parse(t, string(svg)); !strings.Contains(text, "No data") {

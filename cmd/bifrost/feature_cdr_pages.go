@@ -274,7 +274,7 @@ func ms(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + " ms" }
 func kbps(v int) string { return strconv.Itoa(v/1000) + " kbit/s" }
 
 func legRowOf(l cdr.Leg) legRow {
-	row := legRow{Name: orDash(l.DisplayName, str), Protocol: l.Protocol + "/" + l.Transport, Device: orDash(l.UserAgent, str),
+	row := legRow{Name: orDash(l.DisplayName, str), Protocol: strings.TrimSuffix(l.Protocol+"/"+l.Transport, "/"), Device: orDash(l.UserAgent, str),
 		Role: l.Role, Started: l.StartedAt.UTC().Format(timeLayout), Duration: orDash(l.DurationSeconds, formatDuration),
 		End: orDash(l.EndReason, str), Encryption: l.Encryption,
 		Loss:  fmt.Sprintf("%s %% (%d of %d)", chart.Format(l.LossPercent), l.PacketsLost, l.PacketsLost+l.PacketsReceived),
@@ -387,9 +387,9 @@ func cdrCharts(stats []cdr.DayStats) ([]template.HTML, int, float64, error) {
 	}
 	var out []template.HTML
 	for _, c := range []chart.BarChart{
-		{Title: "Calls per day", Bars: calls},
+		{Title: "Calls per day", Counts: true, Bars: calls},
 		{Title: "Minutes per day", Unit: " min", Bars: minutes},
-		{Title: "Peak concurrent participants per day", Bars: peak},
+		{Title: "Peak concurrent participants per day", Counts: true, Bars: peak},
 		{Title: fmt.Sprintf("Share of legs with loss above %s %%", chart.Format(cdr.LossThresholdPercent)), Unit: " %", Max: 100, Bars: lossy},
 	} {
 		svg, err := c.SVG()
