@@ -348,9 +348,16 @@ func (p cdrPages) charts(w http.ResponseWriter, r *http.Request) {
 	if len(bad) == 0 && (to.Before(from) || to.Sub(from) > 366*24*time.Hour) {
 		bad = append(bad, "The period must run forward and last at most a year.")
 	}
-	data["From"], data["To"] = q.Get("from"), q.Get("to")
-	if data["From"] == "" {
-		data["From"], data["To"] = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	// The form shows what was asked for, or the default period's dates.
+	for _, f := range []struct {
+		name, key string
+		t         time.Time
+	}{{"from", "From", from}, {"to", "To", to}} {
+		if v := q.Get(f.name); v != "" {
+			data[f.key] = v
+		} else {
+			data[f.key] = f.t.Format(time.DateOnly)
+		}
 	}
 	if len(bad) > 0 {
 		data["Error"] = strings.Join(bad, " ")

@@ -192,6 +192,9 @@ func TestCDRPages(t *testing.T) {
 				t.Errorf("the charts lack %q", want)
 			}
 		}
+		if rec := e.page(t, e.viewerA, "GET", "/admin/cdr/charts?from=2026-05-01", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `name="to" type="date" value="20`) {
+			t.Errorf("a period without an end runs to today: %d", rec.Code)
+		}
 		if rec := e.page(t, e.viewerA, "GET", "/admin/cdr/charts?from=2026-05-02&to=2026-05-01", nil); rec.Code != 400 {
 			t.Errorf("a backward period: %d", rec.Code)
 		}
