@@ -64,32 +64,7 @@ func DailyStats(ctx context.Context, db sqlx.QueryerContext, org string, from, t
 	// from the day before. Ends sort before starts at the same instant, so
 	// back-to-back calls do not overlap.
 	stats := []DayStats{}
-	err := sqlx.SelectContext(ctx, db, &stats, `
-		WITH days AS (
-			SELECT d AS day FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 day', interval '1 day') AS d
-		), legs AS (
-			SELECT l.started_at, coalesce(l.ended_at, $3::timestamptz) AS ended_at, l.duration,
-				(`+lossExpr+`) > $4 AS lossy
-			FROM cdr_legs l
-			WHERE l.organisation_id = $1::uuid AND l.started_at < $3 AND (l.ended_at IS NULL OR l.ended_at > $2)
-		), ev AS (
-			SELECT greatest(started_at, $2::timestamptz) AS t, 1 AS d FROM legs
-			UNION ALL SELECT ended_at, -1 FROM legs WHERE ended_at < $3
-			UNION ALL SELECT day, 0 FROM days
-		), run AS (
-			SELECT t, sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS open FROM ev
-		), peak AS (
-			SELECT date_trunc('day', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, max(open) AS peak
-			FROM run WHERE t >= $2 AND t < $3 GROUP BY 1
-		), daily AS (
-			SELECT date_trunc('day', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, count(*) AS calls,
-				coalesce(sum(extract(epoch FROM duration)), 0) / 60 AS minutes, count(*) FILTER (WHERE lossy) AS lossy
-			FROM legs WHERE started_at >= $2 GROUP BY 1
-		)
-		SELECT days.day, coalesce(daily.calls, 0) AS calls, coalesce(daily.minutes, 0)::float8 AS minutes,
-			coalesce(peak.peak, 0) AS peak_concurrent, coalesce(daily.lossy, 0) AS lossy_legs
-		FROM days LEFT JOIN daily USING (day) LEFT JOIN peak USING (day)
-		ORDER BY days.day`, org, from, to, LossThresholdPercent)
+	err := sqlx.SelectContext(ctx, db, &stats, dailyStatsSQL, org, from, to, LossThresholdPercent)
 	if err != nil {
 		return nil, fmt.Errorf("cdr: daily statistics: %w", err)
 	}
@@ -117,3 +92,32 @@ func Rooms(ctx context.Context, db sqlx.QueryerContext, org string) ([]RoomRef, 
 	}
 	return rooms, nil
 }
+
+// dailyStatsSQL is DailyStats' query: $1 organisation, $2 from, $3 to (both
+// midnight UTC), $4 the loss threshold in percent.
+var dailyStatsSQL = `
+		WITH days AS (
+			SELECT d AS day FROM generate_series($2::timestamptz, $3::timestamptz - interval '1 day', interval '1 day') AS d
+		), legs AS (
+			SELECT l.started_at, coalesce(l.ended_at, $3::timestamptz) AS ended_at, l.duration,
+				(` + lossExpr + `) > $4 AS lossy
+			FROM cdr_legs l
+			WHERE l.organisation_id = $1::uuid AND l.started_at < $3 AND (l.ended_at IS NULL OR l.ended_at > $2)
+		), ev AS (
+			SELECT greatest(started_at, $2::timestamptz) AS t, 1 AS d FROM legs
+			UNION ALL SELECT ended_at, -1 FROM legs WHERE ended_at < $3
+			UNION ALL SELECT day, 0 FROM days
+		), run AS (
+			SELECT t, sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS open FROM ev
+		), peak AS (
+			SELECT date_trunc('day', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, max(open) AS peak
+			FROM run WHERE t >= $2 AND t < $3 GROUP BY 1
+		), daily AS (
+			SELECT date_trunc('day', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, count(*) AS calls,
+				coalesce(sum(extract(epoch FROM duration)), 0) / 60 AS minutes, count(*) FILTER (WHERE lossy) AS lossy
+			FROM legs WHERE started_at >= $2 GROUP BY 1
+		)
+		SELECT days.day, coalesce(daily.calls, 0) AS calls, coalesce(daily.minutes, 0)::float8 AS minutes,
+			coalesce(peak.peak, 0) AS peak_concurrent, coalesce(daily.lossy, 0) AS lossy_legs
+		FROM days LEFT JOIN daily USING (day) LEFT JOIN peak USING (day)
+		ORDER BY days.day`
