@@ -161,7 +161,7 @@ func cdrFilter(r *http.Request) (cdr.Filter, error) {
 	}
 	if v := q.Get("min_loss_percent"); v != "" {
 		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || x < 0 || x > 100 {
+		if err != nil || !(x >= 0 && x <= 100) { // NaN too
 			return f, fieldError{"min_loss_percent", "must be a number from 0 to 100"}
 		}
 		f.MinLossPercent = x

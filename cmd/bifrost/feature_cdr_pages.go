@@ -58,7 +58,10 @@ func cdrPageRoutes(db *sqlx.DB, now func() time.Time) ([]webadmin.Route, []webad
 		}
 }
 
-const cdrPageSize = 50
+const (
+	cdrPageSize = 50
+	cdrMaxPage  = 1_000_000 // a bound on the offset, far past any real list
+)
 
 // The choices of the list's filters.
 var (
@@ -106,14 +109,14 @@ func pageFilter(r *http.Request, org string) (cdr.Filter, cdrListForm, map[strin
 	}
 	if form.MinLoss != "" {
 		x, err := strconv.ParseFloat(form.MinLoss, 64)
-		if err != nil || x < 0 || x > 100 {
+		if err != nil || !(x >= 0 && x <= 100) { // NaN too
 			errs["min_loss_percent"] = "must be a number from 0 to 100"
 		} else {
 			f.MinLossPercent = x
 		}
 	}
-	if n, _ := strconv.Atoi(q.Get("page")); n > 1 {
-		f.Offset = (n - 1) * cdrPageSize
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		f.Offset = (min(n, cdrMaxPage) - 1) * cdrPageSize
 	}
 	return f, form, errs
 }

@@ -298,3 +298,24 @@ func TestCDRRoutesTenantIsolation(t *testing.T) {
 		t.Errorf("A's leg after B's requests: %d left, want 1", n)
 	}
 }
+
+// FuzzPageFilter feeds the list page's query string parser anything: it
+// never panics, and what it accepts is a filter the store can run (a room ID
+// that is a UUID, a loss share from 0 to 100, a non-negative offset).
+func FuzzPageFilter(f *testing.F) {
+	for _, seed := range []string{"", "from=2026-05-01&to=2026-05-31&protocol=sip&min_loss_percent=2.5&page=3",
+		"room_id=00000000-0000-4000-8000-00000000000a", "min_loss_percent=NaN&page=-1", "from=2026-02-30&to=%zz", "page=99999999999999999999"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest("GET", "/admin/cdr", nil)
+		r.URL.RawQuery = query
+		flt, _, errs := pageFilter(r, "00000000-0000-4000-8000-000000000001")
+		if len(errs) > 0 {
+			return
+		}
+		if flt.RoomID != "" && !isUUID(flt.RoomID) || !(flt.MinLossPercent >= 0 && flt.MinLossPercent <= 100) || flt.Offset < 0 {
+			t.Errorf("accepted %q as %+v", query, flt)
+		}
+	})
+}
