@@ -415,18 +415,12 @@ func cdrCharts(stats []cdr.DayStats) ([]template.HTML, int, float64, error) {
 type privacyForm struct {
 	ExportSubject, EraseSubject privacyField
 	ConfirmError                string
-	Erased                      []erasedCount
 }
 
 // privacyField is the layout's "field" template's data.
 type privacyField struct {
 	Name, Label, Type, Value, Hint, Error, Pattern, Autocomplete string
 	Required                                                     bool
-}
-
-type erasedCount struct {
-	Name  string
-	Count int64
 }
 
 func newPrivacyForm() privacyForm {
@@ -477,7 +471,8 @@ func (p cdrPages) privacyExport(w http.ResponseWriter, r *http.Request) {
 }
 
 // privacyErase deletes or anonymises everything stored about a person (GDPR
-// art. 17), once the confirmation box is ticked.
+// art. 17), once the confirmation box is ticked, and says how many rows of
+// each kind it changed.
 func (p cdrPages) privacyErase(w http.ResponseWriter, r *http.Request) {
 	org := orgOf(r)
 	if org == "" {
@@ -502,12 +497,18 @@ func (p cdrPages) privacyErase(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	form.EraseSubject.Value = ""
-	for name, n := range counts {
-		form.Erased = append(form.Erased, erasedCount{Name: name, Count: n})
+	// Post/redirect/get, so reloading the page does not erase again; the
+	// flash names counts only, never the person.
+	names := make([]string, 0, len(counts))
+	for name := range counts {
+		names = append(names, name)
 	}
-	sort.Slice(form.Erased, func(i, j int) bool { return form.Erased[i].Name < form.Erased[j].Name })
-	webadmin.RenderPage(w, r, http.StatusOK, cdrPrivacyPage, form)
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + " " + strconv.FormatInt(counts[name], 10)
+	}
+	webadmin.RedirectFlash(w, r, "/admin/privacy", "Erased (rows): "+strings.Join(parts, ", ")+".")
 }
 
 func (p cdrPages) fail(w http.ResponseWriter, r *http.Request, err error) {
