@@ -16,6 +16,9 @@
 //   - Privacy (privacy.go): Export, Erase, DeleteOrganisation,
 //     DeleteInactiveAdmins. Other packages' personal data (directory entries,
 //     the phonebook log) plug in as SubjectSource.
+//   - Statistics (stats.go): calls, minutes, peak concurrent legs and the
+//     share of lossy legs per UTC day, from SQL aggregates, for the admin's
+//     charts (drawn by the subpackage chart, which knows nothing of CDRs).
 //   - Jobs (jobs.go): the daily run of retention and inactive-admin deletion.
 //
 // It owns its tables (migration 0004) and must not import bridge, directory or

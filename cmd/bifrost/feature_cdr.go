@@ -20,15 +20,17 @@ import (
 // of the principal's organisation.
 func cdrFeature(db *sqlx.DB) webadmin.Feature {
 	a := cdrAPI{db: db}
+	pages, nav := cdrPageRoutes(db, time.Now) // feature_cdr_pages.go
 	return webadmin.Feature{
 		Name: "cdr",
-		Routes: []webadmin.Route{
+		Routes: append([]webadmin.Route{
 			{Pattern: "GET /api/v1/cdr/conferences", Access: webadmin.AccessRead, Handler: http.HandlerFunc(a.listConferences)},
 			{Pattern: "GET /api/v1/cdr/conferences/{id}", Access: webadmin.AccessRead, Handler: http.HandlerFunc(a.getConference)},
 			{Pattern: "GET /api/v1/cdr/legs", Access: webadmin.AccessRead, Handler: http.HandlerFunc(a.listLegs)},
 			{Pattern: "POST /api/v1/privacy/export", Access: webadmin.AccessWrite, Handler: http.HandlerFunc(a.privacyExport)},
 			{Pattern: "POST /api/v1/privacy/erase", Access: webadmin.AccessWrite, Handler: http.HandlerFunc(a.privacyErase)},
-		},
+		}, pages...),
+		Nav:          nav,
 		OpenAPIPaths: []byte(cdrOpenAPI),
 	}
 }
@@ -159,7 +161,7 @@ func cdrFilter(r *http.Request) (cdr.Filter, error) {
 	}
 	if v := q.Get("min_loss_percent"); v != "" {
 		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || x < 0 || x > 100 {
+		if err != nil || !(x >= 0 && x <= 100) { // NaN too
 			return f, fieldError{"min_loss_percent", "must be a number from 0 to 100"}
 		}
 		f.MinLossPercent = x
