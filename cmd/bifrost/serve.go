@@ -74,7 +74,7 @@ func serve(ctx context.Context, e *env) error {
 		Registry:  reg,
 		DB:        db,
 		SIPDomain: e.cfg.SIP.Domain,
-		Features:  []webadmin.Feature{cdrFeature(db)}, // feature_cdr.go
+		Features:  []webadmin.Feature{cdrFeature(db), directoryFeature(db, e.SecretKey, e.log.With("component", "directory"))}, // feature_*.go
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)
 			if err != nil {
