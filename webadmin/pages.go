@@ -23,7 +23,8 @@ var staticFS embed.FS
 
 // pages holds the parsed templates, one per page, each with the layout.
 type pages struct {
-	tmpl map[string]*template.Template
+	layout *template.Template
+	tmpl   map[string]*template.Template
 }
 
 // mustParsePages parses every page template with the layout, once, at start. A
@@ -34,7 +35,7 @@ func mustParsePages() *pages {
 	if err != nil {
 		panic(err)
 	}
-	p := &pages{tmpl: map[string]*template.Template{}}
+	p := &pages{layout: layout, tmpl: map[string]*template.Template{}}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
 		if base == "layout" {
@@ -72,6 +73,16 @@ var builtinNav = []NavItem{
 // render writes page name with status, filling in the session, navigation and
 // organisation of r.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, active string, data any) {
+	t, ok := s.pages.tmpl[name]
+	if !ok {
+		s.serverError(w, r, errorf("no page template %q", name))
+		return
+	}
+	s.renderTemplate(w, r, status, t, title, active, data)
+}
+
+// renderTemplate executes t's "layout" with the view of r.
+func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, status int, t *template.Template, title, active string, data any) {
 	v := view{Title: title, Active: active, Data: data}
 	if sess := sessionFrom(r.Context()); sess != nil {
 		// The flash message travels in the URL, authenticated for this
@@ -99,11 +110,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 	}
 	var buf bytes.Buffer
-	t, ok := s.pages.tmpl[name]
-	if !ok {
-		s.serverError(w, r, errorf("no page template %q", name))
-		return
-	}
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -133,6 +133,7 @@ func (s *Server) guard(rt Route) http.Handler {
 	_, path, _ := strings.Cut(rt.Pattern, " ")
 	api := isAPI(path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(withServer(r.Context(), s))
 		if rt.Access == AccessPublic {
 			rt.Handler.ServeHTTP(w, r)
 			return

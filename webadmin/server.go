@@ -35,16 +35,18 @@ type Deps struct {
 
 // Server is the HTTP server.
 type Server struct {
-	cfg     Config
-	store   *Store
-	pages   *pages
-	table   []Route
-	proxies []*net.IPNet
-	deps    Deps
-	handler http.Handler
-	srv     *http.Server
-	ln      net.Listener
-	done    chan error
+	cfg   Config
+	store *Store
+	pages *pages
+	table []Route
+	// features caches the features' pages joined with the layout (RenderPage).
+	features featurePages
+	proxies  []*net.IPNet
+	deps     Deps
+	handler  http.Handler
+	srv      *http.Server
+	ln       net.Listener
+	done     chan error
 }
 
 // New builds the server and its routes; it does not listen yet.
