@@ -272,7 +272,7 @@ var directoryOpenAPI = func() string {
 		"/ldap-sources/{id}": map[string]any{
 			"get":    json.RawMessage(`{"summary": "One source.", "parameters": ` + idParam + `, "responses": {"200": {"description": "The source, without its password."}, "404": {"description": "Not found."}}}`),
 			"patch":  json.RawMessage(`{"summary": "Change the fields given.", "parameters": ` + idParam + `, "requestBody": ` + jsonBody(ldapSourceSchema) + `, "responses": {"200": {"description": "The source."}, "404": {"description": "Not found."}, ` + errs + `}}`),
-			"delete": json.RawMessage(`{"summary": "Delete a source; its entries stay as manual ones.", "parameters": ` + idParam + `, "responses": {"204": {"description": "Deleted."}, "404": {"description": "Not found."}}}`),
+			"delete": json.RawMessage(`{"summary": "Delete a source with the entries and folders it synced.", "parameters": ` + idParam + `, "responses": {"204": {"description": "Deleted."}, "404": {"description": "Not found."}}}`),
 		},
 		"/ldap-sources/{id}/sync": map[string]any{
 			"post": json.RawMessage(`{"summary": "Run a sync now.", "parameters": ` + idParam + `,

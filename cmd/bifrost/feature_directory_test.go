@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -290,13 +291,12 @@ func TestDirectoryTenantIsolation(t *testing.T) {
 	secrets := []string{"Secret folder", "Secret Person", "secret@acme.example", "Secret LDAP", "dc=acme", objects["directory/folders"], objects["directory/entries"], objects["ldap-sources"]}
 	bodies := map[string]any{"directory/folders": map[string]any{"name": "Mine now"}, "directory/entries": map[string]any{"display_name": "Mine now"},
 		"ldap-sources": map[string]any{"name": "Mine now"}}
+	sessB := e.session(t, e.orgB, webadmin.RoleAdmin)
 	for _, rt := range directoryFeature(e.db, nil, nil).Routes {
 		method, path, _ := strings.Cut(rt.Pattern, " ")
+		path = strings.TrimSuffix(path, "{$}")
 		t.Run(rt.Pattern, func(t *testing.T) {
-			if !strings.HasPrefix(path, "/api/v1/") {
-				return // the pages have their own test
-			}
-			rest := strings.TrimPrefix(path, "/api/v1/")
+			rest := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSuffix(path, "{$}"), "/api/v1/"), "/admin/")
 			resource := rest
 			if i := strings.Index(rest, "/{"); i >= 0 {
 				resource = rest[:i]
@@ -310,11 +310,18 @@ func TestDirectoryTenantIsolation(t *testing.T) {
 			} else if strings.Contains(path, "{") {
 				t.Fatalf("unknown path parameter in %s: extend this test", rt.Pattern)
 			}
-			var b any
-			if method == "POST" || method == "PATCH" {
-				b = bodies[resource]
+			var st int
+			var body string
+			if strings.HasPrefix(path, "/admin/") {
+				rec := e.page(t, sessB, method, strings.TrimSuffix(path, "{$}"), url.Values{"name": {"Mine now"}, "display_name": {"Mine now"}})
+				st, body = rec.Code, rec.Body.String()
+			} else {
+				var b any
+				if method == "POST" || method == "PATCH" {
+					b = bodies[resource]
+				}
+				st, _, body = e.do(t, e.adminB, method, path, b)
 			}
-			st, _, body := e.do(t, e.adminB, method, path, b)
 			switch {
 			case strings.Contains(rt.Pattern, "{id}"):
 				if st != http.StatusNotFound {

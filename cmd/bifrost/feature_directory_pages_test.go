@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/bifrost-video/bifrost/webadmin"
+)
+
+// pageSession is a signed-in browser: its session cookie and form token.
+type pageSession struct{ id, csrf string }
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// session signs a new user of role in organisation orgID in and reads the
+// form token from a page.
+func (e *dirEnv) session(t *testing.T, orgID string, role webadmin.Role) pageSession {
+	t.Helper()
+	ctx := context.Background()
+	store := webadmin.NewStore(e.db, nil)
+	name, email, pw := "U "+string(role), string(role)+"-"+orgID[:8]+"@example.com", "correct horse battery staple"
+	u, err := store.CreateUser(ctx, orgID, webadmin.UserInput{Name: &name, Email: &email, Role: &role, Password: &pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := store.CreateSession(ctx, u, orgID, "192.0.2.1:1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := pageSession{id: id}
+	rec := e.page(t, s, "GET", "/admin/directory/", nil)
+	m := csrfRE.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatalf("no form token on the directory page: %d %s", rec.Code, rec.Body)
+	}
+	s.csrf = m[1]
+	return s
+}
+
+// page sends a page request as a browser on the same origin; a POST form gets
+// the session's token.
+func (e *dirEnv) page(t *testing.T, s pageSession, method, path string, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	var req *http.Request
+	if method == http.MethodPost {
+		v := url.Values{"csrf": {s.csrf}}
+		for k, x := range form {
+			v[k] = x
+		}
+		req = httptest.NewRequest(method, path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: webadmin.SessionCookie, Value: s.id})
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestDirectoryPages works the directory's admin pages as a browser would:
+// folders and entries with names in several scripts and HTML in them, the
+// address lines, an LDAP source whose password never comes back, a dry run
+// shown in the run history; a viewer reads and cannot change.
+func TestDirectoryPages(t *testing.T) {
+	t.Parallel()
+	e := newDirEnv(t)
+	admin, viewer := e.session(t, e.orgA, webadmin.RoleAdmin), e.session(t, e.orgA, webadmin.RoleViewer)
+
+	if rec := e.page(t, admin, "POST", "/admin/directory/folders", url.Values{"name": {"Øst & <Vest>"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add folder: %d %s", rec.Code, rec.Body)
+	}
+	rec := e.page(t, admin, "POST", "/admin/directory/entries", url.Values{"display_name": {"Hanne Øvrebø <b>"}, "kind": {"person"},
+		"title": {"田中 & Co"}, "addresses": {"sip: hanne@acme.example\ntel mobile: +47 912 34 567"}})
+	loc, _, _ := strings.Cut(rec.Header().Get("Location"), "?")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/directory/entries/") {
+		t.Fatalf("add entry: %d %s", rec.Code, rec.Body)
+	}
+	entryPath := loc
+	body := html.UnescapeString(e.page(t, admin, "GET", entryPath, nil).Body.String())
+	for _, want := range []string{`value="Hanne Øvrebø <b>"`, "田中 & Co", "sip: hanne@acme.example\ntel mobile: +47 912 34 567", "Delete entry"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the entry page lacks %q:\n%s", want, body)
+		}
+	}
+	body = e.page(t, admin, "GET", "/admin/directory/?q=ovrebo", nil).Body.String()
+	if !strings.Contains(body, "Hanne Øvrebø &lt;b&gt;") || !strings.Contains(body, "Øst &amp; &lt;Vest&gt;") || strings.Contains(body, "<Vest>") {
+		t.Errorf("the browse page:\n%s", body)
+	}
+	if rec := e.page(t, admin, "POST", entryPath, url.Values{"display_name": {"Hanne Øvrebø"}, "kind": {"person"}, "addresses": {"fax: 1234"}}); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "line 1") {
+		t.Errorf("a bad address line: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.page(t, admin, "POST", entryPath, url.Values{"display_name": {"Hanne Ø."}, "kind": {"room"}, "addresses": {"sip: hanne@acme.example"}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("save: %d %s", rec.Code, rec.Body)
+	}
+	if body := e.page(t, viewer, "GET", entryPath, nil).Body.String(); !strings.Contains(body, `value="Hanne Ø."`) || strings.Contains(body, "&#43;47 912") || strings.Contains(body, "Delete entry") {
+		t.Errorf("the entry after saving, as a viewer:\n%s", body)
+	}
+	if rec := e.page(t, viewer, "POST", entryPath+"/delete", nil); rec.Code != http.StatusForbidden {
+		t.Errorf("a viewer deletes: %d", rec.Code)
+	}
+
+	const password = "s3cret-bind-pw"
+	rec = e.page(t, admin, "POST", "/admin/ldap-sources", url.Values{"name": {"Corp"}, "url": {"ldap://127.0.0.1:1"}, "bind_dn": {"cn=reader,dc=acme"},
+		"bind_password": {password}, "base_dns": {"ou=People,dc=acme"}, "scope": {"sub"}, "interval": {"15m"}, "folders": {"ou:ou=People,dc=acme"},
+		"mapping": {"name=$cn$"}, "enabled": {"1"}})
+	srcPath, _, _ := strings.Cut(rec.Header().Get("Location"), "?")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(srcPath, "/admin/ldap-sources/") {
+		t.Fatalf("add source: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.page(t, admin, "POST", "/admin/ldap-sources", url.Values{"name": {"Bad"}, "url": {"ldap://x"}, "base_dns": {"dc=x"}, "filter": {"(cn=a"}}); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "filter") {
+		t.Errorf("a bad filter: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.page(t, admin, "POST", srcPath+"/sync", url.Values{"dry_run": {"1"}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("dry run: %d %s", rec.Code, rec.Body)
+	}
+	body = e.page(t, admin, "GET", srcPath, nil).Body.String()
+	if strings.Contains(body, password) || !strings.Contains(body, "A password is stored") || !strings.Contains(body, "<td>failed</td>") || !strings.Contains(body, "name=$cn$") {
+		t.Errorf("the source page after a dry run:\n%s", body)
+	}
+	if body := e.page(t, viewer, "GET", "/admin/ldap-sources", nil).Body.String(); !strings.Contains(body, "Corp") || strings.Contains(body, "New LDAP source") {
+		t.Errorf("the sources as a viewer:\n%s", body)
+	}
+	if rec := e.page(t, admin, "POST", srcPath+"/delete", nil); rec.Code != http.StatusSeeOther {
+		t.Errorf("delete source: %d", rec.Code)
+	}
+	if rec := e.page(t, admin, "POST", entryPath+"/delete", nil); rec.Code != http.StatusSeeOther {
+		t.Errorf("delete entry: %d", rec.Code)
+	}
+	if rec := e.page(t, admin, "GET", entryPath, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("the deleted entry: %d", rec.Code)
+	}
+}
