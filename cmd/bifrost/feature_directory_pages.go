@@ -49,6 +49,9 @@ func (a *directoryAPI) pageRoutes() []webadmin.Route {
 		{Pattern: "GET /admin/directory/entries/{id}", Access: webadmin.AccessRead, Handler: h(a.entryPage)},
 		{Pattern: "POST /admin/directory/entries/{id}", Access: webadmin.AccessWrite, Handler: h(a.saveEntryForm)},
 		{Pattern: "POST /admin/directory/entries/{id}/delete", Access: webadmin.AccessWrite, Handler: h(a.deleteEntryForm)},
+		{Pattern: "GET /admin/directory/export.csv", Access: webadmin.AccessRead, Handler: h(a.exportCSV)}, // feature_directory_csv.go
+		{Pattern: "GET /admin/directory/import", Access: webadmin.AccessWrite, Handler: h(a.importPage)},
+		{Pattern: "POST /admin/directory/import", Access: webadmin.AccessWrite, Handler: h(a.importForm)},
 		{Pattern: "GET /admin/ldap-sources", Access: webadmin.AccessRead, Handler: h(a.sourcesPage)},
 		{Pattern: "GET /admin/ldap-sources/new", Access: webadmin.AccessWrite, Handler: h(a.sourcePage)},
 		{Pattern: "POST /admin/ldap-sources", Access: webadmin.AccessWrite, Handler: h(a.saveSourceForm)},

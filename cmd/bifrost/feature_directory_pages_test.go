@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -137,4 +138,64 @@ func TestDirectoryPages(t *testing.T) {
 	if rec := e.page(t, admin, "GET", entryPath, nil); rec.Code != http.StatusNotFound {
 		t.Errorf("the deleted entry: %d", rec.Code)
 	}
+}
+
+// TestDirectoryCSV exports entries with names and folders in several scripts,
+// commas, quotes and line breaks, and imports the file back: the preview
+// changes nothing, the import updates the exported entries in place, adds the
+// new row, creates its folder, and reports the bad row with its line.
+func TestDirectoryCSV(t *testing.T) {
+	t.Parallel()
+	e := newDirEnv(t)
+	admin := e.session(t, e.orgA, webadmin.RoleAdmin)
+	_, f, _ := e.do(t, e.adminA, "POST", "/api/v1/directory/folders", map[string]any{"name": "Øst, \"Vest\""})
+	for _, in := range []map[string]any{
+		{"display_name": "Smith, \"Bob\" 田中", "folder_id": f["id"], "title": "=1+1", "addresses": []map[string]any{{"kind": "sip", "value": "bob@acme.example"}, {"kind": "tel", "label": "mobile", "value": "+47 912 34 567"}}},
+		{"display_name": "Hanne Øvrebø", "kind": "room"},
+	} {
+		if st, _, body := e.do(t, e.adminA, "POST", "/api/v1/directory/entries", in); st != 201 {
+			t.Fatalf("%d %s", st, body)
+		}
+	}
+	rec := e.page(t, admin, "GET", "/admin/directory/export.csv", nil)
+	exported := rec.Body.String()
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") || !strings.Contains(exported, `"Smith, ""Bob"" 田中"`) || !strings.Contains(exported, "'=1+1") {
+		t.Fatalf("export: %d %s", rec.Code, exported)
+	}
+	file := exported + ",Ny Person,person,,,,Nord/Sør,sip: ny@acme.example\n,,robot,,,,,\n"
+	count := func() int {
+		_, m, _ := e.do(t, e.adminA, "GET", "/api/v1/directory/entries", nil)
+		return int(m["total"].(float64))
+	}
+	rec = e.page(t, admin, "POST", "/admin/directory/import", url.Values{"csv": {file}, "action": {"preview"}})
+	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "<td>update</td>") || !strings.Contains(body, "<td>add</td>") || !strings.Contains(body, "the name is empty") || count() != 2 {
+		t.Errorf("preview: %d %d entries\n%s", rec.Code, count(), body)
+	}
+	rec = e.page(t, admin, "POST", "/admin/directory/import", url.Values{"csv": {file}, "action": {"import"}})
+	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "Imported 3 rows") || !strings.Contains(body, "<td>updated</td>") || !strings.Contains(body, "1 with errors") {
+		t.Errorf("import: %d\n%s", rec.Code, body)
+	}
+	if n := count(); n != 3 {
+		t.Errorf("%d entries after the import, want 3 (2 updated in place, 1 added)", n)
+	}
+	_, m, body := e.do(t, e.adminA, "GET", "/api/v1/directory/entries?q=smith", nil)
+	if !strings.Contains(body, `"title": "=1+1"`) || !strings.Contains(body, "+47 912 34 567") || !strings.Contains(body, f["id"].(string)) || m["total"] != float64(1) {
+		t.Errorf("Smith after the round trip: %s", body)
+	}
+	_, m, _ = e.do(t, e.adminA, "GET", "/api/v1/directory/folders", nil)
+	if body := mustJSON(m); !strings.Contains(body, `"path":"Nord/Sør"`) {
+		t.Errorf("the new row's folders: %s", body)
+	}
+	rec = e.page(t, admin, "POST", "/admin/directory/import", url.Values{"csv": {"naam\nx\n"}, "action": {"import"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "no name column") {
+		t.Errorf("a file without the header: %d", rec.Code)
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
