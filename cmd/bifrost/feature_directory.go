@@ -48,6 +48,7 @@ func directoryFeature(db *sqlx.DB, key func() ([]byte, error), log *slog.Logger)
 			{Pattern: "PATCH /api/v1/ldap-sources/{id}", Access: webadmin.AccessWrite, Handler: h(a.updateSource)},
 			{Pattern: "DELETE /api/v1/ldap-sources/{id}", Access: webadmin.AccessWrite, Handler: h(a.deleteSource)},
 			{Pattern: "POST /api/v1/ldap-sources/{id}/sync", Access: webadmin.AccessWrite, Handler: h(a.syncSource)},
+			{Pattern: "POST /api/v1/ldap-sources/{id}/test", Access: webadmin.AccessWrite, Handler: h(a.testSource)},
 			{Pattern: "GET /api/v1/ldap-sources/{id}/runs", Access: webadmin.AccessRead, Handler: h(a.listRuns)},
 		}, a.pageRoutes()...),
 		Nav:          a.pageNav(),

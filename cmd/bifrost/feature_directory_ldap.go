@@ -279,6 +279,10 @@ var directoryOpenAPI = func() string {
     "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"dry_run": {"type": "boolean", "description": "Report what would change; change nothing."}, "confirm": {"type": "boolean", "description": "Pass the deletion guard this once."}}}}}},
     "responses": {"200": {"description": "The run report; status ok, failed or guarded."}, "404": {"description": "Not found."}, "409": {"description": "A sync of this source is running."}}}`),
 		},
+		"/ldap-sources/{id}/test": map[string]any{
+			"post": json.RawMessage(`{"summary": "Test the connection: bind, search and map a sample of 10 entries; changes nothing.", "parameters": ` + idParam + `,
+    "responses": {"200": {"description": "{ok, error, entries, warnings}: ok false with the error when the server cannot be reached or refuses the bind."}, "404": {"description": "Not found."}}}`),
+		},
 		"/ldap-sources/{id}/runs": map[string]any{
 			"get": json.RawMessage(`{"summary": "The source's latest runs, newest first.", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],

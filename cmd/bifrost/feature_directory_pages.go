@@ -58,6 +58,7 @@ func (a *directoryAPI) pageRoutes() []webadmin.Route {
 		{Pattern: "GET /admin/ldap-sources/{id}", Access: webadmin.AccessRead, Handler: h(a.sourcePage)},
 		{Pattern: "POST /admin/ldap-sources/{id}", Access: webadmin.AccessWrite, Handler: h(a.saveSourceForm)},
 		{Pattern: "POST /admin/ldap-sources/{id}/sync", Access: webadmin.AccessWrite, Handler: h(a.syncForm)},
+		{Pattern: "POST /admin/ldap-sources/{id}/test", Access: webadmin.AccessWrite, Handler: h(a.testSourceForm)},
 		{Pattern: "POST /admin/ldap-sources/{id}/delete", Access: webadmin.AccessWrite, Handler: h(a.deleteSourceForm)},
 	}
 }
@@ -456,6 +457,11 @@ type sourceForm struct {
 	GuardMaxDeletes, GuardMaxPercent                                                                               int
 	Scopes                                                                                                         []string
 	Runs                                                                                                           []runRow
+	// The connection test's result (feature_directory_preview.go).
+	Tested          bool
+	TestError       string
+	Preview         []previewRow
+	PreviewWarnings []string
 }
 
 type runRow struct {

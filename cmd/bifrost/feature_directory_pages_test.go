@@ -119,6 +119,9 @@ func TestDirectoryPages(t *testing.T) {
 	if rec := e.page(t, admin, "POST", "/admin/ldap-sources", url.Values{"name": {"Bad"}, "url": {"ldap://x"}, "base_dns": {"dc=x"}, "filter": {"(cn=a"}}); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "filter") {
 		t.Errorf("a bad filter: %d %s", rec.Code, rec.Body)
 	}
+	if rec := e.page(t, admin, "POST", srcPath+"/test", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `<section id="test-result">`) || !strings.Contains(rec.Body.String(), `class="error"`) {
+		t.Errorf("test connection: %d %s", rec.Code, rec.Body)
+	}
 	if rec := e.page(t, admin, "POST", srcPath+"/sync", url.Values{"dry_run": {"1"}}); rec.Code != http.StatusSeeOther {
 		t.Errorf("dry run: %d %s", rec.Code, rec.Body)
 	}

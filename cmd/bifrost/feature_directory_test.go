@@ -265,6 +265,9 @@ func TestLDAPSourceAPI(t *testing.T) {
 	if st, m, body := e.do(t, e.adminA, "GET", "/api/v1/ldap-sources/"+id+"/runs", nil); st != 200 || m["total"] != float64(1) {
 		t.Errorf("runs: %d %s", st, body)
 	}
+	if st, m, body := e.do(t, e.adminA, "POST", "/api/v1/ldap-sources/"+id+"/test", nil); st != 200 || m["ok"] != false || m["error"] == "" || strings.Contains(body, password) {
+		t.Errorf("test the connection to a closed port: %d %s", st, body)
+	}
 	if st, m, body := e.do(t, e.adminA, "PATCH", "/api/v1/ldap-sources/"+id, map[string]any{"clear_password": true}); st != 200 || m["has_password"] != false {
 		t.Errorf("clear the password: %d %s", st, body)
 	}
