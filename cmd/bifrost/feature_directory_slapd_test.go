@@ -129,6 +129,20 @@ func TestLDAPSyncThroughAPI(t *testing.T) {
 	if _, m, body := e.do(t, e.adminA, "GET", "/api/v1/ldap-sources/"+id+"/runs", nil); m["total"] != float64(2) {
 		t.Errorf("runs: %s", body)
 	}
+	// Dropping the Rooms base would remove the rooms: the deletion guard
+	// stops the run until it is confirmed.
+	if st, _, body := e.do(t, e.adminA, "PATCH", "/api/v1/ldap-sources/"+id, map[string]any{"base_dns": []string{"ou=People," + suffix}, "guard_max_deletes": 1}); st != 200 {
+		t.Fatalf("patch: %d %s", st, body)
+	}
+	st, rep, body = e.do(t, e.adminA, "POST", "/api/v1/ldap-sources/"+id+"/sync", nil)
+	if st != 200 || rep["status"] != "guarded" || total() != 19 {
+		t.Errorf("a sync past the guard: %d %s; %v entries", st, body, total())
+	}
+	st, rep, body = e.do(t, e.adminA, "POST", "/api/v1/ldap-sources/"+id+"/sync", map[string]any{"confirm": true})
+	removed, _ := rep["removed"].(float64)
+	if st != 200 || rep["status"] != "ok" || removed < 2 || total() != 19-removed {
+		t.Errorf("the confirmed sync: %d %s; %v entries", st, body, total())
+	}
 	if _, m, body := e.do(t, e.adminB, "GET", "/api/v1/directory/entries", nil); m["total"] != float64(0) {
 		t.Errorf("organisation B sees A's synced entries: %s", body)
 	}
