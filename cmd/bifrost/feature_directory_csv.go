@@ -90,8 +90,9 @@ type importRow struct {
 
 // parseImport reads a CSV file into rows; a row that cannot be used carries
 // its error, and the others are still read. A file without the header or
-// that is not CSV is an error of the whole.
-func (a *directoryAPI) parseImport(ctx context.Context, orgID string, in io.Reader) ([]importRow, error) {
+// that is not CSV is an error of the whole. lookup finds the entry a row's id
+// names (directory.ErrNotFound: none, the row adds one).
+func parseImport(in io.Reader, lookup func(id string) (directory.Entry, error)) ([]importRow, error) {
 	cr := csv.NewReader(in)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
@@ -111,7 +112,6 @@ func (a *directoryAPI) parseImport(ctx context.Context, orgID string, in io.Read
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -123,6 +123,7 @@ func (a *directoryAPI) parseImport(ctx context.Context, orgID string, in io.Read
 			}
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0) // only after a record was read: it panics after an error
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -146,7 +147,7 @@ func (a *directoryAPI) parseImport(ctx context.Context, orgID string, in io.Read
 			row.Error = "addresses: " + aerr.Error()
 		}
 		if id := get("id"); id != "" && row.Error == "" {
-			if cur, err := a.store.GetEntry(ctx, orgID, id); err == nil {
+			if cur, err := lookup(id); err == nil {
 				row.Action, e.ID, e.FolderID = "update", cur.ID, cur.FolderID
 			} else if !errors.Is(err, directory.ErrNotFound) {
 				return nil, err
@@ -211,7 +212,9 @@ func (a *directoryAPI) importForm(w http.ResponseWriter, r *http.Request) {
 		webadmin.RenderPage(w, r, http.StatusBadRequest, dirImportPage, data)
 		return
 	}
-	rows, err := a.parseImport(r.Context(), orgID, strings.NewReader(text))
+	rows, err := parseImport(strings.NewReader(text), func(id string) (directory.Entry, error) {
+		return a.store.GetEntry(r.Context(), orgID, id)
+	})
 	if err != nil {
 		data["Error"] = err.Error()
 		webadmin.RenderPage(w, r, http.StatusBadRequest, dirImportPage, data)

@@ -40,3 +40,31 @@ func FuzzParseAddresses(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseImport feeds the CSV import: any input gives rows or an error,
+// never a crash, and every row without an error is a valid entry.
+func FuzzParseImport(f *testing.F) {
+	f.Add("id,name,kind,title,department,organisation,folder,addresses\n,\"Smith, \"\"Bob\"\"\",person,'=1+1,,,Øst/Vest,\"sip: bob@x\ntel mobile: +47 1\"\n")
+	f.Add("name\nHanne Øvrebø\n\"unterminated\n")
+	f.Add("\ufeffName,Kind\nx,robot\n,person\n")
+	f.Add("id,name\n00000000-0000-4000-8000-000000000001,Known\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		rows, err := parseImport(strings.NewReader(text), func(id string) (directory.Entry, error) {
+			if id == "00000000-0000-4000-8000-000000000001" {
+				return directory.Entry{ID: id}, nil
+			}
+			return directory.Entry{}, directory.ErrNotFound
+		})
+		if err != nil {
+			return
+		}
+		for _, r := range rows {
+			if r.Error != "" {
+				continue
+			}
+			if strings.TrimSpace(r.Entry.DisplayName) == "" || !r.Entry.Kind.Valid() || (r.Action != "add" && r.Action != "update") {
+				t.Fatalf("%q: row %+v", text, r)
+			}
+		}
+	})
+}
