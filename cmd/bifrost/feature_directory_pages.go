@@ -43,6 +43,7 @@ func (a *directoryAPI) pageRoutes() []webadmin.Route {
 	return []webadmin.Route{
 		{Pattern: "GET /admin/directory/{$}", Access: webadmin.AccessRead, Handler: h(a.browsePage)},
 		{Pattern: "POST /admin/directory/folders", Access: webadmin.AccessWrite, Handler: h(a.createFolderForm)},
+		{Pattern: "POST /admin/directory/folders/{id}", Access: webadmin.AccessWrite, Handler: h(a.updateFolderForm)},
 		{Pattern: "POST /admin/directory/folders/{id}/delete", Access: webadmin.AccessWrite, Handler: h(a.deleteFolderForm)},
 		{Pattern: "GET /admin/directory/entries/new", Access: webadmin.AccessWrite, Handler: h(a.entryPage)},
 		{Pattern: "POST /admin/directory/entries", Access: webadmin.AccessWrite, Handler: h(a.saveEntryForm)},
@@ -107,9 +108,9 @@ func userMessage(err error) string {
 // ---- folders and entries
 
 type folderView struct {
-	ID, Name, Path string
-	Indent         int
-	Synced         bool
+	ID, Name, Path, ParentID string
+	Indent                   int
+	Synced                   bool
 }
 
 // folderViews lists the folders in tree order (each after its parent, by path).
@@ -122,7 +123,11 @@ func (a *directoryAPI) folderViews(ctx context.Context, orgID string) ([]folderV
 	out := make([]folderView, 0, len(fs))
 	for _, f := range fs {
 		p := paths[f.ID]
-		out = append(out, folderView{ID: f.ID, Name: f.Name, Path: p, Indent: strings.Count(p, "/"), Synced: f.SourceID != nil})
+		v := folderView{ID: f.ID, Name: f.Name, Path: p, Indent: strings.Count(p, "/"), Synced: f.SourceID != nil}
+		if f.ParentID != nil {
+			v.ParentID = *f.ParentID
+		}
+		out = append(out, v)
 	}
 	// Sort by path, so the list reads as a tree.
 	for i := 1; i < len(out); i++ {
@@ -227,6 +232,33 @@ func (a *directoryAPI) createFolderForm(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	webadmin.RedirectFlash(w, r, "/admin/directory/", "Added folder "+strings.TrimSpace(f.Name)+".")
+}
+
+// updateFolderForm renames a folder or moves it below another one.
+func (a *directoryAPI) updateFolderForm(w http.ResponseWriter, r *http.Request) {
+	orgID, err := org(r)
+	if err != nil {
+		a.pageFail(w, r, err)
+		return
+	}
+	name := r.PostFormValue("name")
+	var parent *string
+	if p := r.PostFormValue("parent_id"); p != "" {
+		parent = &p
+	}
+	_, err = a.store.UpdateFolder(r.Context(), orgID, r.PathValue("id"), directory.FolderPatch{Name: &name, ParentID: &parent})
+	switch {
+	case errors.Is(err, directory.ErrNotFound) && parent == nil:
+		a.pageFail(w, r, err)
+	case err != nil:
+		if msg := userMessage(err); msg != "" {
+			webadmin.RedirectFlash(w, r, "/admin/directory/", "Folder not changed: "+msg)
+			return
+		}
+		a.pageFail(w, r, err)
+	default:
+		webadmin.RedirectFlash(w, r, "/admin/directory/", "Saved folder "+strings.TrimSpace(name)+".")
+	}
 }
 
 func (a *directoryAPI) deleteFolderForm(w http.ResponseWriter, r *http.Request) {

@@ -78,6 +78,24 @@ func TestDirectoryPages(t *testing.T) {
 	if rec := e.page(t, admin, "POST", "/admin/directory/folders", url.Values{"name": {"Øst & <Vest>"}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("add folder: %d %s", rec.Code, rec.Body)
 	}
+	_, fs, _ := e.do(t, e.adminA, "GET", "/api/v1/directory/folders", nil)
+	folderID := fs["items"].([]any)[0].(map[string]any)["id"].(string)
+	if rec := e.page(t, admin, "POST", "/admin/directory/folders", url.Values{"name": {"Sub"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add folder: %d %s", rec.Code, rec.Body)
+	}
+	_, fs, _ = e.do(t, e.adminA, "GET", "/api/v1/directory/folders", nil)
+	var subID string
+	for _, f := range fs["items"].([]any) {
+		if f.(map[string]any)["name"] == "Sub" {
+			subID = f.(map[string]any)["id"].(string)
+		}
+	}
+	if rec := e.page(t, admin, "POST", "/admin/directory/folders/"+subID, url.Values{"name": {"Sub 2"}, "parent_id": {folderID}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("move folder: %d %s", rec.Code, rec.Body)
+	}
+	if _, _, body := e.do(t, e.adminA, "GET", "/api/v1/directory/folders", nil); !strings.Contains(body, `"path": "Øst \u0026 \u003cVest\u003e/Sub 2"`) {
+		t.Errorf("after the move: %s", body)
+	}
 	rec := e.page(t, admin, "POST", "/admin/directory/entries", url.Values{"display_name": {"Hanne Øvrebø <b>"}, "kind": {"person"},
 		"title": {"田中 & Co"}, "addresses": {"sip: hanne@acme.example\ntel mobile: +47 912 34 567"}})
 	loc, _, _ := strings.Cut(rec.Header().Get("Location"), "?")
