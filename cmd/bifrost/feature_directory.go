@@ -62,9 +62,9 @@ type directoryAPI struct {
 	log   *slog.Logger
 }
 
-// org is the principal's organisation; a system user without one selected
+// principalOrg is the principal's organisation; a system user without one selected
 // gets a 400 naming the field.
-func org(r *http.Request) (string, error) {
+func principalOrg(r *http.Request) (string, error) {
 	p, _ := webadmin.PrincipalFrom(r.Context())
 	if p.OrganisationID == "" {
 		return "", fieldError{"organisation", "must be selected"}
@@ -72,21 +72,13 @@ func org(r *http.Request) (string, error) {
 	return p.OrganisationID, nil
 }
 
-// conflictError is a 409 naming the field that collides.
-type conflictError struct{ field, msg string }
-
-func (e conflictError) Error() string { return e.msg }
-
 // fail answers err with the status the web admin's conventions give its kind.
 func (a *directoryAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe fieldError
-	var ce conflictError
 	var te *directory.TemplateError
 	switch {
 	case errors.As(err, &fe):
 		writeAPIErr(w, http.StatusBadRequest, "invalid", fe.field, fe.Error())
-	case errors.As(err, &ce):
-		writeAPIErr(w, http.StatusConflict, "conflict", ce.field, ce.msg)
 	case errors.As(err, &te):
 		writeAPIErr(w, http.StatusBadRequest, "invalid", "mapping", strings.TrimPrefix(te.Error(), "directory: "))
 	case errors.Is(err, directory.ErrInvalid):
@@ -218,7 +210,7 @@ type folderOut struct {
 }
 
 func (a *directoryAPI) listFolders(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -237,7 +229,7 @@ func (a *directoryAPI) listFolders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) createFolder(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var in folderBody
 	if err == nil {
 		err = decodeBody(w, r, &in)
@@ -262,7 +254,7 @@ func (a *directoryAPI) createFolder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) updateFolder(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var in folderBody
 	if err == nil {
 		err = decodeBody(w, r, &in)
@@ -281,7 +273,7 @@ func (a *directoryAPI) updateFolder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) deleteFolder(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		err = a.store.DeleteFolder(r.Context(), orgID, r.PathValue("id"))
 	}
@@ -305,7 +297,7 @@ type entryBody struct {
 }
 
 func (a *directoryAPI) searchEntries(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -338,7 +330,7 @@ func (a *directoryAPI) searchEntries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) createEntry(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var in entryBody
 	if err == nil {
 		err = decodeBody(w, r, &in)
@@ -371,7 +363,7 @@ func (a *directoryAPI) createEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) getEntry(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var e directory.Entry
 	if err == nil {
 		e, err = a.store.GetEntry(r.Context(), orgID, r.PathValue("id"))
@@ -384,7 +376,7 @@ func (a *directoryAPI) getEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) updateEntry(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var in entryBody
 	if err == nil {
 		err = decodeBody(w, r, &in)
@@ -405,7 +397,7 @@ func (a *directoryAPI) updateEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) deleteEntry(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		err = a.store.DeleteEntry(r.Context(), orgID, r.PathValue("id"))
 	}

@@ -25,7 +25,7 @@ var dirImportPage = webadmin.FeaturePage{Template: directoryTemplates, Name: "di
 const maxImportBytes = 8 << 20
 
 func (a *directoryAPI) exportCSV(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -200,7 +200,7 @@ func (a *directoryAPI) importPage(w http.ResponseWriter, r *http.Request) {
 // importForm previews a pasted CSV file (action=preview) or imports its good
 // rows (action=import), showing each row's result or error.
 func (a *directoryAPI) importForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return

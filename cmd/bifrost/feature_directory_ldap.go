@@ -54,7 +54,7 @@ func (a *directoryAPI) sealKey(password string) ([]byte, error) {
 }
 
 func (a *directoryAPI) listSources(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -72,7 +72,7 @@ func (a *directoryAPI) listSources(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) getSource(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var s directory.Source
 	if err == nil {
 		s, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))
@@ -85,7 +85,7 @@ func (a *directoryAPI) getSource(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) createSource(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var body sourceJSON
 	if err == nil {
 		err = decodeBody(w, r, &body)
@@ -112,7 +112,7 @@ func (a *directoryAPI) createSource(w http.ResponseWriter, r *http.Request) {
 
 // updateSource changes the fields the body names; the others stay.
 func (a *directoryAPI) updateSource(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var cur directory.Source
 	if err == nil {
 		cur, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))
@@ -142,7 +142,7 @@ func (a *directoryAPI) updateSource(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) deleteSource(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		err = a.store.DeleteSource(r.Context(), orgID, r.PathValue("id"))
 	}
@@ -163,7 +163,7 @@ type syncRequest struct {
 // (ok, failed, guarded): the report says what happened. A run of the same
 // source already under way is a 409.
 func (a *directoryAPI) syncSource(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var in syncRequest
 	if err == nil {
 		_, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))
@@ -191,7 +191,7 @@ func (a *directoryAPI) runSync(ctx context.Context, orgID, id string, opts direc
 }
 
 func (a *directoryAPI) listRuns(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		_, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))
 	}

@@ -144,7 +144,7 @@ type entryRow struct {
 	Synced                                    bool
 }
 
-type pager struct {
+type dirPager struct {
 	Prev, Next      string
 	From, To, Total int
 }
@@ -152,7 +152,7 @@ type pager struct {
 const browsePageSize = 50
 
 func (a *directoryAPI) browsePage(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -191,7 +191,7 @@ func (a *directoryAPI) browsePage(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	pg := pager{Total: page.Total, From: offset + 1, To: offset + len(rows)}
+	pg := dirPager{Total: page.Total, From: offset + 1, To: offset + len(rows)}
 	link := func(off int) string {
 		v := url.Values{"offset": {strconv.Itoa(off)}}
 		if dq.Text != "" {
@@ -214,7 +214,7 @@ func (a *directoryAPI) browsePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) createFolderForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -236,7 +236,7 @@ func (a *directoryAPI) createFolderForm(w http.ResponseWriter, r *http.Request) 
 
 // updateFolderForm renames a folder or moves it below another one.
 func (a *directoryAPI) updateFolderForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -262,7 +262,7 @@ func (a *directoryAPI) updateFolderForm(w http.ResponseWriter, r *http.Request) 
 }
 
 func (a *directoryAPI) deleteFolderForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		err = a.store.DeleteFolder(r.Context(), orgID, r.PathValue("id"))
 	}
@@ -311,7 +311,7 @@ type entryForm struct {
 }
 
 func (a *directoryAPI) renderEntry(w http.ResponseWriter, r *http.Request, status int, f entryForm) {
-	orgID, _ := org(r)
+	orgID, _ := principalOrg(r)
 	folders, _, err := a.folderViews(r.Context(), orgID)
 	if err != nil {
 		a.pageFail(w, r, err)
@@ -328,7 +328,7 @@ func (a *directoryAPI) renderEntry(w http.ResponseWriter, r *http.Request, statu
 }
 
 func (a *directoryAPI) entryPage(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -359,7 +359,7 @@ func (a *directoryAPI) entryPage(w http.ResponseWriter, r *http.Request) {
 // saveEntryForm creates an entry (no {id}) or saves the fields the admin
 // changed (only those, so a synced entry gets overrides only where edited).
 func (a *directoryAPI) saveEntryForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -440,7 +440,7 @@ func (a *directoryAPI) patchChanged(ctx context.Context, orgID string, cur direc
 }
 
 func (a *directoryAPI) deleteEntryForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		err = a.store.DeleteEntry(r.Context(), orgID, r.PathValue("id"))
 	}
@@ -466,7 +466,7 @@ func intervalText(d time.Duration) string {
 }
 
 func (a *directoryAPI) sourcesPage(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var ss []directory.Source
 	if err == nil {
 		ss, err = a.store.Sources(r.Context(), orgID)
@@ -521,7 +521,7 @@ func (a *directoryAPI) renderSource(w http.ResponseWriter, r *http.Request, stat
 		f.Action, p.Title = "/admin/ldap-sources", "New LDAP source"
 	} else {
 		f.Action, p.Title = "/admin/ldap-sources/"+f.ID, f.Name
-		orgID, _ := org(r)
+		orgID, _ := principalOrg(r)
 		runs, err := a.store.Runs(r.Context(), orgID, f.ID, 20)
 		if err != nil {
 			a.pageFail(w, r, err)
@@ -535,7 +535,7 @@ func (a *directoryAPI) renderSource(w http.ResponseWriter, r *http.Request, stat
 }
 
 func (a *directoryAPI) sourcePage(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -608,7 +608,7 @@ func sourceInput(r *http.Request, f *sourceForm) (directory.SourceInput, error) 
 }
 
 func (a *directoryAPI) saveSourceForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.pageFail(w, r, err)
 		return
@@ -650,7 +650,7 @@ func (a *directoryAPI) saveSourceForm(w http.ResponseWriter, r *http.Request) {
 // syncForm runs a sync (or dry run) now and shows its result as the flash
 // message; the report is at the top of the source's runs.
 func (a *directoryAPI) syncForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var s directory.Source
 	if err == nil {
 		s, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))
@@ -682,7 +682,7 @@ func (a *directoryAPI) syncForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *directoryAPI) deleteSourceForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err == nil {
 		err = a.store.DeleteSource(r.Context(), orgID, r.PathValue("id"))
 	}

@@ -204,7 +204,7 @@ func TestDirectoryCSV(t *testing.T) {
 		t.Errorf("Smith after the round trip: %s", body)
 	}
 	_, m, _ = e.do(t, e.adminA, "GET", "/api/v1/directory/folders", nil)
-	if body := mustJSON(m); !strings.Contains(body, `"path":"Nord/Sør"`) {
+	if body := dirJSON(m); !strings.Contains(body, `"path":"Nord/Sør"`) {
 		t.Errorf("the new row's folders: %s", body)
 	}
 	rec = e.page(t, admin, "POST", "/admin/directory/import", url.Values{"csv": {"naam\nx\n"}, "action": {"import"}})
@@ -213,7 +213,7 @@ func TestDirectoryCSV(t *testing.T) {
 	}
 }
 
-func mustJSON(v any) string {
+func dirJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)

@@ -29,7 +29,7 @@ func (a *directoryAPI) preview(ctx context.Context, orgID, id string) (entries [
 
 // testSource is POST /api/v1/ldap-sources/{id}/test.
 func (a *directoryAPI) testSource(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -50,7 +50,7 @@ func (a *directoryAPI) testSource(w http.ResponseWriter, r *http.Request) {
 
 // testSourceForm shows the source page with the connection test's sample.
 func (a *directoryAPI) testSourceForm(w http.ResponseWriter, r *http.Request) {
-	orgID, err := org(r)
+	orgID, err := principalOrg(r)
 	var s directory.Source
 	if err == nil {
 		s, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))

@@ -21,13 +21,13 @@ func startTestSlapd(t *testing.T) string {
 	t.Helper()
 	var ldif string
 	for _, d := range []string{"../../shared", "../../../shared", "/work/shared"} {
-		if p := filepath.Join(d, "testdata/directory/ldap/nordfjord-small.ldif"); fileExists(p) {
+		if p := filepath.Join(d, "testdata/directory/ldap/nordfjord-small.ldif"); dirFileExists(p) {
 			ldif = p
 			break
 		}
 	}
 	for _, c := range []string{"/usr/sbin/slapd", "/usr/sbin/slapadd"} {
-		if !fileExists(c) || ldif == "" {
+		if !dirFileExists(c) || ldif == "" {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s or the fixture is missing; CI needs them (scripts/deps.sh test)", c)
 			}
@@ -92,7 +92,7 @@ index objectClass eq
 	}
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+func dirFileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestLDAPSyncThroughAPI syncs the shared fixture from a real slapd through
 // the REST API: the connection test shows mapped entries, a dry run reports
