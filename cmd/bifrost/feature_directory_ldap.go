@@ -169,7 +169,10 @@ func (a *directoryAPI) syncSource(w http.ResponseWriter, r *http.Request) {
 		_, err = a.store.Source(r.Context(), orgID, r.PathValue("id"))
 	}
 	if err == nil && r.ContentLength != 0 {
-		err = decodeBody(w, r, &in)
+		// The body is optional: none (or an empty chunked one) is a plain run.
+		if err = decodeBody(w, r, &in); err == (fieldError{"body", "is empty"}) {
+			err = nil
+		}
 	}
 	if err != nil {
 		a.fail(w, r, err)
