@@ -147,16 +147,16 @@ func pagerOf(r *http.Request, offset, shown, total int) pagerView {
 	return p
 }
 
-// conferenceRow is one conference as the pages show it.
-type conferenceRow struct {
+// cdrConferenceRow is one conference as the pages show it.
+type cdrConferenceRow struct {
 	ID, Started, Ended, Room, Duration, Peak, Flags, Anonymised string
 	Legs                                                        int
 }
 
 const timeLayout = "2006-01-02 15:04:05"
 
-func conferenceRowOf(c cdr.Conference) conferenceRow {
-	row := conferenceRow{ID: c.ID, Started: c.StartedAt.UTC().Format(timeLayout), Ended: "still running", Room: c.RoomName,
+func conferenceRowOf(c cdr.Conference) cdrConferenceRow {
+	row := cdrConferenceRow{ID: c.ID, Started: c.StartedAt.UTC().Format(timeLayout), Ended: "still running", Room: c.RoomName,
 		Duration: "—", Peak: "—", Legs: c.Legs, Flags: "none"}
 	if row.Room == "" {
 		row.Room = "(no room)"
@@ -245,7 +245,7 @@ func (p cdrPages) list(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	rows := make([]conferenceRow, len(confs))
+	rows := make([]cdrConferenceRow, len(confs))
 	for i, c := range confs {
 		rows[i] = conferenceRowOf(c)
 	}
@@ -314,7 +314,7 @@ func (p cdrPages) conference(w http.ResponseWriter, r *http.Request) {
 	page := cdrConferencePage
 	page.Title = "Conference in " + conferenceRowOf(c).Room
 	webadmin.RenderPage(w, r, http.StatusOK, page, struct {
-		conferenceRow
+		cdrConferenceRow
 		Legs []legRow
 	}{conferenceRowOf(c), rows})
 }

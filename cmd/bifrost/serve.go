@@ -76,7 +76,11 @@ func serve(ctx context.Context, e *env) error {
 		Registry:  reg,
 		DB:        db,
 		SIPDomain: e.cfg.SIP.Domain,
-		Features:  []webadmin.Feature{cdrFeature(db), conferencesFeature(db, br, e.log.With("component", "http"))}, // feature_cdr.go, feature_conferences.go
+		Features: []webadmin.Feature{ // feature_*.go
+			cdrFeature(db),
+			conferencesFeature(db, br, e.log.With("component", "http")),
+			directoryFeature(db, e.SecretKey, e.log.With("component", "directory")),
+		},
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)
 			if err != nil {
