@@ -155,7 +155,7 @@ func TestCallLateOffer(t *testing.T) {
 	}
 	waitFor(t, "admission after the ACK", func() bool { return rooms.last() != nil })
 	p := rooms.last()
-	if got := rtpmapName(p.leg.AudioCodec()); got != "G722/8000" {
+	if got := p.leg.AudioCodec().String(); got != "G722/8000" {
 		t.Errorf("codec = %s, want G722/8000 from the answer", got)
 	}
 	p.leg.SendAudio([]byte{5})

@@ -97,7 +97,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.info.AnsweredAt = s.cfg.Now()
 	c.mu.Unlock()
 	c.armTimer(timer)
-	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", rtpmapName(c.AudioCodec()))
+	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", c.AudioCodec().String())
 }
 
 // setupCall does the work between 100 and 200: it returns the admitted
@@ -157,7 +157,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
-		c.info.AudioCodec = rtpmapName(m.Codec)
+		c.info.AudioCodec = m.Codec.String()
 	}
 	media, err := newMediaSession(s.pool, mediaConfig{
 		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
