@@ -360,3 +360,27 @@ func TestCallOverTCP(t *testing.T) {
 	}
 	waitFor(t, "the call to end", func() bool { return s.ActiveCalls() == 0 })
 }
+
+func TestCallHungUpWhileAdmitted(t *testing.T) {
+	// The bridge hangs the leg up before Admit returns (a room ending, a
+	// kick racing the join): the call has ended before sip stored the
+	// participant, so the participant must still be told to leave.
+	rooms := &fakeRooms{admitLeg: func(leg bridge.Leg) {
+		leg.Hangup(bridge.EndKicked, 0)
+		waitFor(t, "the call to end", leg.(*call).isEnded)
+	}}
+	s := startCallServer(t, rooms, nil)
+	ua := newTestUA(t)
+	_, res := ua.invite(s.Server, "1234", ua.defaultOffer())
+	if res.StatusCode != 480 {
+		t.Errorf("INVITE = %d %s, want 480 (hung up before the 200)", res.StatusCode, res.Reason)
+	}
+	p := rooms.last()
+	if p == nil {
+		t.Fatal("no participant admitted")
+	}
+	if _, _, left, reason, _ := p.state(); !left || reason != bridge.EndKicked {
+		t.Errorf("participant left %v reason %q, want left with %q", left, reason, bridge.EndKicked)
+	}
+	waitFor(t, "no calls and no ports", func() bool { return s.ActiveCalls() == 0 && s.pool.inUse() == 0 })
+}

@@ -69,6 +69,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// WriteResponse sends the 200 and retransmits it until the ACK
 	// (RFC 3261 §13.3.1.4); it fails when a CANCEL won the race or no ACK
 	// came.
+	c.sent200 = true
 	err = sess.WriteResponse(s.stamp(res))
 	close(c.answered)
 	if err != nil {
@@ -211,7 +212,9 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 }
 
 // admit hands c to the bridge. A CANCEL meanwhile makes the participant
-// leave at once and returns errCanceled.
+// leave at once and returns errCanceled; the bridge hanging the call up
+// meanwhile (Hangup before Admit returned) makes it leave too and returns
+// a 480 StatusError, so no participant outlives its call.
 func (s *Server) admit(c *call) error {
 	ctx := c.sess.Context()
 	p, err := s.cfg.Rooms.Admit(ctx, c.room, c)
@@ -225,7 +228,9 @@ func (s *Server) admit(c *call) error {
 		}
 		return admissionError(err)
 	}
-	c.part.Store(&p)
+	if !c.setParticipant(p) {
+		return statusError(480, "Temporarily Unavailable", errHungUp)
+	}
 	return nil
 }
 
