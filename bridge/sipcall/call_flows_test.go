@@ -384,3 +384,41 @@ func TestCallHungUpWhileAdmitted(t *testing.T) {
 	}
 	waitFor(t, "no calls and no ports", func() bool { return s.ActiveCalls() == 0 && s.pool.inUse() == 0 })
 }
+
+func TestCallCancelBetweenAdmitAndThe200(t *testing.T) {
+	// The CANCEL lands after admit checked for one and before the 200
+	// reaches the transaction: sipgo answers 487 and our 200 is never sent.
+	// The participant must leave at once, not when a transaction waiting
+	// for an ACK that cannot come times out (64*T1, 32 s).
+	rooms := &fakeRooms{}
+	cancelled := make(chan struct{})
+	s := startCallServer(t, rooms, func(c *Config) {
+		c.beforeAnswer = func(c *call) {
+			close(cancelled)
+			<-c.sess.Context().Done()
+		}
+	})
+	ua := newTestUA(t)
+	host, port, _ := sip.ParseAddr(s.UDPAddr().String())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sess, err := ua.dialog.Invite(ctx, sip.Uri{Scheme: "sip", User: "1234", Host: host, Port: port}, ua.defaultOffer(),
+		sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { <-cancelled; cancel() }()
+	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	if !errors.Is(err, context.Canceled) || sess.InviteResponse == nil || sess.InviteResponse.StatusCode != 487 {
+		t.Fatalf("WaitAnswer = %v, response %v; want cancelled with 487", err, sess.InviteResponse)
+	}
+	p := rooms.last()
+	if p == nil {
+		t.Fatal("no participant admitted")
+	}
+	waitFor(t, "the participant to leave with 487", func() bool {
+		_, _, left, _, code := p.state()
+		return left && code == 487
+	})
+	waitFor(t, "no calls and no ports", func() bool { return s.ActiveCalls() == 0 && s.pool.inUse() == 0 })
+}

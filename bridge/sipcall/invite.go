@@ -66,9 +66,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	for _, h := range timer.headers() {
 		res.AppendHeader(h)
 	}
+	if s.cfg.beforeAnswer != nil {
+		s.cfg.beforeAnswer(c)
+	}
 	// WriteResponse sends the 200 and retransmits it until the ACK
 	// (RFC 3261 §13.3.1.4); it fails when a CANCEL won the race or no ACK
-	// came.
+	// came. A CANCEL landing after admit looked and before the 200 reaches
+	// the transaction is seen too: sipgo answered it 487 and its
+	// transaction refuses our 200 at once with ErrTransactionCanceled.
 	c.sent200 = true
 	err = sess.WriteResponse(s.stamp(res))
 	close(c.answered)
@@ -79,6 +84,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		c.log.Info("sip call not acknowledged", "error", err)
 		c.end(bridge.EndError, 408, true)
+		return
+	}
+	if c.isEnded() {
+		// Cancelled, or hung up by the bridge while the 200 awaited its ACK.
 		return
 	}
 	if c.participant() == nil {
