@@ -86,10 +86,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.end(bridge.EndError, 408, true)
 		return
 	}
-	if c.isEnded() {
-		// Cancelled, or hung up by the bridge while the 200 awaited its ACK.
-		return
-	}
 	if c.participant() == nil {
 		// Late offer: the ACK brought the answer; admit now, and hang up
 		// with BYE if the room refuses, as a 200 cannot be taken back.
@@ -106,7 +102,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	c.info.AnsweredAt = s.cfg.Now()
 	c.mu.Unlock()
-	c.armTimer(timer)
+	if !c.isEnded() {
+		// Not for a call hung up while the 200 awaited its ACK.
+		c.armTimer(timer)
+	}
 	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", c.AudioCodec().String())
 }
 
