@@ -39,7 +39,8 @@ type call struct {
 	// the two always sees the other (see setParticipant).
 	endReason bridge.EndReason
 	endCode   int
-	// sent200 records that the 200 went out, so a BYE may follow; it is
+	// sent200 records that the 200 was handed to the transaction, so a BYE
+	// may follow (sipgo drops it if a CANCEL won: a BYE then gets 481); it is
 	// written before answered is closed and read after.
 	sent200   bool
 	local     localMedia
