@@ -40,9 +40,15 @@ type EncoderOptionser interface {
 }
 
 // LegInfo describes a call: the fields of LegStart that the leg knows.
-// DisplayName, RemoteURI, RemoteAddr, UserAgent and CallID identify a person:
-// they are personal data and appear only in the admin view and the call records,
-// never in logs.
+// DisplayName, RemoteURI, RemoteAddr and UserAgent identify a person: they are
+// personal data and appear only in the admin view and the call records, never
+// in logs. CallID is personal data in the call records too (it links a record
+// to the endpoint's own logs) but it is logged, as call_id on each call's
+// child logger (STYLE.md): it is a random token the caller's user agent chose
+// (RFC 3261 §8.1.1.4), not a secret, since it authorises nothing, and finding a
+// call in endpoints' logs and packet captures needs it. Logs are kept under
+// the same retention as usage data. PINs, passwords and tokens are never
+// logged.
 type LegInfo struct {
 	Protocol    Protocol
 	Direction   Direction // DirectionIn when empty

@@ -38,6 +38,7 @@ type ConferenceEnd struct {
 
 // LegStart reports a participant joining a conference. DisplayName, RemoteURI,
 // RemoteAddr, UserAgent and CallID identify a person: they are personal data.
+// Of them only CallID is logged (see LegInfo).
 type LegStart struct {
 	ID             ParticipantID
 	ConferenceID   ConferenceID

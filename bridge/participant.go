@@ -81,7 +81,8 @@ func newParticipant(c *conference, leg Leg, info LegInfo, codec media.AudioCodec
 		lobbyCancel: cancel,
 		lobbyDone:   make(chan struct{}),
 	}
-	// No personal data in logs: the IDs and the call's technical facts only.
+	// No personal data in logs but the Call-ID (see LegInfo): the IDs and the
+	// call's technical facts only.
 	p.log = c.log.With("participant_id", string(p.id), "protocol", string(info.Protocol))
 	if info.CallID != "" {
 		p.log = p.log.With("call_id", info.CallID)

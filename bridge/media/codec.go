@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -43,13 +44,15 @@ var (
 	PCMA = AudioCodec{Name: "PCMA", ClockRate: 8000, Channels: 1}
 )
 
-// String gives the codec as in an rtpmap: "opus/48000/2", "PCMU/8000/1".
+// String gives the codec as written in an a=rtpmap line (RFC 4566 §6), the
+// one form used in logs, the admin view and call records: "opus/48000/2",
+// "G722/8000", "PCMU/8000". The channel count appears only when above one,
+// since RFC 4566 §6 makes one channel the default.
 func (c AudioCodec) String() string {
-	ch := c.Channels
-	if ch == 0 {
-		ch = 1
+	if c.Channels > 1 {
+		return c.Name + "/" + strconv.Itoa(c.ClockRate) + "/" + strconv.Itoa(c.Channels)
 	}
-	return fmt.Sprintf("%s/%d/%d", c.Name, c.ClockRate, ch)
+	return c.Name + "/" + strconv.Itoa(c.ClockRate)
 }
 
 // Is reports whether c and o are the same codec, comparing encoding names

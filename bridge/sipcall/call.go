@@ -31,8 +31,18 @@ type call struct {
 
 	part atomic.Pointer[Participant]
 
-	mu        sync.Mutex
-	info      bridge.LegInfo
+	mu   sync.Mutex
+	info bridge.LegInfo
+	// endReason and endCode are what end was called with, for a
+	// participant admitted after end already ran; both are set by end
+	// under mu, with ended closed, and part is stored under mu, so one of
+	// the two always sees the other (see setParticipant).
+	endReason bridge.EndReason
+	endCode   int
+	// sent200 records that the 200 was handed to the transaction, so a BYE
+	// may follow (sipgo drops it if a CANCEL won: a BYE then gets 481); it is
+	// written before answered is closed and read after.
+	sent200   bool
 	local     localMedia
 	lateOffer bool // our offer (late offer, re-INVITE without SDP) awaits its answer in the ACK
 	timer     sessionTimer
@@ -101,18 +111,22 @@ func (c *call) Hangup(reason bridge.EndReason, code int) {
 // forgets the dialog last, so a late ACK still finds it.
 func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 	c.endOnce.Do(func() {
-		close(c.ended)
 		c.mu.Lock()
+		close(c.ended)
+		c.endReason, c.endCode = reason, code
 		if c.expiry != nil {
 			c.expiry.Stop()
 		}
+		p := c.participant()
 		c.mu.Unlock()
 		c.media.close()
-		if p := c.participant(); p != nil {
+		if p != nil {
 			p.Leave(reason, code)
 		}
 		c.log.Info("sip call ended", "reason", string(reason), "code", code)
-		if bye && c.awaitAnswered() {
+		// No BYE for a call whose INVITE got a final error response instead
+		// of the 200 (RFC 3261 §15: BYE ends a dialog the 2xx established).
+		if bye && c.awaitAnswered() && c.sent200 {
 			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 			defer cancel()
 			if err := c.sess.Bye(ctx); err != nil {
@@ -121,6 +135,23 @@ func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 		}
 		c.srv.forget(c)
 	})
+}
+
+// setParticipant stores the participant the bridge admitted c as. If end
+// already ran (the bridge hung up before Admit returned, or the caller did),
+// end found no participant to tell: setParticipant tells it instead, with
+// end's reason, and reports false.
+func (c *call) setParticipant(p Participant) bool {
+	c.mu.Lock()
+	c.part.Store(&p)
+	ended := c.isEnded()
+	reason, code := c.endReason, c.endCode
+	c.mu.Unlock()
+	if ended {
+		p.Leave(reason, code)
+		return false
+	}
+	return true
 }
 
 // awaitAnswered waits until the INVITE's final response is settled and

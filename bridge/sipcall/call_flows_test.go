@@ -155,7 +155,7 @@ func TestCallLateOffer(t *testing.T) {
 	}
 	waitFor(t, "admission after the ACK", func() bool { return rooms.last() != nil })
 	p := rooms.last()
-	if got := rtpmapName(p.leg.AudioCodec()); got != "G722/8000" {
+	if got := p.leg.AudioCodec().String(); got != "G722/8000" {
 		t.Errorf("codec = %s, want G722/8000 from the answer", got)
 	}
 	p.leg.SendAudio([]byte{5})
@@ -359,4 +359,66 @@ func TestCallOverTCP(t *testing.T) {
 		t.Errorf("BYE over TCP = %d, want 200", bye.StatusCode)
 	}
 	waitFor(t, "the call to end", func() bool { return s.ActiveCalls() == 0 })
+}
+
+func TestCallHungUpWhileAdmitted(t *testing.T) {
+	// The bridge hangs the leg up before Admit returns (a room ending, a
+	// kick racing the join): the call has ended before sip stored the
+	// participant, so the participant must still be told to leave.
+	rooms := &fakeRooms{admitLeg: func(leg bridge.Leg) {
+		leg.Hangup(bridge.EndKicked, 0)
+		waitFor(t, "the call to end", leg.(*call).isEnded)
+	}}
+	s := startCallServer(t, rooms, nil)
+	ua := newTestUA(t)
+	_, res := ua.invite(s.Server, "1234", ua.defaultOffer())
+	if res.StatusCode != 480 {
+		t.Errorf("INVITE = %d %s, want 480 (hung up before the 200)", res.StatusCode, res.Reason)
+	}
+	p := rooms.last()
+	if p == nil {
+		t.Fatal("no participant admitted")
+	}
+	if _, _, left, reason, _ := p.state(); !left || reason != bridge.EndKicked {
+		t.Errorf("participant left %v reason %q, want left with %q", left, reason, bridge.EndKicked)
+	}
+	waitFor(t, "no calls and no ports", func() bool { return s.ActiveCalls() == 0 && s.pool.inUse() == 0 })
+}
+
+func TestCallCancelBetweenAdmitAndThe200(t *testing.T) {
+	// The CANCEL lands after admit checked for one and before the 200
+	// reaches the transaction: sipgo answers 487 and our 200 is never sent.
+	// The participant must leave at once, not when a transaction waiting
+	// for an ACK that cannot come times out (64*T1, 32 s).
+	rooms := &fakeRooms{}
+	cancelled := make(chan struct{})
+	s := startCallServer(t, rooms, func(c *Config) {
+		c.beforeAnswer = func(c *call) {
+			close(cancelled)
+			<-c.sess.Context().Done()
+		}
+	})
+	ua := newTestUA(t)
+	host, port, _ := sip.ParseAddr(s.UDPAddr().String())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sess, err := ua.dialog.Invite(ctx, sip.Uri{Scheme: "sip", User: "1234", Host: host, Port: port}, ua.defaultOffer(),
+		sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { <-cancelled; cancel() }()
+	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	if !errors.Is(err, context.Canceled) || sess.InviteResponse == nil || sess.InviteResponse.StatusCode != 487 {
+		t.Fatalf("WaitAnswer = %v, response %v; want cancelled with 487", err, sess.InviteResponse)
+	}
+	p := rooms.last()
+	if p == nil {
+		t.Fatal("no participant admitted")
+	}
+	waitFor(t, "the participant to leave with 487", func() bool {
+		_, _, left, _, code := p.state()
+		return left && code == 487
+	})
+	waitFor(t, "no calls and no ports", func() bool { return s.ActiveCalls() == 0 && s.pool.inUse() == 0 })
 }

@@ -24,6 +24,9 @@ type fakeRooms struct {
 	admitted []*fakeParticipant
 	// admitHook, when set, runs inside Admit (e.g. to block until a CANCEL).
 	admitHook func(ctx context.Context)
+	// admitLeg, when set, runs inside Admit with the leg (e.g. to hang it
+	// up before Admit returns).
+	admitLeg func(leg bridge.Leg)
 }
 
 var testRoom = bridge.RoomInfo{ID: "room-1", OrganisationID: "org-1", Name: "Board", Alias: "1234"}
@@ -37,10 +40,13 @@ func (r *fakeRooms) Resolve(_ context.Context, alias string) (bridge.RoomInfo, e
 
 func (r *fakeRooms) Admit(ctx context.Context, room bridge.RoomInfo, leg bridge.Leg) (Participant, error) {
 	r.mu.Lock()
-	hook, err := r.admitHook, r.admitErr
+	hook, legHook, err := r.admitHook, r.admitLeg, r.admitErr
 	r.mu.Unlock()
 	if hook != nil {
 		hook(ctx)
+	}
+	if legHook != nil {
+		legHook(leg)
 	}
 	if err != nil {
 		return nil, err

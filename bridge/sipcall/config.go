@@ -48,6 +48,10 @@ type Config struct {
 	MinSE time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	// beforeAnswer, nil but in tests, runs between admission and the 200
+	// (to land a CANCEL there).
+	beforeAnswer func(*call)
 }
 
 // withDefaults returns c with empty fields set to their defaults.

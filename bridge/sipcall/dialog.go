@@ -209,7 +209,7 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	if err != nil {
 		return err
 	}
-	c.info.AudioCodec = rtpmapName(m.Codec)
+	c.info.AudioCodec = m.Codec.String()
 	c.media.update(m)
 	return nil
 }

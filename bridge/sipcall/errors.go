@@ -31,6 +31,9 @@ var (
 	// errCanceled reports that the caller cancelled the INVITE while we
 	// set the call up; sipgo's transaction layer already answered 487.
 	errCanceled = errors.New("sipcall: invite cancelled")
+	// errHungUp reports that the bridge hung the call up while admitting
+	// it, before the 200 went out.
+	errHungUp = errors.New("sipcall: call hung up by the bridge while admitted")
 	// errRTP reports a datagram that is no RTP packet (RFC 3550 §5.1).
 	errRTP = errors.New("sipcall: malformed RTP packet")
 	// errIntervalTooSmall is the 422 of RFC 4028 §6.

@@ -71,8 +71,8 @@ func (s *Server) serve(req *sip.Request, respond respondFunc, h func(*sip.Reques
 	if c := req.CallID(); c != nil {
 		callID = c.Value()
 	}
-	s.log.Debug("sip request", "method", string(req.Method), "call_id", callID,
-		"transport", transport, "source", req.Source())
+	// The Call-ID is logged, the source address is not: see bridge.LegInfo.
+	s.log.Debug("sip request", "method", string(req.Method), "call_id", callID, "transport", transport)
 	s.metrics.requests.WithLabelValues(methodLabel(req.Method), transport).Inc()
 	h(req, respond)
 }

@@ -66,9 +66,15 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	for _, h := range timer.headers() {
 		res.AppendHeader(h)
 	}
+	if s.cfg.beforeAnswer != nil {
+		s.cfg.beforeAnswer(c)
+	}
 	// WriteResponse sends the 200 and retransmits it until the ACK
 	// (RFC 3261 §13.3.1.4); it fails when a CANCEL won the race or no ACK
-	// came.
+	// came. A CANCEL landing after admit looked and before the 200 reaches
+	// the transaction is seen too: sipgo answered it 487 and its
+	// transaction refuses our 200 at once with ErrTransactionCanceled.
+	c.sent200 = true
 	err = sess.WriteResponse(s.stamp(res))
 	close(c.answered)
 	if err != nil {
@@ -96,8 +102,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	c.info.AnsweredAt = s.cfg.Now()
 	c.mu.Unlock()
-	c.armTimer(timer)
-	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", rtpmapName(c.AudioCodec()))
+	if !c.isEnded() {
+		// Not for a call hung up while the 200 awaited its ACK.
+		c.armTimer(timer)
+	}
+	c.log.Info("sip call answered", "room_id", string(c.room.ID), "codec", c.AudioCodec().String())
 }
 
 // setupCall does the work between 100 and 200: it returns the admitted
@@ -157,7 +166,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
-		c.info.AudioCodec = rtpmapName(m.Codec)
+		c.info.AudioCodec = m.Codec.String()
 	}
 	media, err := newMediaSession(s.pool, mediaConfig{
 		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
@@ -211,7 +220,9 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 }
 
 // admit hands c to the bridge. A CANCEL meanwhile makes the participant
-// leave at once and returns errCanceled.
+// leave at once and returns errCanceled; the bridge hanging the call up
+// meanwhile (Hangup before Admit returned) makes it leave too and returns
+// a 480 StatusError, so no participant outlives its call.
 func (s *Server) admit(c *call) error {
 	ctx := c.sess.Context()
 	p, err := s.cfg.Rooms.Admit(ctx, c.room, c)
@@ -225,7 +236,9 @@ func (s *Server) admit(c *call) error {
 		}
 		return admissionError(err)
 	}
-	c.part.Store(&p)
+	if !c.setParticipant(p) {
+		return statusError(480, "Temporarily Unavailable", errHungUp)
+	}
 	return nil
 }
 

@@ -88,7 +88,7 @@ display=0
 	p := rooms.last()
 	<-p.leg.(*call).answered
 	_, _ = fmt.Fprintf(stdin, "play %s\n", tone) // with "soundcard use files", the call's audio source
-	t.Logf("linphonec negotiated %s", rtpmapName(p.leg.AudioCodec()))
+	t.Logf("linphonec negotiated %s", p.leg.AudioCodec().String())
 	waitForLong(t, "50 audio packets from linphonec", 20*time.Second, func() bool { a, _, _, _, _ := p.state(); return a >= 50 })
 	p.leg.Hangup(bridge.EndKicked, 0)
 	waitFor(t, "the call to end", func() bool { return s.ActiveCalls() == 0 })

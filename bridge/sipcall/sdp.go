@@ -2,7 +2,6 @@ package sipcall
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/bifrost-video/bifrost/bridge/media"
@@ -10,17 +9,8 @@ import (
 
 // audioCodec names an RTP audio format: its encoding name as written in
 // a=rtpmap, its RTP clock rate and its channel count; String gives
-// "opus/48000/2", "PCMU/8000".
+// "opus/48000/2", "PCMU/8000" (the a=rtpmap form, RFC 4566 §6).
 type audioCodec = media.AudioCodec
-
-// rtpmapName is c as written in a=rtpmap and in call records (RFC 4566
-// §6): "opus/48000/2", "PCMU/8000", the channel count only when above one.
-func rtpmapName(c audioCodec) string {
-	if c.Channels > 1 {
-		return c.Name + "/" + strconv.Itoa(c.ClockRate) + "/" + strconv.Itoa(c.Channels)
-	}
-	return c.Name + "/" + strconv.Itoa(c.ClockRate)
-}
 
 // The audio codecs we negotiate, in our order of preference. G.722's RTP
 // clock is 8000 Hz although it samples at 16 kHz (RFC 3551 §4.5.2); Opus

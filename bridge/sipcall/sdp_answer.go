@@ -82,7 +82,7 @@ func audioDescription(m audioMedia, l localMedia, profile string) *sdp.MediaDesc
 		Port:   sdp.RangedPort{Value: l.Port},
 		Protos: splitProfile(profile),
 	}}
-	addCodec(md, m.PT, rtpmapName(m.Codec), codecFmtp(m.Codec))
+	addCodec(md, m.PT, m.Codec.String(), codecFmtp(m.Codec))
 	for _, e := range m.Events {
 		addCodec(md, e.PT, "telephone-event/"+strconv.Itoa(e.ClockRate), eventFmtp(e))
 	}
@@ -144,7 +144,7 @@ func buildOffer(l localMedia, dir direction, codecs []offeredCodec) ([]byte, err
 		Media: "audio", Port: sdp.RangedPort{Value: l.Port}, Protos: []string{"RTP", "AVP"},
 	}}
 	for _, c := range codecs {
-		addCodec(md, c.PT, rtpmapName(c.Codec), codecFmtp(c.Codec))
+		addCodec(md, c.PT, c.Codec.String(), codecFmtp(c.Codec))
 	}
 	addCodec(md, ptEvent48k, "telephone-event/48000", "0-15")
 	addCodec(md, ptEvent8k, "telephone-event/8000", "0-15")

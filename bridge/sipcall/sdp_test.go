@@ -103,7 +103,7 @@ func TestNegotiateRealEndpoints(t *testing.T) {
 			if err != nil {
 				t.Fatalf("negotiate: %v", err)
 			}
-			if got := rtpmapName(m.Codec); got != want.codec {
+			if got := m.Codec.String(); got != want.codec {
 				t.Errorf("codec = %s, want %s", got, want.codec)
 			}
 			checkAnswer(t, offer, m)

@@ -58,12 +58,26 @@ type LogConfig struct {
 type HTTPConfig struct {
 	Addr      string `yaml:"addr"`
 	PublicURL string `yaml:"public_url"`
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; an empty list trusts none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // SIPConfig is the YAML shape of sipcall.Config.
 type SIPConfig struct {
 	Addr   string `yaml:"addr"`
 	Domain string `yaml:"domain"`
+	// SymmetricRTP sends media to where the caller's RTP comes from
+	// (RFC 4961), which is what makes callers behind NAT work; false sends
+	// it to the address in the caller's SDP.
+	SymmetricRTP bool `yaml:"symmetric_rtp"`
+	// RTPTimeout ends a call that sent no RTP for this long.
+	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// SessionExpires is the session interval taken when a caller supports
+	// session timers but names none, and MinSE the smallest one accepted
+	// (RFC 4028; at least 90s).
+	SessionExpires time.Duration `yaml:"session_expires"`
+	MinSE          time.Duration `yaml:"min_se"`
 }
 
 // RTPConfig is the YAML shape of the bridge's port range.
@@ -75,15 +89,22 @@ type RTPConfig struct {
 // defaultConfig returns the defaults: everything on this machine, nothing to set up.
 func defaultConfig() Config {
 	b := bridge.DefaultConfig()
+	w := webadmin.DefaultConfig()
 	return Config{
 		DataDir:         "./var",
 		AutoMigrate:     true,
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info", Format: "text"},
-		HTTP:            HTTPConfig{Addr: webadmin.DefaultConfig().Addr},
-		SIP:             SIPConfig{Addr: ":5060"},
-		RTP:             RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
-		Privacy:         PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
+		HTTP:            HTTPConfig{Addr: w.Addr, TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
+		SIP: SIPConfig{
+			Addr:           ":5060",
+			SymmetricRTP:   true,
+			RTPTimeout:     sipcall.DefaultRTPTimeout,
+			SessionExpires: sipcall.DefaultSessionExpires,
+			MinSE:          sipcall.DefaultMinSE,
+		},
+		RTP:     RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
+		Privacy: PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
 	}
 }
 
@@ -97,6 +118,44 @@ type envVar struct {
 
 func stringVar(p func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func boolVar(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+func durationVar(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("want a duration such as 30s, got %q", v)
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+// listVar takes a comma-separated list; "none" is the empty list.
+func listVar(p func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		list := []string{}
+		if strings.TrimSpace(v) != "none" {
+			for item := range strings.SplitSeq(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+		}
+		*p(c) = list
+		return nil
+	}
 }
 
 func intVar(p func(*Config) *int) func(*Config, string) error {
@@ -144,7 +203,12 @@ var envVars = []envVar{
 	{"BIFROST_HTTP_ADDR", false, stringVar(func(c *Config) *string { return &c.HTTP.Addr })},
 	{"BIFROST_HTTP_PUBLIC_URL", false, stringVar(func(c *Config) *string { return &c.HTTP.PublicURL })},
 	{"BIFROST_SIP_ADDR", false, stringVar(func(c *Config) *string { return &c.SIP.Addr })},
+	{"BIFROST_HTTP_TRUSTED_PROXIES", false, listVar(func(c *Config) *[]string { return &c.HTTP.TrustedProxies })},
 	{"BIFROST_SIP_DOMAIN", false, stringVar(func(c *Config) *string { return &c.SIP.Domain })},
+	{"BIFROST_SIP_SYMMETRIC_RTP", false, boolVar(func(c *Config) *bool { return &c.SIP.SymmetricRTP })},
+	{"BIFROST_SIP_RTP_TIMEOUT", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.RTPTimeout })},
+	{"BIFROST_SIP_SESSION_EXPIRES", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.SessionExpires })},
+	{"BIFROST_SIP_MIN_SE", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.MinSE })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
 }
@@ -264,6 +328,8 @@ func typeName(t reflect.Type) string {
 		return "whole number"
 	case t.Kind() == reflect.Bool:
 		return "true/false"
+	case t.Kind() == reflect.Slice:
+		return "list"
 	}
 	return t.Kind().String()
 }
@@ -277,6 +343,9 @@ func (c Config) validate() error {
 	}
 	if err := c.sipcall().Validate(); err != nil {
 		return fmt.Errorf("sip.addr: %w", err)
+	}
+	if err := c.SIP.validateTimers(); err != nil {
+		return err
 	}
 	if err := c.bridge().Validate(); err != nil {
 		return err
@@ -301,6 +370,21 @@ func (c Config) validate() error {
 	return nil
 }
 
+// validateTimers checks the SIP timers, which sipcall would otherwise
+// silently raise to its floors.
+func (s SIPConfig) validateTimers() error {
+	if s.RTPTimeout <= 0 {
+		return fmt.Errorf("sip.rtp_timeout %v: must be positive", s.RTPTimeout)
+	}
+	if s.MinSE < sipcall.DefaultMinSE {
+		return fmt.Errorf("sip.min_se %v: must be at least %v (RFC 4028 §5)", s.MinSE, sipcall.DefaultMinSE)
+	}
+	if s.SessionExpires < s.MinSE {
+		return fmt.Errorf("sip.session_expires %v: must be at least sip.min_se (%v)", s.SessionExpires, s.MinSE)
+	}
+	return nil
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -315,11 +399,15 @@ func (c Config) absDataDir() (string, error) {
 }
 
 func (c Config) webadmin() webadmin.Config {
-	return webadmin.Config{Addr: c.HTTP.Addr, PublicURL: c.HTTP.PublicURL}
+	return webadmin.Config{Addr: c.HTTP.Addr, PublicURL: c.HTTP.PublicURL, TrustedProxies: c.HTTP.TrustedProxies}
 }
 
 func (c Config) sipcall() sipcall.Config {
-	return sipcall.Config{Addr: c.SIP.Addr, Domain: c.SIP.Domain, UserAgent: "Bifrost/" + version()}
+	return sipcall.Config{
+		Addr: c.SIP.Addr, Domain: c.SIP.Domain, UserAgent: "Bifrost/" + version(),
+		DisableLatching: !c.SIP.SymmetricRTP, RTPTimeout: c.SIP.RTPTimeout,
+		SessionExpires: c.SIP.SessionExpires, MinSE: c.SIP.MinSE,
+	}
 }
 
 func (c Config) bridge() bridge.Config {

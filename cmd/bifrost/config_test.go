@@ -65,6 +65,74 @@ func TestConfigLayers(t *testing.T) {
 	}
 }
 
+func TestConfigSIPAndTrustedProxies(t *testing.T) {
+	t.Run("the defaults reach sipcall and webadmin", func(t *testing.T) {
+		cfg, err := loadConfig("", envMap(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, wc := cfg.sipcall(), cfg.webadmin()
+		if sc.DisableLatching || sc.RTPTimeout != 30*time.Second || sc.SessionExpires != 30*time.Minute || sc.MinSE != 90*time.Second {
+			t.Errorf("sipcall config %+v: want latching on, 30s RTP timeout, 30m session interval, 90s Min-SE", sc)
+		}
+		if want := []string{"127.0.0.0/8", "::1/128"}; !reflect.DeepEqual(wc.TrustedProxies, want) {
+			t.Errorf("trusted proxies %q, want %q", wc.TrustedProxies, want)
+		}
+	})
+	t.Run("the file sets them", func(t *testing.T) {
+		file := writeFile(t, "http:\n  trusted_proxies: [10.0.0.0/8, 192.0.2.7]\n"+
+			"sip:\n  symmetric_rtp: false\n  rtp_timeout: 1m\n  session_expires: 10m\n  min_se: 2m\n")
+		cfg, err := loadConfig(file, envMap(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, wc := cfg.sipcall(), cfg.webadmin()
+		if !sc.DisableLatching || sc.RTPTimeout != time.Minute || sc.SessionExpires != 10*time.Minute || sc.MinSE != 2*time.Minute {
+			t.Errorf("sipcall config %+v: want latching off, 1m RTP timeout, 10m session interval, 2m Min-SE", sc)
+		}
+		if want := []string{"10.0.0.0/8", "192.0.2.7"}; !reflect.DeepEqual(wc.TrustedProxies, want) {
+			t.Errorf("trusted proxies %q, want %q", wc.TrustedProxies, want)
+		}
+	})
+	t.Run("the environment wins over the file", func(t *testing.T) {
+		file := writeFile(t, "http:\n  trusted_proxies: [10.0.0.0/8]\nsip:\n  symmetric_rtp: false\n  rtp_timeout: 1m\n")
+		cfg, err := loadConfig(file, envMap(map[string]string{
+			"BIFROST_HTTP_TRUSTED_PROXIES": " 172.16.0.0/12 , ::1 ",
+			"BIFROST_SIP_SYMMETRIC_RTP":    "true",
+			"BIFROST_SIP_RTP_TIMEOUT":      "45s",
+			"BIFROST_SIP_SESSION_EXPIRES":  "15m",
+			"BIFROST_SIP_MIN_SE":           "100s",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, wc := cfg.sipcall(), cfg.webadmin()
+		if sc.DisableLatching || sc.RTPTimeout != 45*time.Second || sc.SessionExpires != 15*time.Minute || sc.MinSE != 100*time.Second {
+			t.Errorf("sipcall config %+v: want latching on, 45s RTP timeout, 15m session interval, 100s Min-SE", sc)
+		}
+		if want := []string{"172.16.0.0/12", "::1"}; !reflect.DeepEqual(wc.TrustedProxies, want) {
+			t.Errorf("trusted proxies %q, want %q", wc.TrustedProxies, want)
+		}
+	})
+	t.Run("an empty list trusts no proxy, from the file or as none", func(t *testing.T) {
+		for name, load := range map[string]func() (Config, error){
+			"file": func() (Config, error) { return loadConfig(writeFile(t, "http:\n  trusted_proxies: []\n"), envMap(nil)) },
+			"env": func() (Config, error) {
+				return loadConfig("", envMap(map[string]string{"BIFROST_HTTP_TRUSTED_PROXIES": "none"}))
+			},
+		} {
+			cfg, err := load()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			// webadmin reads nil as loopback; only a non-nil empty list trusts none.
+			if tp := cfg.webadmin().TrustedProxies; tp == nil || len(tp) != 0 {
+				t.Errorf("%s: trusted proxies %#v, want an empty, non-nil list", name, tp)
+			}
+		}
+	})
+}
+
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -86,6 +154,13 @@ func TestConfigErrors(t *testing.T) {
 		{"a missing secret file", "", map[string]string{"BIFROST_DATABASE_URL_FILE": "/nonexistent/secret"}, "BIFROST_DATABASE_URL_FILE"},
 		{"a file that is not a mapping", "- a\n- b\n", nil, "mapping"},
 		{"YAML that does not parse", "http: [\n", nil, "yaml"},
+		{"a trusted proxy that is no address", "http:\n  trusted_proxies: [proxy.example]\n", nil, "http.trusted_proxies"},
+		{"trusted proxies not a list", "http:\n  trusted_proxies: {a: b}\n", nil, "http.trusted_proxies: want a list"},
+		{"a symmetric_rtp variable that is no boolean", "", map[string]string{"BIFROST_SIP_SYMMETRIC_RTP": "maybe"}, "BIFROST_SIP_SYMMETRIC_RTP: want true or false"},
+		{"a zero RTP timeout", "sip:\n  rtp_timeout: 0s\n", nil, "sip.rtp_timeout"},
+		{"a Min-SE below RFC 4028's 90s", "", map[string]string{"BIFROST_SIP_MIN_SE": "60s"}, "sip.min_se"},
+		{"a session interval below Min-SE", "sip:\n  session_expires: 100s\n  min_se: 120s\n", nil, "sip.session_expires"},
+		{"a session interval that is no duration", "", map[string]string{"BIFROST_SIP_SESSION_EXPIRES": "soon"}, "BIFROST_SIP_SESSION_EXPIRES: want a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
