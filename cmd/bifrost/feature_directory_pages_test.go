@@ -16,7 +16,6 @@ import (
 // pageSession is a signed-in browser: its session cookie and form token.
 type pageSession struct{ id, csrf string }
 
-
 // session signs a new user of role in organisation orgID in and reads the
 // form token from a page.
 func (e *dirEnv) session(t *testing.T, orgID string, role webadmin.Role) pageSession {
