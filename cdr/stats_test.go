@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestRooms(t *testing.T) {
 	other := newOrg(t, db, "Other")
 	room := func(o, name string) string {
 		var id string
-		if err := db.Get(&id, `INSERT INTO rooms (organisation_id, name, alias) VALUES ($1, $2, $3) RETURNING id`, o, name, uuid(9)[24:]); err != nil {
+		if err := db.Get(&id, `INSERT INTO rooms (organisation_id, name, alias) VALUES ($1, $2, $3) RETURNING id`, o, name, fmt.Sprint(uuidN.Add(1))); err != nil { // an alias is digits only
 			t.Fatal(err)
 		}
 		return id
