@@ -161,7 +161,11 @@ func runSinkAdd(ctx context.Context, env cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := CreateSink(ctx, db, s)
+	key, err := env.SecretKey()
+	if err != nil {
+		return err
+	}
+	id, err := CreateSink(ctx, db, key, s)
 	if err != nil {
 		return err
 	}

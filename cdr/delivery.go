@@ -26,6 +26,9 @@ import (
 // keeps two bridge nodes from delivering the same sink at once.
 type Delivery struct {
 	DB *sqlx.DB
+	// Key is the deployment's secret key, which opens the sinks' stored
+	// credentials.
+	Key []byte
 	// PollInterval is how often the queue is looked at. Default 1s.
 	PollInterval time.Duration
 	// Timeout bounds one POST. Default 10s.
@@ -187,6 +190,10 @@ func (d *Delivery) deliverNext(sinkID string) bool {
 	sink, err := getSink(ctx, tx, sinkID)
 	if err != nil || !sink.Enabled {
 		return false // gone or disabled
+	}
+	if err := sink.openSecret(d.Key); err != nil {
+		d.Logger.Error("cdr: sink credentials cannot be opened (was secret_key changed?); not delivering", "sink_id", sinkID, "err", err)
+		return false
 	}
 	var q queued
 	err = tx.GetContext(ctx, &q, `SELECT seq, event, payload, created_at, attempts, next_attempt_at

@@ -61,13 +61,17 @@ func (e *env) startCDR(db *sqlx.DB) (*cdrRuntime, error) {
 		return nil, err
 	}
 	log := e.log.With("component", "cdr")
+	key, err := e.SecretKey()
+	if err != nil {
+		return nil, err
+	}
 	w, err := cdr.Open(db, cdr.Config{SpoolDir: filepath.Join(dir, "cdr"), Now: e.Now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	rt := &cdrRuntime{
 		writer:   w,
-		delivery: &cdr.Delivery{DB: db, Now: e.Now, Logger: log},
+		delivery: &cdr.Delivery{DB: db, Key: key, Now: e.Now, Logger: log},
 		jobs: &cdr.Jobs{DB: db, Retention: &cdr.Retention{DB: db, Now: e.Now, Logger: log, Extra: cdrHooks().Anonymisers},
 			InactiveAdminsAfter: e.cfg.Privacy.InactiveAdminsAfter, Now: e.Now, Logger: log},
 	}
