@@ -24,9 +24,9 @@ type Sink struct {
 	Secret         string `db:"secret" json:"-"` // basic password or bearer token, in clear only in memory
 	// SecretSealed is Secret as stored: sealed under the secret key (migration 0007).
 	SecretSealed []byte `db:"secret_sealed" json:"-"`
-	TLSVerify      bool   `db:"tls_verify" json:"tls_verify"`
-	Enabled        bool   `db:"enabled" json:"enabled"`
-	LastSeq        int64  `db:"last_seq" json:"last_seq"`
+	TLSVerify    bool   `db:"tls_verify" json:"tls_verify"`
+	Enabled      bool   `db:"enabled" json:"enabled"`
+	LastSeq      int64  `db:"last_seq" json:"last_seq"`
 }
 
 // validate checks a sink before it is stored.
