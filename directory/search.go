@@ -36,14 +36,13 @@ type Page struct {
 // Search returns the entries matching q, sorted by the code points of their
 // lower-case names (the order endpoints page through).
 //
-// It counts first (up to CountLimit): a result of at most that many rows is
-// collected through the trigram index and sorted; a larger one is read by
-// walking the name index in order, which finds a page of a frequent match
-// quickly.
+// A text search first collects at most CountLimit+1 matches (through the
+// trigram index when the text is selective, else a sequential scan that stops
+// early) and, in the same statement, counts them and sorts out the requested
+// page: one round trip for the usual search with few matches. When there are
+// more matches than that, the page is read by walking the name index in
+// order, which finds a page of a frequent match quickly.
 func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error) {
-	cond, args := q.where(orgID)
-	nargs := len(args)
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
@@ -54,35 +53,79 @@ func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error)
 		countLimit = 1000
 	}
 	p := Page{Entries: []Entry{}}
-	countSQL := `SELECT count(*) FROM directory_entries e WHERE ` + cond
-	if countLimit > 0 {
-		countSQL = `SELECT count(*) FROM (SELECT 1 FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `) s`
+	found := false
+	if strings.TrimSpace(q.Text) != "" && countLimit > 0 {
+		var err error
+		if p, found, err = s.searchFew(ctx, orgID, q, limit, countLimit); err != nil {
+			return Page{}, err
+		}
 	}
-	if err := s.db.GetContext(ctx, &p.Total, countSQL, args...); err != nil {
-		return Page{}, notFound(err, "search count")
-	}
-	if countLimit > 0 && p.Total > countLimit {
-		p.Total, p.More = countLimit, true
-	}
-	args = args[:nargs]
-	if p.Total == 0 || q.Offset >= p.Total && !p.More {
-		return p, nil
-	}
-	lp, op := arg(limit), arg(max(q.Offset, 0))
-	query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
-		` ORDER BY e.sort_name, e.id LIMIT ` + lp + ` OFFSET ` + op
-	if !p.More && q.Text != "" {
-		// Few matches: collect them all (trigram index), then sort.
-		query = `WITH hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + `)
-			SELECT ` + prefixed("e.", entryColumns) + ` FROM hits e ORDER BY e.sort_name, e.id LIMIT ` + lp + ` OFFSET ` + op
-	}
-	if err := s.db.SelectContext(ctx, &p.Entries, query, args...); err != nil {
-		return Page{}, notFound(err, "search")
+	if !found {
+		cond, args := q.where(orgID)
+		nargs := len(args)
+		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+		if !p.More {
+			countSQL := `SELECT count(*) FROM directory_entries e WHERE ` + cond
+			if countLimit > 0 {
+				countSQL = `SELECT count(*) FROM (SELECT 1 FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `) s`
+			}
+			if err := s.db.GetContext(ctx, &p.Total, countSQL, args...); err != nil {
+				return Page{}, notFound(err, "search count")
+			}
+			if countLimit > 0 && p.Total > countLimit {
+				p.Total, p.More = countLimit, true
+			}
+			args = args[:nargs]
+		}
+		if p.Total == 0 || q.Offset >= p.Total && !p.More {
+			return p, nil
+		}
+		query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
+			` ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
+		if err := s.db.SelectContext(ctx, &p.Entries, query, args...); err != nil {
+			return Page{}, notFound(err, "search")
+		}
 	}
 	if err := loadAddresses(ctx, s.db, orgID, p.Entries); err != nil {
 		return Page{}, err
 	}
 	return p, nil
+}
+
+// searchFew runs a text search in one statement: it collects up to
+// countLimit+1 matches, counts them and returns the requested page sorted.
+// found is false when the page could not be told from those matches: either
+// there are more than countLimit (p.More is then set, Total is countLimit), or
+// the page lies past the last match (p.Total is then unknown).
+func (s *Store) searchFew(ctx context.Context, orgID string, q Query, limit, countLimit int) (p Page, found bool, err error) {
+	cond, args := q.where(orgID)
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	query := `WITH hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `)
+		SELECT ` + prefixed("e.", entryColumns) + `, (SELECT count(*) FROM hits) AS search_total
+		FROM hits e ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
+	var rows []struct {
+		Entry
+		Total int `db:"search_total"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return Page{}, false, notFound(err, "search")
+	}
+	p = Page{Entries: []Entry{}}
+	if len(rows) == 0 {
+		// No match at all, or an offset past the last one: only the former
+		// is known without counting.
+		return p, q.Offset <= 0, nil
+	}
+	if rows[0].Total > countLimit {
+		p.Total, p.More = countLimit, true
+		return p, false, nil
+	}
+	p.Total = rows[0].Total
+	p.Entries = make([]Entry, len(rows))
+	for i := range rows {
+		p.Entries[i] = rows[i].Entry
+	}
+	return p, true, nil
 }
 
 // where returns the condition (on alias e) and arguments of q.
