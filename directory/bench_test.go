@@ -51,12 +51,12 @@ func benchLDIF(t testing.TB, n int) string {
 func BenchmarkSync100k(b *testing.B) {
 	const n = 100000
 	sl := newSlapd(b)
-	sl.slapadd(benchLDIF(b, n))
-	sl.start()
+	sl.Slapadd(benchLDIF(b, n))
+	sl.Start()
 	db := pgtest.New(b)
 	org := newOrg(b, db, "Bench")
 	st := NewStore(db, nil)
-	in := SourceInput{Source: Source{Name: "bench", URL: sl.url, BaseDNs: []string{"ou=People," + fixtureSuffix},
+	in := SourceInput{Source: Source{Name: "bench", URL: sl.URL, BaseDNs: []string{"ou=People," + fixtureSuffix},
 		Filter: "(&(objectClass=inetOrgPerson)(labeledURI=*))", PageSize: 1000, Folders: FolderMapping{Mode: "ou", Root: fixtureSuffix}}}
 	src, err := st.CreateSource(context.Background(), org, in, nil)
 	if err != nil {
@@ -75,7 +75,7 @@ func BenchmarkSync100k(b *testing.B) {
 		if _, err := db.Exec(`DELETE FROM directory_entries WHERE source_id = $1`, src.ID); err != nil {
 			b.Fatal(err)
 		}
-		args := append([]string{"-x", "-LLL", "-H", sl.url, "-b", "ou=People," + fixtureSuffix, "-E", "pr=1000/noprompt", in.Filter}, attrs...)
+		args := append([]string{"-x", "-LLL", "-H", sl.URL, "-b", "ou=People," + fixtureSuffix, "-E", "pr=1000/noprompt", in.Filter}, attrs...)
 		cmd := exec.Command("ldapsearch", args...)
 		cmd.Stdout = devnull
 		start := time.Now()

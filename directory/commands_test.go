@@ -24,7 +24,7 @@ func runCLI(t *testing.T, env *testEnv, args ...string) error {
 
 func TestCLIAddListSync(t *testing.T) {
 	sl := startSlapd(t)
-	sl.ldapadd(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
+	sl.LDAPAdd(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
 	db := pgtest.New(t)
 	org := newOrg(t, db, "Nordfjord Kraft AS")
 	env := &testEnv{Database: db, Key: testKey}
@@ -32,7 +32,7 @@ func TestCLIAddListSync(t *testing.T) {
 	if err := os.WriteFile(pw, []byte("videosync-test-only\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	add := []string{"ldap", "add", "--org", "nordfjord kraft as", "--name", "Nordfjord", "--url", sl.url,
+	add := []string{"ldap", "add", "--org", "nordfjord kraft as", "--name", "Nordfjord", "--url", sl.URL,
 		"--bind-dn", "uid=svc-videosync,ou=Service Accounts," + fixtureSuffix, "--bind-password-file", pw,
 		"--base-dn", "ou=People," + fixtureSuffix, "--base-dn", "ou=Rooms," + fixtureSuffix,
 		"--filter", "(&(objectClass=inetOrgPerson)(labeledURI=*))", "--folders", "ou:" + fixtureSuffix,
@@ -90,7 +90,7 @@ func TestCLIAddListSync(t *testing.T) {
 		t.Errorf("--map title: %q", title)
 	}
 
-	sl.ldapmodify("dn: cn=Anne Berg,ou=Oslo,ou=People," + fixtureSuffix + "\nchangetype: delete\n\n" +
+	sl.LDAPModify("dn: cn=Anne Berg,ou=Oslo,ou=People," + fixtureSuffix + "\nchangetype: delete\n\n" +
 		"dn: cn=Per Olsen,ou=Oslo,ou=People," + fixtureSuffix + "\nchangetype: delete\n\n" +
 		"dn: cn=Silje Aasen,ou=Bergen,ou=People," + fixtureSuffix + "\nchangetype: delete\n")
 	err = runCLI(t, env, "ldap", "sync", "--org", "Nordfjord Kraft AS", "--source", "Nordfjord")

@@ -130,11 +130,11 @@ type syncFixture struct {
 func newSyncFixture(t *testing.T, mod func(*SourceInput)) *syncFixture {
 	t.Helper()
 	sl := startSlapd(t)
-	sl.ldapadd(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
+	sl.LDAPAdd(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
 	db := pgtest.New(t)
 	org := newOrg(t, db, "Nordfjord Kraft AS")
 	st := NewStore(db, nil)
-	in := fixtureSource(sl.url)
+	in := fixtureSource(sl.URL)
 	if mod != nil {
 		mod(&in)
 	}
@@ -187,7 +187,7 @@ func TestSyncAgainstSlapd(t *testing.T) {
 	anne, kari, ingrid := f.entryID(t, "Anne Berg"), f.entryID(t, "Kari Nordmann (vikar)"), f.entryID(t, "Ingrid Solberg")
 	// Changes in the server: a rename (new RDN and display name), a move to
 	// another OU, a deletion and an address removed.
-	f.ldap.ldapmodify(`dn: cn=Ingrid Solberg,ou=Oslo,ou=People,dc=nordfjord,dc=example
+	f.ldap.LDAPModify(`dn: cn=Ingrid Solberg,ou=Oslo,ou=People,dc=nordfjord,dc=example
 changetype: modrdn
 newrdn: cn=Ingrid Solberg Lie
 deleteoldrdn: 1
@@ -251,7 +251,7 @@ labeledURI: h323:anne.berg H323
 	}
 
 	// The deletion guard: 3 deletions with a limit of 2 are refused…
-	f.ldap.ldapmodify(`dn: cn=Line Pedersen,ou=Tromsø,ou=People,dc=nordfjord,dc=example
+	f.ldap.LDAPModify(`dn: cn=Line Pedersen,ou=Tromsø,ou=People,dc=nordfjord,dc=example
 changetype: delete
 
 dn: cn=Silje Aasen,ou=Bergen,ou=People,dc=nordfjord,dc=example
@@ -294,7 +294,7 @@ func TestSyncFailingMidRunChangesNothing(t *testing.T) {
 	f := newSyncFixture(t, func(in *SourceInput) { in.PageSize = 3 })
 	f.mustRun(t, SyncOptions{})
 	before := directoryRows(t, f.db, f.org)
-	f.ldap.ldapmodify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
+	f.ldap.LDAPModify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
 changetype: delete
 `)
 	f.syncer.afterPage = func(page int) {
@@ -352,7 +352,7 @@ func TestSyncKeepsOverriddenFields(t *testing.T) {
 	if err != nil || !slices.Equal([]string(e.Overridden), []string{FieldName}) {
 		t.Fatalf("override: %+v, %v", e, err)
 	}
-	f.ldap.ldapmodify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
+	f.ldap.LDAPModify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
 changetype: modify
 replace: telephoneNumber
 telephoneNumber: +47 21 99 10 99
@@ -386,7 +386,7 @@ func TestSourceUpdateAndPreview(t *testing.T) {
 		t.Errorf("a preview stored %d entries", len(rows))
 	}
 
-	in := fixtureSource(f.ldap.url)
+	in := fixtureSource(f.ldap.URL)
 	in.BindPassword = "" // keep the stored one
 	in.Enabled = true
 	in.Folders = FolderMapping{Mode: "attr", Attr: "l"}
@@ -404,7 +404,7 @@ func TestSourceUpdateAndPreview(t *testing.T) {
 	if _, err := f.store.UpdateSource(ctxT(t), f.org, f.src.ID, in, testKey, false); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a bad template on update: %v", err)
 	}
-	if _, err := f.store.UpdateSource(ctxT(t), newOrg(t, f.db, "Other"), f.src.ID, fixtureSource(f.ldap.url), testKey, false); !errors.Is(err, ErrNotFound) {
+	if _, err := f.store.UpdateSource(ctxT(t), newOrg(t, f.db, "Other"), f.src.ID, fixtureSource(f.ldap.URL), testKey, false); !errors.Is(err, ErrNotFound) {
 		t.Errorf("another organisation's source: %v", err)
 	}
 	in.Mapping = nil

@@ -1,22 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
-	"time"
 
-	"github.com/go-ldap/ldap/v3"
+	"github.com/bifrost-video/bifrost/internal/slapdtest"
 )
 
-// startTestSlapd starts a scratch OpenLDAP server on 127.0.0.1 loaded with
-// the shared nordfjord-small.ldif and returns its URL; it stops when the test
-// ends. Without slapd the test skips (fails with CI=true).
+// startTestSlapd starts a scratch OpenLDAP server (internal/slapdtest) loaded
+// with the shared nordfjord-small.ldif and returns its URL; it stops when the
+// test ends. Without slapd or the fixture the test skips (fails with CI=true).
 func startTestSlapd(t *testing.T) string {
 	t.Helper()
 	var ldif string
@@ -26,70 +20,16 @@ func startTestSlapd(t *testing.T) string {
 			break
 		}
 	}
-	for _, c := range []string{"/usr/sbin/slapd", "/usr/sbin/slapadd"} {
-		if !dirFileExists(c) || ldif == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s or the fixture is missing; CI needs them (scripts/deps.sh test)", c)
-			}
-			t.Skipf("%s or the fixture is missing; install slapd with scripts/deps.sh test", c)
+	if ldif == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the shared directory fixture nordfjord-small.ldif is missing")
 		}
+		t.Skip("the shared directory fixture nordfjord-small.ldif is missing")
 	}
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "slapd.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
-pidfile %[1]s/slapd.pid
-modulepath /usr/lib/ldap
-moduleload back_mdb
-database mdb
-maxsize 104857600
-suffix "dc=nordfjord,dc=example"
-rootdn "cn=admin,dc=nordfjord,dc=example"
-rootpw admin-test-only
-directory %[1]s/db
-index objectClass eq
-`, dir)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("/usr/sbin/slapadd", "-q", "-f", conf, "-l", ldif).CombinedOutput(); err != nil {
-		t.Fatalf("slapadd: %v\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "ldap://127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	var stderr bytes.Buffer
-	cmd := exec.Command("/usr/sbin/slapd", "-f", conf, "-h", url+"/", "-d", "0")
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	// Wait for slapd to accept connections (or to exit).
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		c, err := ldap.DialURL(url)
-		if err == nil {
-			c.Close()
-			return url
-		}
-		select {
-		case <-done:
-			t.Fatalf("slapd exited while starting: %s", stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for slapd on %s: %v", url, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s := slapdtest.New(t)
+	s.Slapadd(ldif)
+	s.Start()
+	return s.URL
 }
 
 func dirFileExists(p string) bool { _, err := os.Stat(p); return err == nil }
