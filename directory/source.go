@@ -206,15 +206,8 @@ func (s *Store) CreateSource(ctx context.Context, orgID string, in SourceInput, 
 		if err != nil {
 			return conflict(err, "create source")
 		}
-		if in.BindPassword != "" {
-			sealed, err := sealSecret(key, in.BindPassword, secretAAD(r.ID))
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE ldap_sources SET bind_password_enc = $2 WHERE id = $1`, r.ID, sealed); err != nil {
-				return fmt.Errorf("directory: store bind password: %w", err)
-			}
-			r.BindPasswordEnc = sealed
+		if err := r.storePassword(ctx, tx, key, in.BindPassword); err != nil {
+			return err
 		}
 		if out, err = r.source(); err != nil {
 			return err
@@ -225,6 +218,23 @@ func (s *Store) CreateSource(ctx context.Context, orgID string, in SourceInput, 
 				"folders": src.Folders.String(), "interval": src.Interval.String(), "bind_password": in.BindPassword}})
 	})
 	return out, err
+}
+
+// storePassword seals a new bind password (none given: nothing changes) and
+// stores it in r's row.
+func (r *sourceRow) storePassword(ctx context.Context, tx *sqlx.Tx, key []byte, password string) error {
+	if password == "" {
+		return nil
+	}
+	sealed, err := sealSecret(key, password, secretAAD(r.ID))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE ldap_sources SET bind_password_enc = $2 WHERE id = $1`, r.ID, sealed); err != nil {
+		return fmt.Errorf("directory: store bind password: %w", err)
+	}
+	r.BindPasswordEnc = sealed
+	return nil
 }
 
 // Sources returns the organisation's sources by name.

@@ -43,15 +43,8 @@ func (s *Store) UpdateSource(ctx context.Context, orgID, id string, in SourceInp
 			}
 			return conflict(err, "update source")
 		}
-		if in.BindPassword != "" {
-			sealed, err := sealSecret(key, in.BindPassword, secretAAD(r.ID))
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE ldap_sources SET bind_password_enc = $2 WHERE id = $1`, r.ID, sealed); err != nil {
-				return fmt.Errorf("directory: store bind password: %w", err)
-			}
-			r.BindPasswordEnc = sealed
+		if err := r.storePassword(ctx, tx, key, in.BindPassword); err != nil {
+			return err
 		}
 		if out, err = r.source(); err != nil {
 			return err
