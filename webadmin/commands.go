@@ -51,6 +51,16 @@ func cliStore(ctx context.Context, env cli.Env) (*Store, error) {
 	return NewStore(db, env.Now), nil
 }
 
+// cliStoreOrg opens the store and finds the organisation named by --org.
+func cliStoreOrg(ctx context.Context, env cli.Env, name string) (*Store, Organisation, error) {
+	st, err := cliStore(ctx, env)
+	if err != nil {
+		return nil, Organisation{}, err
+	}
+	o, err := cliOrg(ctx, st, name)
+	return st, o, err
+}
+
 // cliOrg finds the organisation named by --org.
 func cliOrg(ctx context.Context, st *Store, name string) (Organisation, error) {
 	if name == "" {
@@ -141,11 +151,7 @@ func cmdAdminCreate(ctx context.Context, env cli.Env, args []string) error {
 	if *email == "" {
 		return cli.UsageError("--email is required")
 	}
-	st, err := cliStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	o, err := cliOrg(ctx, st, *org)
+	st, o, err := cliStoreOrg(ctx, env, *org)
 	if err != nil {
 		return err
 	}
@@ -173,11 +179,7 @@ func cmdTokenCreate(ctx context.Context, env cli.Env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	st, err := cliStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	o, err := cliOrg(ctx, st, *org)
+	st, o, err := cliStoreOrg(ctx, env, *org)
 	if err != nil {
 		return err
 	}
@@ -204,11 +206,7 @@ func cmdRoomCreate(ctx context.Context, env cli.Env, args []string) error {
 		return err
 	}
 	in.NameAlias, in.HostPIN, in.GuestPIN, in.Owner, in.MaxParticipants = nameAlias, host, guest, owner, maxp
-	st, err := cliStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	o, err := cliOrg(ctx, st, *org)
+	st, o, err := cliStoreOrg(ctx, env, *org)
 	if err != nil {
 		return err
 	}
@@ -226,11 +224,7 @@ func cmdRoomList(ctx context.Context, env cli.Env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	st, err := cliStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	o, err := cliOrg(ctx, st, *org)
+	st, o, err := cliStoreOrg(ctx, env, *org)
 	if err != nil {
 		return err
 	}
