@@ -134,8 +134,17 @@ func ListLegs(ctx context.Context, db sqlx.QueryerContext, f Filter) ([]Leg, int
 	if err := sqlx.GetContext(ctx, db, &total, `SELECT count(*) FROM cdr_legs l WHERE `+where, args...); err != nil {
 		return nil, 0, fmt.Errorf("cdr: count legs: %w", err)
 	}
+	legs, err := selectLegs(ctx, db, where, f, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	return legs, total, nil
+}
+
+// selectLegs reads one page of the legs matching where.
+func selectLegs(ctx context.Context, db sqlx.QueryerContext, where string, f Filter, args []any) ([]Leg, error) {
 	legs := []Leg{}
-	err = sqlx.SelectContext(ctx, db, &legs, `
+	err := sqlx.SelectContext(ctx, db, &legs, `
 		SELECT l.id, l.conference_id, l.organisation_id, l.room_id, l.direction, l.protocol, l.transport, l.display_name,
 			l.remote_uri, host(l.remote_ip) AS remote_ip, l.remote_port, l.user_agent, l.call_id, l.role, l.started_at,
 			l.answered_at, l.ended_at, extract(epoch FROM l.duration)::float8 AS duration_s, l.end_reason, l.error_code,
@@ -144,18 +153,17 @@ func ListLegs(ctx context.Context, db sqlx.QueryerContext, f Filter) ([]Leg, int
 			l.bitrate_in, l.bitrate_out, l.anonymised_at
 		FROM cdr_legs l WHERE `+where+` ORDER BY l.started_at DESC, l.id`+f.page(&args), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("cdr: list legs: %w", err)
+		return nil, fmt.Errorf("cdr: list legs: %w", err)
 	}
-	return legs, total, nil
+	return legs, nil
 }
 
-// ListConferences returns the conferences with a leg matching f (or, without
-// leg filters, all in the date range), newest first, and how many in all.
-func ListConferences(ctx context.Context, db sqlx.QueryerContext, f Filter) ([]Conference, int, error) {
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+// conferenceWhere is where for conferences: the date range and room on the
+// conference, the leg filters on any of its legs.
+func (f Filter) conferenceWhere(args *[]any) (string, error) {
+	arg := func(v any) string { *args = append(*args, v); return "$" + strconv.Itoa(len(*args)) }
 	if f.OrganisationID == "" {
-		return nil, 0, errors.New("cdr: filter without an organisation")
+		return "", errors.New("cdr: filter without an organisation")
 	}
 	conds := []string{"c.organisation_id = " + arg(f.OrganisationID) + "::uuid"}
 	if !f.From.IsZero() {
@@ -170,26 +178,45 @@ func ListConferences(ctx context.Context, db sqlx.QueryerContext, f Filter) ([]C
 	if f.Protocol != "" || f.EndReason != "" || f.MinLossPercent > 0 {
 		lf := f
 		lf.From, lf.To, lf.RoomID = time.Time{}, time.Time{}, ""
-		lw, err := lf.where(&args)
+		lw, err := lf.where(args)
 		if err != nil {
-			return nil, 0, err
+			return "", err
 		}
 		conds = append(conds, "EXISTS (SELECT 1 FROM cdr_legs l WHERE l.conference_id = c.id AND "+lw+")")
 	}
-	where := strings.Join(conds, " AND ")
+	return strings.Join(conds, " AND "), nil
+}
+
+// ListConferences returns the conferences with a leg matching f (or, without
+// leg filters, all in the date range), newest first, and how many in all.
+func ListConferences(ctx context.Context, db sqlx.QueryerContext, f Filter) ([]Conference, int, error) {
+	var args []any
+	where, err := f.conferenceWhere(&args)
+	if err != nil {
+		return nil, 0, err
+	}
 	var total int
 	if err := sqlx.GetContext(ctx, db, &total, `SELECT count(*) FROM cdr_conferences c WHERE `+where, args...); err != nil {
 		return nil, 0, fmt.Errorf("cdr: count conferences: %w", err)
 	}
+	confs, err := selectConferences(ctx, db, where, f, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	return confs, total, nil
+}
+
+// selectConferences reads one page of the conferences matching where.
+func selectConferences(ctx context.Context, db sqlx.QueryerContext, where string, f Filter, args []any) ([]Conference, error) {
 	confs := []Conference{}
 	err := sqlx.SelectContext(ctx, db, &confs, `
 		SELECT c.id, c.organisation_id, c.room_id, c.room_name, c.started_at, c.ended_at, c.peak_participants, c.had_pin,
 			c.was_locked, c.anonymised_at, (SELECT count(*) FROM cdr_legs l WHERE l.conference_id = c.id) AS legs
 		FROM cdr_conferences c WHERE `+where+` ORDER BY c.started_at DESC, c.id`+f.page(&args), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("cdr: list conferences: %w", err)
+		return nil, fmt.Errorf("cdr: list conferences: %w", err)
 	}
-	return confs, total, nil
+	return confs, nil
 }
 
 // GetConference returns one conference of org with its legs.
@@ -236,43 +263,56 @@ func strp[T any](p *T) string {
 	return fmt.Sprint(*p)
 }
 
+// legsCSVHeader is the header row of a legs CSV.
+var legsCSVHeader = []string{"id", "conference_id", "direction", "protocol", "transport", "display_name", "remote_uri", "remote_ip",
+	"remote_port", "user_agent", "call_id", "role", "started_at", "answered_at", "ended_at", "duration_s", "end_reason",
+	"error_code", "audio_codec", "video_codec", "encryption", "packets_sent", "packets_received", "packets_lost",
+	"loss_percent", "jitter_avg_ms", "jitter_max_ms", "rtt_avg_ms", "rtt_max_ms", "bitrate_in", "bitrate_out", "anonymised_at"}
+
+// legCSVRow is one leg as a CSV row, its cells made safe for spreadsheets.
+func legCSVRow(l Leg) []string {
+	row := []string{l.ID, l.ConferenceID, l.Direction, l.Protocol, l.Transport, strp(l.DisplayName), strp(l.RemoteURI),
+		strp(l.RemoteIP), strp(l.RemotePort), strp(l.UserAgent), strp(l.CallID), l.Role, strp(&l.StartedAt),
+		strp(l.AnsweredAt), strp(l.EndedAt), strp(l.DurationSeconds), strp(l.EndReason), strp(l.ErrorCode),
+		l.AudioCodec, l.VideoCodec, l.Encryption, strconv.FormatInt(l.PacketsSent, 10),
+		strconv.FormatInt(l.PacketsReceived, 10), strconv.FormatInt(l.PacketsLost, 10),
+		strconv.FormatFloat(l.LossPercent, 'f', 2, 64), strp(l.JitterAvgMS), strp(l.JitterMaxMS), strp(l.RTTAvgMS),
+		strp(l.RTTMaxMS), strp(l.BitrateIn), strp(l.BitrateOut), strp(l.AnonymisedAt)}
+	for i := range row {
+		row[i] = csvCell(row[i])
+	}
+	return row
+}
+
 // WriteLegsCSV writes legs as CSV with a header row.
 func WriteLegsCSV(w io.Writer, legs []Leg) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "conference_id", "direction", "protocol", "transport", "display_name", "remote_uri", "remote_ip",
-		"remote_port", "user_agent", "call_id", "role", "started_at", "answered_at", "ended_at", "duration_s", "end_reason",
-		"error_code", "audio_codec", "video_codec", "encryption", "packets_sent", "packets_received", "packets_lost",
-		"loss_percent", "jitter_avg_ms", "jitter_max_ms", "rtt_avg_ms", "rtt_max_ms", "bitrate_in", "bitrate_out", "anonymised_at"})
-	for _, l := range legs {
-		row := []string{l.ID, l.ConferenceID, l.Direction, l.Protocol, l.Transport, strp(l.DisplayName), strp(l.RemoteURI),
-			strp(l.RemoteIP), strp(l.RemotePort), strp(l.UserAgent), strp(l.CallID), l.Role, strp(&l.StartedAt),
-			strp(l.AnsweredAt), strp(l.EndedAt), strp(l.DurationSeconds), strp(l.EndReason), strp(l.ErrorCode),
-			l.AudioCodec, l.VideoCodec, l.Encryption, strconv.FormatInt(l.PacketsSent, 10),
-			strconv.FormatInt(l.PacketsReceived, 10), strconv.FormatInt(l.PacketsLost, 10),
-			strconv.FormatFloat(l.LossPercent, 'f', 2, 64), strp(l.JitterAvgMS), strp(l.JitterMaxMS), strp(l.RTTAvgMS),
-			strp(l.RTTMaxMS), strp(l.BitrateIn), strp(l.BitrateOut), strp(l.AnonymisedAt)}
-		for i := range row {
-			row[i] = csvCell(row[i])
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+	return writeCSV(w, legsCSVHeader, legs, legCSVRow)
+}
+
+// conferencesCSVHeader is the header row of a conferences CSV.
+var conferencesCSVHeader = []string{"id", "room_id", "room_name", "started_at", "ended_at", "peak_participants", "had_pin", "was_locked", "legs", "anonymised_at"}
+
+// conferenceCSVRow is one conference as a CSV row, its cells made safe for
+// spreadsheets.
+func conferenceCSVRow(c Conference) []string {
+	row := []string{c.ID, strp(c.RoomID), c.RoomName, strp(&c.StartedAt), strp(c.EndedAt), strp(c.PeakParticipants),
+		strconv.FormatBool(c.HadPIN), strconv.FormatBool(c.WasLocked), strconv.Itoa(c.Legs), strp(c.AnonymisedAt)}
+	for i := range row {
+		row[i] = csvCell(row[i])
 	}
-	cw.Flush()
-	return cw.Error()
+	return row
 }
 
 // WriteConferencesCSV writes conferences as CSV with a header row.
 func WriteConferencesCSV(w io.Writer, confs []Conference) error {
+	return writeCSV(w, conferencesCSVHeader, confs, conferenceCSVRow)
+}
+
+func writeCSV[T any](w io.Writer, header []string, items []T, row func(T) []string) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "room_id", "room_name", "started_at", "ended_at", "peak_participants", "had_pin", "was_locked", "legs", "anonymised_at"})
-	for _, c := range confs {
-		row := []string{c.ID, strp(c.RoomID), c.RoomName, strp(&c.StartedAt), strp(c.EndedAt), strp(c.PeakParticipants),
-			strconv.FormatBool(c.HadPIN), strconv.FormatBool(c.WasLocked), strconv.Itoa(c.Legs), strp(c.AnonymisedAt)}
-		for i := range row {
-			row[i] = csvCell(row[i])
-		}
-		if err := cw.Write(row); err != nil {
+	_ = cw.Write(header)
+	for _, it := range items {
+		if err := cw.Write(row(it)); err != nil {
 			return err
 		}
 	}

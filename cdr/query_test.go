@@ -102,3 +102,59 @@ func TestListsAndCSV(t *testing.T) {
 		t.Errorf("conferences CSV %q, %v", buf.String(), err)
 	}
 }
+
+// TestExportCSVReadsEveryPage exports more rows than one page holds: every
+// leg and conference of the organisation arrives once, newest first, and
+// none of another organisation's.
+func TestExportCSVReadsEveryPage(t *testing.T) {
+	defer func(n int) { exportPage = n }(exportPage)
+	exportPage = 2
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Acme")
+	other := newOrg(t, db, "Other")
+	w := openWriter(t, db, Config{})
+	for i, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		cs, ls, lq, le, ce := call(org, t0.Add(time.Duration(i)*time.Hour), name)
+		submitCall(w, cs, ls, lq, le, ce)
+	}
+	cs, ls, lq, le, ce := call(other, t0, "mallory")
+	submitCall(w, cs, ls, lq, le, ce)
+	flush(t, w, "the calls")
+	ctx := context.Background()
+	f := Filter{OrganisationID: org, Limit: 1, Offset: 3} // an export ignores paging
+
+	want, _, err := ListLegs(ctx, db, Filter{OrganisationID: org})
+	if err != nil || len(want) != 5 {
+		t.Fatalf("ListLegs: %d legs, %v", len(want), err)
+	}
+	var buf bytes.Buffer
+	if err := ExportLegsCSV(ctx, db, f, &buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0])
+	}
+	var wantIDs []string
+	for _, l := range want {
+		wantIDs = append(wantIDs, l.ID)
+	}
+	if rows[0][0] != "id" || !equalStrings(got, wantIDs) {
+		t.Errorf("exported legs %v (header %q), want %v", got, rows[0][0], wantIDs)
+	}
+
+	buf.Reset()
+	if err := ExportConferencesCSV(ctx, db, f, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := csv.NewReader(&buf).ReadAll(); err != nil || len(rows) != 6 {
+		t.Errorf("conferences export has %d rows, %v; want a header and 5", len(rows), err)
+	}
+	if err := ExportLegsCSV(ctx, db, Filter{}, &buf); err == nil {
+		t.Error("an export without an organisation succeeded")
+	}
+}

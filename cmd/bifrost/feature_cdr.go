@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -198,6 +199,32 @@ func (a cdrAPI) fail(w http.ResponseWriter, err error) {
 	}
 }
 
+// export streams a CSV export. An error before the first byte is an API
+// error; one after it aborts the response, so that the client sees a broken
+// transfer rather than a file that looks complete but is short.
+func (a cdrAPI) export(w http.ResponseWriter, run func(io.Writer) error) {
+	cw := &countingWriter{w: w}
+	if err := run(cw); err != nil {
+		if cw.n == 0 {
+			a.fail(w, err)
+			return
+		}
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
 func csvHeaders(w http.ResponseWriter, name string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
@@ -210,14 +237,14 @@ func (a cdrAPI) listLegs(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	if r.URL.Query().Get("format") == "csv" {
+		csvHeaders(w, "cdr-legs.csv")
+		a.export(w, func(out io.Writer) error { return cdr.ExportLegsCSV(r.Context(), a.db, f, out) })
+		return
+	}
 	legs, total, err := cdr.ListLegs(r.Context(), a.db, f)
 	if err != nil {
 		a.fail(w, err)
-		return
-	}
-	if r.URL.Query().Get("format") == "csv" {
-		csvHeaders(w, "cdr-legs.csv")
-		_ = cdr.WriteLegsCSV(w, legs)
 		return
 	}
 	writeAPI(w, http.StatusOK, map[string]any{"items": legs, "total": total})
@@ -229,14 +256,14 @@ func (a cdrAPI) listConferences(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	if r.URL.Query().Get("format") == "csv" {
+		csvHeaders(w, "cdr-conferences.csv")
+		a.export(w, func(out io.Writer) error { return cdr.ExportConferencesCSV(r.Context(), a.db, f, out) })
+		return
+	}
 	confs, total, err := cdr.ListConferences(r.Context(), a.db, f)
 	if err != nil {
 		a.fail(w, err)
-		return
-	}
-	if r.URL.Query().Get("format") == "csv" {
-		csvHeaders(w, "cdr-conferences.csv")
-		_ = cdr.WriteConferencesCSV(w, confs)
 		return
 	}
 	writeAPI(w, http.StatusOK, map[string]any{"items": confs, "total": total})

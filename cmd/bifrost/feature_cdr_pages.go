@@ -190,9 +190,9 @@ func formatDuration(s float64) string {
 	return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
-// csvLink is the API's CSV export of what the list shows (up to 1000 rows).
+// csvLink is the API's CSV export of everything the list's filters match.
 func csvLink(path string, f cdr.Filter) string {
-	q := url.Values{"format": {"csv"}, "limit": {"1000"}}
+	q := url.Values{"format": {"csv"}}
 	if !f.From.IsZero() {
 		q.Set("from", f.From.Format(time.RFC3339))
 	}
