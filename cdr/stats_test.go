@@ -69,6 +69,33 @@ func TestDailyStats(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+	t.Run("days of the organisation's time zone", func(t *testing.T) {
+		if _, err := db.Exec(`UPDATE organisations SET time_zone = 'Europe/Oslo' WHERE id = $1`, org); err != nil {
+			t.Fatal(err)
+		}
+		oslo, _ := time.LoadLocation("Europe/Oslo")
+		d := func(m time.Month, day int) time.Time { return time.Date(2026, m, day, 0, 0, 0, 0, oslo) }
+		s, err := DailyStats(context.Background(), db, org, d(3, 2), d(3, 6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// dave called at 23:55 UTC on 3 March: 00:55 on 4 March in Oslo.
+		want := []DayStats{{Day: d(3, 2), Calls: 3, PeakConcurrent: 2}, {Day: d(3, 3)}, {Day: d(3, 4), Calls: 1, PeakConcurrent: 1}, {Day: d(3, 5)}}
+		if len(s) != len(want) {
+			t.Fatalf("got %+v, want %d days", s, len(want))
+		}
+		for i, w := range want {
+			if g := s[i]; !g.Day.Equal(w.Day) || g.Day.Location().String() != "Europe/Oslo" || g.Calls != w.Calls || g.PeakConcurrent != w.PeakConcurrent {
+				t.Errorf("Oslo day %d: got %+v (at %s), want %+v", i, g, g.Day, w)
+			}
+		}
+		// Summer time starts on 29 March: that day has 23 hours, and the
+		// next starts at 22:00 UTC.
+		s, err = DailyStats(context.Background(), db, org, d(3, 28), d(3, 31))
+		if err != nil || len(s) != 3 || !s[2].Day.Equal(time.Date(2026, 3, 29, 22, 0, 0, 0, time.UTC)) {
+			t.Errorf("over the change to summer time: %+v %v", s, err)
+		}
+	})
 }
 
 // oneCall is the events of one call, as call returns them.

@@ -239,6 +239,11 @@ func TestAPIUsersTokensAudit(t *testing.T) {
 		{"audit list", e.viewTokA, "GET", "/api/v1/audit?action=user.&from=2026-01-01", nil, 200, "", ""},
 		{"a bad audit date is 400", e.viewTokA, "GET", "/api/v1/audit?from=yesterday", nil, 400, "invalid", "from"},
 		{"a bad action filter is 400", e.viewTokA, "GET", "/api/v1/audit?action=DROP", nil, 400, "invalid", "action"},
+		{"organisation get", e.viewTokA, "GET", "/api/v1/organisation", nil, 200, "", ""},
+		{"a viewer cannot change settings", e.viewTokA, "PATCH", "/api/v1/organisation", map[string]any{"time_zone": "Europe/Oslo"}, 403, "forbidden", ""},
+		{"an unknown time zone is 400", e.adminTokA, "PATCH", "/api/v1/organisation", map[string]any{"time_zone": "Mars/Olympus_Mons"}, 400, "invalid", "time_zone"},
+		{"the server's Local zone is 400", e.adminTokA, "PATCH", "/api/v1/organisation", map[string]any{"time_zone": "Local"}, 400, "invalid", "time_zone"},
+		{"an unknown setting is 400", e.adminTokA, "PATCH", "/api/v1/organisation", map[string]any{"name": "Mine"}, 400, "invalid", "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

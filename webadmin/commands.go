@@ -17,7 +17,7 @@ import (
 const EnvAdminPassword = "BIFROST_ADMIN_PASSWORD"
 
 // Commands returns the subcommands this package contributes to the bifrost
-// binary: org create|list, admin create, token create, room create|list. They
+// binary: org create|list|set, admin create, token create, room create|list. They
 // talk to the database directly and are audited as the actor the binary puts in
 // the context (cli).
 func Commands() []*cli.Command {
@@ -25,6 +25,7 @@ func Commands() []*cli.Command {
 		{Name: "org", Summary: "organisations", Sub: []*cli.Command{
 			{Name: "create", Usage: "NAME", Summary: "create an organisation", Run: cmdOrgCreate},
 			{Name: "list", Summary: "list the organisations", Run: cmdOrgList},
+			{Name: "set", Usage: "--org NAME --time-zone ZONE", Summary: "change an organisation's settings", Run: cmdOrgSet},
 		}},
 		{Name: "admin", Summary: "admin accounts", Sub: []*cli.Command{
 			{Name: "create", Usage: "--org NAME --email E [--name N] [--role admin|viewer|system]",
@@ -121,11 +122,32 @@ func cmdOrgList(ctx context.Context, env cli.Env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(env.Stdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROOMS\tACCOUNTS\tID")
+	fmt.Fprintln(tw, "NAME\tROOMS\tACCOUNTS\tTIME ZONE\tID")
 	for _, o := range orgs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", o.Name, o.Rooms, o.Users, o.ID)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", o.Name, o.Rooms, o.Users, o.TimeZone, o.ID)
 	}
 	return tw.Flush()
+}
+
+func cmdOrgSet(ctx context.Context, env cli.Env, args []string) error {
+	fs := cli.FlagSet("org set")
+	org := fs.String("org", "", "organisation name")
+	tz := fs.String("time-zone", "", "IANA time zone of the organisation's days and times, e.g. Europe/Oslo")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if *tz == "" {
+		return cli.UsageError("nothing to set: give --time-zone")
+	}
+	st, o, err := cliStoreOrg(ctx, env, *org)
+	if err != nil {
+		return err
+	}
+	if o, err = st.SetTimeZone(ctx, o.ID, *tz); err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(env.Stdout(), "organisation %q: time zone %s\n", o.Name, o.TimeZone)
+	return nil
 }
 
 func noArgs(fs *flag.FlagSet, args []string) error {

@@ -26,8 +26,17 @@ func TestCommands(t *testing.T) {
 	if _, err := run("org", "create", "ACME"); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("a duplicate organisation: %v", err)
 	}
-	if out, _ := run("org", "list"); !strings.Contains(out, "Acme") {
+	if out, _ := run("org", "list"); !strings.Contains(out, "Acme") || !strings.Contains(out, "UTC") {
 		t.Errorf("org list: %q", out)
+	}
+	if _, err := run("org", "set", "--org", "Acme", "--time-zone", "Atlantis/Capital"); err == nil || !strings.Contains(err.Error(), "time_zone") {
+		t.Errorf("an unknown zone: %v", err)
+	}
+	if out, err := run("org", "set", "--org", "Acme", "--time-zone", "Europe/Oslo"); err != nil || !strings.Contains(out, "Europe/Oslo") {
+		t.Errorf("org set: %q %v", out, err)
+	}
+	if out, _ := run("org", "list"); !strings.Contains(out, "Europe/Oslo") {
+		t.Errorf("org list after org set: %q", out)
 	}
 	t.Setenv(EnvAdminPassword, "")
 	out, err := run("admin", "create", "--org", "Acme", "--email", "ann@acme.example")

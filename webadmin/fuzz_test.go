@@ -59,7 +59,7 @@ func FuzzAuditFilter(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fl, err := auditFilter("00000000-0000-0000-0000-000000000000", q)
+		fl, err := auditFilter("00000000-0000-0000-0000-000000000000", LoadLocation("Europe/Oslo"), q)
 		var v *ValidationError
 		if err != nil && !errors.As(err, &v) {
 			t.Fatalf("error %v is not a ValidationError", err)

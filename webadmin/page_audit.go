@@ -28,7 +28,7 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	q.Del("page")
 	d := auditData{Fields: auditFields(r), RawQuery: q.Encode(), Rows: []audit.Row{}}
-	f, err := auditFilter(principal(r).OrganisationID, r.URL.Query())
+	f, err := auditFilter(principal(r).OrganisationID, s.orgLocation(r), r.URL.Query())
 	if err != nil {
 		formError(d.Fields, err)
 		s.render(w, r, http.StatusBadRequest, "audit", "Audit log", "/admin/audit", d)
@@ -49,7 +49,7 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) {
 
 // pageAuditCSV exports the filtered audit log as CSV (at most 100 000 rows).
 func (s *Server) pageAuditCSV(w http.ResponseWriter, r *http.Request) {
-	f, err := auditFilter(principal(r).OrganisationID, r.URL.Query())
+	f, err := auditFilter(principal(r).OrganisationID, s.orgLocation(r), r.URL.Query())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -67,6 +67,7 @@ var builtinNav = []NavItem{
 	{Title: "Accounts", Path: "/admin/users", Access: AccessRead},
 	{Title: "API tokens", Path: "/admin/tokens", Access: AccessRead},
 	{Title: "Audit log", Path: "/admin/audit", Access: AccessRead},
+	{Title: "Settings", Path: "/admin/settings", Access: AccessRead},
 	{Title: "Organisations", Path: "/admin/organisations", Access: AccessSystem},
 }
 

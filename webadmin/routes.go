@@ -96,6 +96,8 @@ func (s *Server) builtinRoutes() []Route {
 		{"GET /api/v1/tokens/{id}", AccessRead, h(s.apiGetToken)},
 		{"DELETE /api/v1/tokens/{id}", AccessWrite, h(s.apiRevokeToken)},
 		{"GET /api/v1/audit", AccessRead, h(s.apiListAudit)},
+		{"GET /api/v1/organisation", AccessRead, h(s.apiGetOrganisation)},
+		{"PATCH /api/v1/organisation", AccessWrite, h(s.apiUpdateOrganisation)},
 
 		{"GET /admin", AccessPublic, http.RedirectHandler("/admin/", http.StatusMovedPermanently)},
 		{"GET /admin/static/", AccessPublic, h(s.handleStatic)},
@@ -122,6 +124,8 @@ func (s *Server) builtinRoutes() []Route {
 		{"POST /admin/rooms/{id}/delete", AccessWrite, h(s.pageDeleteRoom)},
 		{"GET /admin/audit", AccessRead, h(s.pageAudit)},
 		{"GET /admin/audit.csv", AccessRead, h(s.pageAuditCSV)},
+		{"GET /admin/settings", AccessRead, h(s.pageSettings)},
+		{"POST /admin/settings", AccessWrite, h(s.pageUpdateSettings)},
 	}
 }
 

@@ -74,31 +74,32 @@ type cdrListForm struct {
 	From, To, RoomID, Protocol, MinLoss, EndReason string
 }
 
-// parseDay reads a date input (YYYY-MM-DD) as midnight UTC.
-func parseDay(s string) (time.Time, error) {
-	return time.Parse(time.DateOnly, s)
+// parseDay reads a date input (YYYY-MM-DD) as midnight in loc, the
+// organisation's time zone.
+func parseDay(s string, loc *time.Location) (time.Time, error) {
+	return time.ParseInLocation(time.DateOnly, s, loc)
 }
 
 // pageFilter reads the list page's filters; errs names the fields in error.
-func pageFilter(r *http.Request, org string) (cdr.Filter, cdrListForm, map[string]string) {
+func pageFilter(r *http.Request, org string, loc *time.Location) (cdr.Filter, cdrListForm, map[string]string) {
 	q := r.URL.Query()
 	form := cdrListForm{From: q.Get("from"), To: q.Get("to"), RoomID: q.Get("room_id"), Protocol: q.Get("protocol"),
 		MinLoss: q.Get("min_loss_percent"), EndReason: q.Get("end_reason")}
 	f := cdr.Filter{OrganisationID: org, Protocol: form.Protocol, EndReason: form.EndReason, Limit: cdrPageSize}
 	errs := map[string]string{}
 	if form.From != "" {
-		t, err := parseDay(form.From)
+		t, err := parseDay(form.From, loc)
 		if err != nil {
 			errs["from"] = "must be a date"
 		}
 		f.From = t
 	}
 	if form.To != "" {
-		t, err := parseDay(form.To)
+		t, err := parseDay(form.To, loc)
 		if err != nil {
 			errs["to"] = "must be a date"
 		}
-		f.To = t.Add(24 * time.Hour) // the whole day
+		f.To = t.AddDate(0, 0, 1) // the whole day
 	}
 	if form.RoomID != "" {
 		if isUUID(form.RoomID) {
@@ -151,18 +152,19 @@ func pagerOf(r *http.Request, offset, shown, total int) pagerView {
 type cdrConferenceRow struct {
 	ID, Started, Ended, Room, Duration, Peak, Flags, Anonymised string
 	Legs                                                        int
+	Zone                                                        string // the time zone of the times
 }
 
 const timeLayout = "2006-01-02 15:04:05"
 
-func conferenceRowOf(c cdr.Conference) cdrConferenceRow {
-	row := cdrConferenceRow{ID: c.ID, Started: c.StartedAt.UTC().Format(timeLayout), Ended: "still running", Room: c.RoomName,
-		Duration: "—", Peak: "—", Legs: c.Legs, Flags: "none"}
+func conferenceRowOf(c cdr.Conference, loc *time.Location) cdrConferenceRow {
+	row := cdrConferenceRow{ID: c.ID, Started: c.StartedAt.In(loc).Format(timeLayout), Ended: "still running", Room: c.RoomName,
+		Duration: "—", Peak: "—", Legs: c.Legs, Flags: "none", Zone: loc.String()}
 	if row.Room == "" {
 		row.Room = "(no room)"
 	}
 	if c.EndedAt != nil {
-		row.Ended = c.EndedAt.UTC().Format(timeLayout)
+		row.Ended = c.EndedAt.In(loc).Format(timeLayout)
 		row.Duration = formatDuration(c.EndedAt.Sub(c.StartedAt).Seconds())
 	}
 	if c.PeakParticipants != nil {
@@ -179,7 +181,7 @@ func conferenceRowOf(c cdr.Conference) cdrConferenceRow {
 		row.Flags = strings.Join(flags, ", ")
 	}
 	if c.AnonymisedAt != nil {
-		row.Anonymised = c.AnonymisedAt.UTC().Format(timeLayout)
+		row.Anonymised = c.AnonymisedAt.In(loc).Format(timeLayout)
 	}
 	return row
 }
@@ -227,14 +229,18 @@ func (p cdrPages) list(w http.ResponseWriter, r *http.Request) {
 		noOrganisation(w, r)
 		return
 	}
-	f, form, errs := pageFilter(r, org)
+	loc, err := cdr.Location(r.Context(), p.db, org)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	f, form, errs := pageFilter(r, org, loc)
 	status := http.StatusOK
 	var confs []cdr.Conference
 	total := 0
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
 	} else {
-		var err error
 		if confs, total, err = cdr.ListConferences(r.Context(), p.db, f); err != nil {
 			p.fail(w, r, err)
 			return
@@ -247,10 +253,10 @@ func (p cdrPages) list(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]cdrConferenceRow, len(confs))
 	for i, c := range confs {
-		rows[i] = conferenceRowOf(c)
+		rows[i] = conferenceRowOf(c, loc)
 	}
 	webadmin.RenderPage(w, r, status, cdrListPage, map[string]any{
-		"Form": form, "Errors": errs, "Rooms": rooms, "Protocols": cdrProtocols, "EndReasons": cdrEndReasons,
+		"Zone": loc.String(), "Form": form, "Errors": errs, "Rooms": rooms, "Protocols": cdrProtocols, "EndReasons": cdrEndReasons,
 		"Conferences": rows, "Pager": pagerOf(r, f.Offset, len(rows), total),
 		"CSVConferences": csvLink("/api/v1/cdr/conferences", f), "CSVLegs": csvLink("/api/v1/cdr/legs", f),
 	})
@@ -276,9 +282,9 @@ func ms(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + " ms" }
 
 func kbps(v int) string { return strconv.Itoa(v/1000) + " kbit/s" }
 
-func legRowOf(l cdr.Leg) legRow {
+func legRowOf(l cdr.Leg, loc *time.Location) legRow {
 	row := legRow{Name: orDash(l.DisplayName, str), Protocol: strings.TrimSuffix(l.Protocol+"/"+l.Transport, "/"), Device: orDash(l.UserAgent, str),
-		Role: l.Role, Started: l.StartedAt.UTC().Format(timeLayout), Duration: orDash(l.DurationSeconds, formatDuration),
+		Role: l.Role, Started: l.StartedAt.In(loc).Format(timeLayout), Duration: orDash(l.DurationSeconds, formatDuration),
 		End: orDash(l.EndReason, str), Encryption: l.Encryption,
 		Loss:  fmt.Sprintf("%s %% (%d of %d)", chart.Format(l.LossPercent), l.PacketsLost, l.PacketsLost+l.PacketsReceived),
 		Lossy: l.LossPercent > cdr.LossThresholdPercent}
@@ -305,18 +311,24 @@ func (p cdrPages) conference(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	rows := make([]legRow, len(legs))
-	for i, l := range legs {
-		rows[i] = legRowOf(l)
+	loc, err := cdr.Location(r.Context(), p.db, c.OrganisationID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
 	}
 	// Oldest first reads as the conference went.
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Started < rows[j].Started })
+	sort.SliceStable(legs, func(i, j int) bool { return legs[i].StartedAt.Before(legs[j].StartedAt) })
+	rows := make([]legRow, len(legs))
+	for i, l := range legs {
+		rows[i] = legRowOf(l, loc)
+	}
+	row := conferenceRowOf(c, loc)
 	page := cdrConferencePage
-	page.Title = "Conference in " + conferenceRowOf(c).Room
+	page.Title = "Conference in " + row.Room
 	webadmin.RenderPage(w, r, http.StatusOK, page, struct {
 		cdrConferenceRow
 		Legs []legRow
-	}{conferenceRowOf(c), rows})
+	}{row, rows})
 }
 
 // chartDays is the charts' default period.
@@ -328,21 +340,27 @@ func (p cdrPages) charts(w http.ResponseWriter, r *http.Request) {
 		noOrganisation(w, r)
 		return
 	}
-	today := p.now().UTC().Truncate(24 * time.Hour)
-	from, to := today.Add(-(chartDays-1)*24*time.Hour), today
+	loc, err := cdr.Location(r.Context(), p.db, org)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	now := p.now().In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	from, to := today.AddDate(0, 0, -(chartDays - 1)), today
 	q := r.URL.Query()
-	data := map[string]any{}
+	data := map[string]any{"Zone": loc.String()}
 	status := http.StatusOK
 	var bad []string
 	if v := q.Get("from"); v != "" {
-		t, err := parseDay(v)
+		t, err := parseDay(v, loc)
 		if err != nil {
 			bad = append(bad, "From must be a date.")
 		}
 		from = t
 	}
 	if v := q.Get("to"); v != "" {
-		t, err := parseDay(v)
+		t, err := parseDay(v, loc)
 		if err != nil {
 			bad = append(bad, "To must be a date.")
 		}
@@ -367,7 +385,7 @@ func (p cdrPages) charts(w http.ResponseWriter, r *http.Request) {
 		webadmin.RenderPage(w, r, http.StatusBadRequest, cdrChartsPage, data)
 		return
 	}
-	stats, err := cdr.DailyStats(r.Context(), p.db, org, from, to.Add(24*time.Hour))
+	stats, err := cdr.DailyStats(r.Context(), p.db, org, from, to.AddDate(0, 0, 1))
 	if err != nil {
 		p.fail(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -246,6 +247,28 @@ func TestCDRPages(t *testing.T) {
 			t.Errorf("%d erasures audited as the user, want 1", audited)
 		}
 	})
+	t.Run("times and date filters are in the organisation's time zone", func(t *testing.T) {
+		e.db.MustExec(`UPDATE organisations SET time_zone = 'Asia/Tokyo' WHERE id = $1`, e.orgA.ID)
+		defer e.db.MustExec(`UPDATE organisations SET time_zone = 'UTC' WHERE id = $1`, e.orgA.ID)
+		// 09:00 UTC on 1 May is 18:00 in Tokyo.
+		body := e.page(t, e.viewerA, "GET", "/admin/cdr", nil).Body.String()
+		if !strings.Contains(body, "Started (Asia/Tokyo)") || !strings.Contains(body, "2026-05-01 18:00:00") {
+			t.Errorf("the list does not show Tokyo time:\n%s", body)
+		}
+		body = e.page(t, e.viewerA, "GET", "/admin/cdr/conferences/"+e.confA, nil).Body.String()
+		if !strings.Contains(body, "2026-05-01 18:00:00") || strings.Contains(body, "09:00:00") {
+			t.Errorf("the conference page does not show Tokyo time:\n%s", body)
+		}
+		// In Pago Pago (UTC-11) 09:00 UTC on 1 May is 22:00 on 30 April: the
+		// call is on that day, not on 1 May.
+		e.db.MustExec(`UPDATE organisations SET time_zone = 'Pacific/Pago_Pago' WHERE id = $1`, e.orgA.ID)
+		for day, found := range map[string]bool{"2026-04-30": true, "2026-05-01": false} {
+			body := e.page(t, e.viewerA, "GET", "/admin/cdr?from="+day+"&to="+day, nil).Body.String()
+			if strings.Contains(body, "/admin/cdr/conferences/"+e.confA) != found {
+				t.Errorf("filtered on the Pago Pago day %s: found %v, want %v", day, !found, found)
+			}
+		}
+	})
 }
 
 // TestCDRRoutesTenantIsolation requests every route of the call records'
@@ -314,7 +337,7 @@ func FuzzPageFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, query string) {
 		r := httptest.NewRequest("GET", "/admin/cdr", nil)
 		r.URL.RawQuery = query
-		flt, _, errs := pageFilter(r, "00000000-0000-4000-8000-000000000001")
+		flt, _, errs := pageFilter(r, "00000000-0000-4000-8000-000000000001", time.UTC)
 		if len(errs) > 0 {
 			return
 		}
