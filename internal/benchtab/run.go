@@ -12,7 +12,7 @@ import (
 // Config sets how a Runner measures.
 type Config struct {
 	// Rounds is how many rounds each of subject and reference run; fewer
-	// than 5 is raised to 5 (the minimum).
+	// than 5 is raised to 5 (the minimum), except in a smoke run.
 	Rounds int
 	// Procs is GOMAXPROCS during the measurement; 0 means 1, so "per core"
 	// means one core.
@@ -20,6 +20,9 @@ type Config struct {
 	// Size scales every harness's round; 0 means 1. A smoke run uses a
 	// small size: each harness runs briefly and still yields a number.
 	Size float64
+	// Smoke allows fewer than 5 rounds: the run shows that every harness
+	// works and yields a number, not what the numbers are.
+	Smoke bool
 	// Progress, when set, is told about each finished round (for a live
 	// line on stderr); it must not block.
 	Progress func(metric string, round int, subject bool, s Sample)
@@ -56,9 +59,10 @@ func (r Result) Verdict() string {
 // harness's error ends that row only. Cancelling ctx ends the run; the rows
 // not measured get ctx's error.
 func Run(ctx context.Context, cfg Config, metrics []Metric) []Result {
-	if cfg.Rounds < 5 {
+	if cfg.Rounds < 5 && !cfg.Smoke {
 		cfg.Rounds = 5
 	}
+	cfg.Rounds = max(cfg.Rounds, 1)
 	if cfg.Procs <= 0 {
 		cfg.Procs = 1
 	}
