@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	only := fs.String("only", "", "measure only the metrics matching this regular expression")
 	loadBin := fs.String("load-bin", "", "the bifrost-load binary (default: built from this module)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (both subject and reference) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,6 +80,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "benchtable: %-24s round %d %-9s %8.3f ms CPU for %g units\n",
 				metric, round+1, which, float64(s.CPU)/float64(time.Millisecond), s.Work)
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "benchtable: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "benchtable: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	results := benchtab.Run(ctx, cfg, rows)
