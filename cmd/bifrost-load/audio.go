@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/bifrost-video/bifrost/bridge/media"
 )
@@ -29,7 +30,7 @@ func newAudioLoop(codec media.AudioCodec) (*audioLoop, error) {
 		return nil, fmt.Errorf("encoder for %s: %w", codec, err)
 	}
 	defer enc.Close()
-	pcm := syntheticSpeech(loopSeconds * media.SampleRate)
+	pcm := speechLoop()
 	n := len(pcm) / media.FrameSamples
 	backing := make([]byte, 0, n*160)
 	offs := make([]int, n+1)
@@ -48,6 +49,9 @@ func newAudioLoop(codec media.AudioCodec) (*audioLoop, error) {
 	}
 	return l, nil
 }
+
+// speechLoop is the loop's PCM, synthesised once per process.
+var speechLoop = sync.OnceValue(func() []int16 { return syntheticSpeech(loopSeconds * media.SampleRate) })
 
 // talkSpurts are the loop's stretches of talking, in seconds; between them
 // the speaker pauses (background noise only), as a person in a meeting

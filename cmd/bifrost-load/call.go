@@ -87,15 +87,21 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 		return callResult{Err: aerr}
 	}
 
-	s := newStream(conn, l.loop, ans, fmt.Sprintf("bifrost-load-%d@%s", c.id, l.localIP), l.start)
-	if s.video, err = newVideoSource(l.cfg.Video, s); err != nil {
-		s.close()
+	// The video source will get the writer of the video m-line's own
+	// socket once the offer carries one (issue 7).
+	video, err := newVideoSource(l.cfg.Video, nil)
+	if err != nil {
+		_ = conn.Close()
 		l.bye(sess)
 		return callResult{Err: err}
 	}
+	s := newStream(conn, l.loop, ans, fmt.Sprintf("bifrost-load-%d@%s", c.id, l.localIP), l.start, video)
 	l.pacer.add(s)
 	c.stream.Store(s)
+	callID := sess.InviteRequest.CallID().Value()
+	l.byCallID.Store(callID, s)
 	defer func() {
+		l.byCallID.Delete(callID)
 		l.pacer.remove(s)
 		s.sendBye()
 		s.close()
@@ -167,5 +173,6 @@ func (l *sipLoad) bye(sess *sipgo.DialogClientSession) {
 	defer cancel()
 	if err := sess.Bye(ctx); err != nil {
 		l.byeErrors.Add(1)
+		l.log.Debug("BYE failed", "call_id", sess.InviteRequest.CallID().Value(), "error", err)
 	}
 }

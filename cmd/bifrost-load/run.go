@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -34,6 +35,8 @@ type sipLoad struct {
 	mu        sync.Mutex // guards calls, which the launcher appends to
 	calls     []*call
 	byeErrors atomic.Uint64
+	byCallID  sync.Map // Call-ID → *stream, for in-dialog INFO
+	closeOnce sync.Once
 }
 
 // runSIP places the calls of cfg, prints progress to stderr every
@@ -145,22 +148,44 @@ func (l *sipLoad) open() error {
 	}
 	srv.OnUpdate(ok)
 	srv.OnOptions(ok)
-	srv.OnInfo(ok) // picture_fast_update goes to the video source once it exists
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if id := req.CallID(); id != nil {
+			l.info(id.Value(), req.Body())
+		}
+	})
 	l.served = true
 	go func() { _ = srv.ServeUDP(l.sipConn) }()
 	l.pacer = newPacer()
 	return nil
 }
 
+// close stops the pacer and the user agent; it is idempotent.
 func (l *sipLoad) close() {
-	if l.pacer != nil {
-		_ = l.pacer.Close()
+	l.closeOnce.Do(func() {
+		if l.pacer != nil {
+			_ = l.pacer.Close()
+		}
+		if l.ua != nil {
+			_ = l.ua.Close()
+		}
+		if l.sipConn != nil && !l.served {
+			_ = l.sipConn.Close()
+		}
+	})
+}
+
+// info takes the body of an in-dialog INFO: a picture_fast_update (RFC
+// 5168 §3, the XML media control of SIP video endpoints) is a keyframe
+// request for the call's video source.
+func (l *sipLoad) info(callID string, body []byte) {
+	v, ok := l.byCallID.Load(callID)
+	if !ok {
+		return
 	}
-	if l.ua != nil {
-		_ = l.ua.Close()
-	}
-	if l.sipConn != nil && !l.served {
-		_ = l.sipConn.Close()
+	s := v.(*stream)
+	if s.video != nil && bytes.Contains(body, []byte("picture_fast_update")) {
+		s.video.KeyframeRequested()
 	}
 }
 

@@ -67,10 +67,12 @@ func listenStream(ip netip.Addr) (*net.UDPConn, error) {
 	return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 }
 
-// newStream prepares the media of a call whose answer is ans and starts
-// its receiver. The caller adds it to the pacer to start sending.
-func newStream(conn *net.UDPConn, loop *audioLoop, ans answer, cname string, start time.Time) *stream {
+// newStream prepares the media of a call whose answer is ans, with an
+// optional video source, and starts its receiver. The caller adds it to
+// the pacer to start sending.
+func newStream(conn *net.UDPConn, loop *audioLoop, ans answer, cname string, start time.Time, video VideoSource) *stream {
 	s := &stream{
+		video:    video,
 		conn:     conn,
 		loop:     loop,
 		ans:      ans,
@@ -162,12 +164,6 @@ func (s *stream) write(b []byte, payloadLen int) {
 		s.sent.Add(1)
 		s.sentOctets.Add(uint64(payloadLen))
 	}
-}
-
-// WriteRTP sends a packet of another stream of the call (video) as is.
-func (s *stream) WriteRTP(b []byte) error {
-	_, err := s.conn.WriteToUDPAddrPort(b, s.ans.Remote)
-	return err
 }
 
 // nextDigit starts keying the next queued digit, if any.

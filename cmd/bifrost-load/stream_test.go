@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func loopPair(t testing.TB, codec media.AudioCodec, eventPT uint8) (*stream, *ne
 	}
 	remote := peer.LocalAddr().(*net.UDPAddr).AddrPort()
 	ans := answer{Remote: remote, RemoteRTCP: remote, PT: offerPT(codec), Codec: codec, EventPT: eventPT, HasEvent: eventPT != 0}
-	s := newStream(conn, loop, ans, "test@127.0.0.1", time.Now())
+	s := newStream(conn, loop, ans, "test@127.0.0.1", time.Now(), nil)
 	t.Cleanup(func() { s.close(); _ = peer.Close() })
 	return s, peer
 }
@@ -320,4 +321,45 @@ func BenchmarkStreamTick(b *testing.B) {
 			_, _ = s.conn.WriteToUDPAddrPort(p, s.ans.Remote)
 		}
 	})
+}
+
+// fakeVideo counts keyframe requests.
+type fakeVideo struct {
+	ticks    int
+	requests atomic.Int32
+}
+
+func (f *fakeVideo) Tick(time.Time)     { f.ticks++ }
+func (f *fakeVideo) KeyframeRequested() { f.requests.Add(1) }
+func (f *fakeVideo) Close() error       { return nil }
+
+func TestKeyframeRequestsReachTheVideoSource(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	conn, err := listenStream(lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop, err := newAudioLoop(media.PCMU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &fakeVideo{}
+	s := newStream(conn, loop, answer{Remote: conn.LocalAddr().(*net.UDPAddr).AddrPort(), PT: ptPCMU, Codec: media.PCMU}, "x", time.Now(), v)
+	defer s.close()
+	l := &sipLoad{}
+	l.byCallID.Store("abc@host", s)
+
+	pli, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 1}, &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2}})
+	s.handle(pli, time.Now())
+	l.info("abc@host", []byte(`<?xml version="1.0" encoding="utf-8" ?><media_control><vc_primitive><to_encoder><picture_fast_update/></to_encoder></vc_primitive></media_control>`))
+	l.info("abc@host", []byte("Signal=5\r\nDuration=160\r\n")) // DTMF, not a keyframe request
+	l.info("other@host", []byte("<picture_fast_update/>"))     // another dialog
+	if got := v.requests.Load(); got != 2 {
+		t.Errorf("%d keyframe requests reached the video source; want 2 (the PLI and the INFO of its dialog)", got)
+	}
+	s.tx.nextRTCP = time.Now().Add(time.Hour)
+	s.tick(time.Now(), 1)
+	if v.ticks != 1 {
+		t.Errorf("the video source was ticked %d times; want once per pacer tick", v.ticks)
+	}
 }
