@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -58,12 +59,29 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 	offer := buildOffer(netip.AddrPortFrom(l.localIP, uint16(port)), l.cfg.Codec, rand.Uint64()>>2)
 
 	t0 := time.Now()
-	ictx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	// Past the timeout, an INVITE with a provisional response is
+	// CANCELled (RFC 3261 §9.1); one with none is abandoned at once
+	// rather than after Timer B's 32 s.
+	ictx, cancel := context.WithCancelCause(ctx)
+	var provisional atomic.Bool
+	timer := time.AfterFunc(l.cfg.Timeout, func() {
+		if provisional.Load() {
+			cancel(fmt.Errorf("no answer within %s", l.cfg.Timeout))
+		} else {
+			cancel(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
 	sess, err := l.dialogs.Invite(ictx, l.cfg.Target, offer, sip.NewHeader("Content-Type", "application/sdp"))
 	if err == nil {
-		err = sess.WaitAnswer(ictx, sipgo.AnswerOptions{})
+		err = sess.WaitAnswer(ictx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+			if r.IsProvisional() {
+				provisional.Store(true)
+			}
+			return nil
+		}})
 	}
-	cancel()
+	timedOut := !timer.Stop()
+	cancel(nil)
 	if err != nil {
 		_ = conn.Close()
 		if sess != nil {
@@ -73,7 +91,10 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 		if errors.As(err, &de) {
 			return callResult{Err: fmt.Errorf("INVITE refused: %d %s", de.Res.StatusCode, de.Res.Reason), Status: de.Res.StatusCode}
 		}
-		return callResult{Err: fmt.Errorf("INVITE: %w", err)}
+		if timedOut {
+			return callResult{Err: fmt.Errorf("INVITE: no answer within %s", l.cfg.Timeout)}
+		}
+		return callResult{Err: fmt.Errorf("INVITE: %s", strings.ReplaceAll(err.Error(), "\n", "; "))}
 	}
 	defer sess.Close()
 	ans, aerr := parseAnswer(sess.InviteResponse.Body(), l.cfg.Codec)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -218,19 +219,28 @@ func TestLoadKeysThePINAsTelephoneEvents(t *testing.T) {
 func TestLoadExitsNonZeroWhenCallsFail(t *testing.T) {
 	room := bridge.RoomInfo{ID: "room-x", OrganisationID: "org", Name: "X", Alias: "1234"}
 	tb := startBridge(t, room)
+	// A socket that swallows every INVITE: a bridge that is down or
+	// firewalled without an ICMP answer.
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
 	tests := []struct {
 		name     string
+		target   string
 		args     []string
 		wantCode int
 		want     string
 	}{
-		{"an unknown room fails every call", []string{"--callers", "2", "--duration", "1s", "--rate", "20"}, exitFailures, "2× INVITE refused: 404"},
-		{"failures within --max-failures exit 0", []string{"--callers", "2", "--duration", "1s", "--rate", "20", "--max-failures", "2"}, exitOK, "2 failed"},
+		{"an unknown room fails every call", tb.uri("9999"), []string{"--callers", "2", "--duration", "1s", "--rate", "20"}, exitFailures, "2× INVITE refused: 404"},
+		{"failures within --max-failures exit 0", tb.uri("9999"), []string{"--callers", "2", "--duration", "1s", "--rate", "20", "--max-failures", "2"}, exitOK, "2 failed"},
+		{"a target that never answers fails after --timeout", "sip:1234@" + silent.LocalAddr().String(), []string{"--callers", "1", "--timeout", "1s"}, exitFailures, "1× INVITE: no answer within 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			args := append([]string{"sip", "--target", tb.uri("9999"), "--progress", "0"}, tt.args...)
+			args := append([]string{"sip", "--target", tt.target, "--progress", "0"}, tt.args...)
 			code := run(t.Context(), args, &stdout, &stderr)
 			if code != tt.wantCode {
 				t.Errorf("exit status %d; want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout.String(), stderr.String())

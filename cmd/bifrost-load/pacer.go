@@ -69,12 +69,12 @@ func (p *pacer) run() {
 		case <-p.stop:
 			return
 		case now := <-t.C:
-			if now.Sub(prev) > frameDuration*3/2 {
+			frame := p.frameAt(now)
+			p.mu.Lock()
+			if now.Sub(prev) > frameDuration*3/2 && len(p.streams) > 0 {
 				p.late.Add(1)
 			}
 			prev = now
-			frame := p.frameAt(now)
-			p.mu.Lock()
 			for _, s := range p.streams {
 				s.tick(now, frame)
 			}
