@@ -59,18 +59,20 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 	offer := buildOffer(netip.AddrPortFrom(l.localIP, uint16(port)), l.cfg.Codec, rand.Uint64()>>2)
 
 	t0 := time.Now()
-	// Past the timeout, an INVITE with a provisional response is
-	// CANCELled (RFC 3261 §9.1); one with none is abandoned at once
-	// rather than after Timer B's 32 s.
-	ictx, cancel := context.WithCancelCause(ctx)
+	// Past the timeout or on interrupt, an INVITE with a provisional
+	// response is CANCELled (RFC 3261 §9.1); one with none is abandoned at
+	// once rather than after Timer B's 32 s.
+	ictx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	var provisional atomic.Bool
-	timer := time.AfterFunc(l.cfg.Timeout, func() {
+	giveUp := func() {
 		if provisional.Load() {
 			cancel(fmt.Errorf("no answer within %s", l.cfg.Timeout))
 		} else {
 			cancel(sipgo.WaitAnswerForceCancelErr)
 		}
-	})
+	}
+	timer := time.AfterFunc(l.cfg.Timeout, giveUp)
+	stopOnInterrupt := context.AfterFunc(ctx, giveUp)
 	sess, err := l.dialogs.Invite(ictx, l.cfg.Target, offer, sip.NewHeader("Content-Type", "application/sdp"))
 	if err == nil {
 		err = sess.WaitAnswer(ictx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
@@ -81,6 +83,7 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 		}})
 	}
 	timedOut := !timer.Stop()
+	stopOnInterrupt()
 	cancel(nil)
 	if err != nil {
 		_ = conn.Close()
@@ -90,6 +93,9 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
 			return callResult{Err: fmt.Errorf("INVITE refused: %d %s", de.Res.StatusCode, de.Res.Reason), Status: de.Res.StatusCode}
+		}
+		if ctx.Err() != nil {
+			return callResult{Err: fmt.Errorf("INVITE: %w", ctx.Err())}
 		}
 		if timedOut {
 			return callResult{Err: fmt.Errorf("INVITE: no answer within %s", l.cfg.Timeout)}
