@@ -232,10 +232,12 @@ func TestLoadExitsNonZeroWhenCallsFail(t *testing.T) {
 		args     []string
 		wantCode int
 		want     string
+		wantErr  string // in stderr
 	}{
-		{"an unknown room fails every call", tb.uri("9999"), []string{"--callers", "2", "--duration", "1s", "--rate", "20"}, exitFailures, "2× INVITE refused: 404"},
-		{"failures within --max-failures exit 0", tb.uri("9999"), []string{"--callers", "2", "--duration", "1s", "--rate", "20", "--max-failures", "2"}, exitOK, "2 failed"},
-		{"a target that never answers fails after --timeout", "sip:1234@" + silent.LocalAddr().String(), []string{"--callers", "1", "--timeout", "1s"}, exitFailures, "1× INVITE: no answer within 1s"},
+		{"an unknown room fails every call", tb.uri("9999"), []string{"--callers", "2", "--duration", "1s", "--rate", "20"}, exitFailures, "2× INVITE refused: 404", ""},
+		{"failures within --max-failures exit 0", tb.uri("9999"), []string{"--callers", "2", "--duration", "1s", "--rate", "20", "--max-failures", "2"}, exitOK, "2 failed", ""},
+		{"a target that never answers fails after --timeout", "sip:1234@" + silent.LocalAddr().String(), []string{"--callers", "1", "--timeout", "1s", "--progress", "200ms"}, exitFailures, "1× INVITE: no answer within 1s",
+			"calls 0 in, 1 connecting, 0 failed, 0 done"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,6 +249,9 @@ func TestLoadExitsNonZeroWhenCallsFail(t *testing.T) {
 			}
 			if !strings.Contains(stdout.String(), tt.want) {
 				t.Errorf("the table lacks %q:\n%s", tt.want, stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr lacks the progress line %q:\n%s", tt.wantErr, stderr.String())
 			}
 		})
 	}
