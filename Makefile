@@ -24,6 +24,7 @@ test: deps
 ## bench: the benchmarks (see README, Performance)
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+	$(GO) run ./cmd/benchtable
 
 ## fuzz: a short run of every fuzz target (FUZZTIME per target)
 FUZZTIME ?= 20s
