@@ -1,0 +1,179 @@
+package phonebook
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bifrost-video/bifrost/directory"
+)
+
+// Loader builds the book of one organisation.
+type Loader func(ctx context.Context, orgID string) (*Book, error)
+
+// StoreLoader loads books through package directory's exported API: the
+// folders and every published entry, 1000 at a time.
+func StoreLoader(st *directory.Store) Loader {
+	return func(ctx context.Context, orgID string) (*Book, error) {
+		fs, err := st.Folders(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		var es []directory.Entry
+		for off := 0; ; off += MaxLimit {
+			p, err := st.Search(ctx, orgID, directory.Query{PublishedOnly: true, Limit: MaxLimit, Offset: off, CountLimit: 1})
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, p.Entries...)
+			if len(p.Entries) < MaxLimit {
+				break
+			}
+		}
+		return NewBook(fs, es), nil
+	}
+}
+
+// Cache keeps each organisation's Book in memory. The first request of an
+// organisation loads it; after MaxAge the next request starts a reload in
+// the background and keeps answering from the old book until it is done, so
+// no request waits for a reload. A changed directory is therefore visible
+// to endpoints within MaxAge (plus the load time).
+type Cache struct {
+	load   Loader
+	maxAge time.Duration
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	books  map[string]*cached
+	closed bool
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type cached struct {
+	book     *Book
+	loadedAt time.Time
+	loading  chan struct{} // closed when the running load ends; nil when none
+	err      error         // of the last first load
+}
+
+// NewCache returns a cache that loads books with load and reloads them when
+// older than maxAge (0: 30 s). now is the clock (nil: time.Now).
+func NewCache(load Loader, maxAge time.Duration, now func() time.Time, log *slog.Logger) *Cache {
+	if maxAge <= 0 {
+		maxAge = 30 * time.Second
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Cache{load: load, maxAge: maxAge, now: now, log: log, books: map[string]*cached{}, ctx: ctx, cancel: cancel}
+}
+
+// Book returns the organisation's book, loading it on first use.
+func (c *Cache) Book(ctx context.Context, orgID string) (*Book, error) {
+	for {
+		c.mu.Lock()
+		e := c.books[orgID]
+		if e == nil {
+			e = &cached{}
+			c.books[orgID] = e
+		}
+		if e.book != nil {
+			if e.loading == nil && c.now().Sub(e.loadedAt) >= c.maxAge && !c.closed {
+				c.startLoad(orgID, e)
+			}
+			b := e.book
+			c.mu.Unlock()
+			return b, nil
+		}
+		if e.loading == nil {
+			if c.closed {
+				c.mu.Unlock()
+				return nil, context.Canceled
+			}
+			c.startLoad(orgID, e)
+		}
+		wait := e.loading
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c.mu.Lock()
+		b, err := e.book, e.err
+		c.mu.Unlock()
+		if b != nil {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Invalidate makes the next request of the organisation reload its book (in
+// the background when one is loaded already).
+func (c *Cache) Invalidate(orgID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.books[orgID]; e != nil {
+		e.loadedAt = time.Time{}
+	}
+}
+
+// startLoad runs a load of orgID; c.mu is held.
+func (c *Cache) startLoad(orgID string, e *cached) {
+	done := make(chan struct{})
+	e.loading = done
+	started := c.now()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Minute)
+		b, err := c.load(ctx, orgID)
+		cancel()
+		c.mu.Lock()
+		if err == nil {
+			if e.book != nil {
+				// A shallow copy without its own prev: books are read
+				// concurrently and never changed.
+				old := *e.book
+				old.prev = nil
+				b.prev = &old
+			}
+			e.book, e.loadedAt, e.err = b, started, nil
+		} else {
+			e.err = err
+			if e.book != nil {
+				e.loadedAt = started // retry after maxAge, keep answering
+			}
+		}
+		e.loading = nil
+		close(done)
+		c.mu.Unlock()
+		if err != nil {
+			c.log.Error("phonebook: loading the directory failed", "organisation_id", orgID, "err", err)
+		} else {
+			c.log.Debug("phonebook: directory loaded", "organisation_id", orgID, "contacts", b.Len(), "took", c.now().Sub(started))
+		}
+	}()
+}
+
+// Close stops running loads and waits for them. It is idempotent.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	return nil
+}

@@ -1,0 +1,216 @@
+package phonebook
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// The URL paths of the protocols, below /pb/{token}. TMSPath is the path
+// Cisco endpoints are configured with (PROTOCOLS.md §1.1).
+const (
+	TMSPath         = "/tms/public/external/phonebook/phonebookservice.asmx"
+	YealinkBookPath = "/yealink/phonebook.xml" // YealinkIPPhoneBook, the whole phonebook
+	YealinkDirPath  = "/yealink/directory.xml" // YealinkIPPhoneDirectory, ?q= searches
+	CiscoDirPath    = "/cisco/directory.xml"   // CiscoIPPhoneDirectory, ?q= searches
+)
+
+// Config configures the HTTP phonebook.
+type Config struct {
+	// BareTMSToken, when set, also serves the bare TMS path (without /pb/
+	// and a token) with this token's phonebook: for a deployment with one
+	// organisation whose endpoints are set up with the plain TMS URL.
+	BareTMSToken string
+	// PublicURL is the base URL phones reach the server at (for the links in
+	// Cisco IP phone pages); empty: taken from the request's Host.
+	PublicURL string
+}
+
+// Deps are what the HTTP phonebook uses.
+type Deps struct {
+	Tokens *Tokens
+	Cache  *Cache
+	// Log receives every request; nil logs nothing.
+	Log    interface{ Log(Request) }
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server answers the phonebook protocols over HTTP.
+type Server struct {
+	cfg  Config
+	deps Deps
+	bufs sync.Pool
+}
+
+// NewServer returns the HTTP phonebook.
+func NewServer(cfg Config, deps Deps) *Server {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	return &Server{cfg: cfg, deps: deps, bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+}
+
+// HTTPRoute is one URL pattern the server answers.
+type HTTPRoute struct {
+	Pattern string // net/http ServeMux pattern with method
+	Handler http.Handler
+}
+
+// Routes returns the server's routes, to mount on a ServeMux (unauthenticated:
+// the token in the path is the credential).
+func (s *Server) Routes() []HTTPRoute {
+	rs := []HTTPRoute{
+		{"POST /pb/{token}" + TMSPath, s.tokenHandler(ProtocolTMS, s.serveTMS)},
+		{"GET /pb/{token}" + TMSPath, s.tokenHandler(ProtocolTMS, s.serveTMSHelp)},
+		{"GET /pb/{token}" + YealinkBookPath, s.tokenHandler(ProtocolYealink, s.serveYealinkBook)},
+		{"GET /pb/{token}" + YealinkDirPath, s.tokenHandler(ProtocolYealink, s.serveYealinkDirectory)},
+		{"GET /pb/{token}" + CiscoDirPath, s.tokenHandler(ProtocolCiscoIPPhone, s.serveCiscoDirectory)},
+	}
+	if s.cfg.BareTMSToken != "" {
+		rs = append(rs,
+			HTTPRoute{"POST " + TMSPath, s.bareHandler(s.serveTMS)},
+			HTTPRoute{"GET " + TMSPath, s.bareHandler(s.serveTMSHelp)})
+	}
+	return rs
+}
+
+// Handler returns the routes on their own ServeMux.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		mux.Handle(rt.Pattern, rt.Handler)
+	}
+	return mux
+}
+
+// call is one request being answered: its token's view and its log record.
+type call struct {
+	view  View
+	token Token
+	rec   Request
+}
+
+type protoHandler func(w http.ResponseWriter, r *http.Request, c *call)
+
+// tokenHandler resolves the token in the path (404 when unknown or revoked),
+// loads the book, runs h and logs the request.
+func (s *Server) tokenHandler(protocol string, h protoHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, protocol, r.PathValue("token"), h)
+	})
+}
+
+func (s *Server) bareHandler(h protoHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, ProtocolTMS, s.cfg.BareTMSToken, h)
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret string, h protoHandler) {
+	start := s.deps.Now()
+	t, err := s.deps.Tokens.Resolve(r.Context(), secret)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			// Never the token itself: it is a secret.
+			s.deps.Logger.Info("phonebook: unknown or revoked token", "protocol", protocol, "client_ip", peer(r))
+			http.NotFound(w, r)
+			return
+		}
+		s.deps.Logger.Error("phonebook: token lookup failed", "err", err)
+		http.Error(w, "phonebook unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	b, err := s.deps.Cache.Book(r.Context(), t.OrganisationID)
+	if err != nil {
+		s.deps.Logger.Error("phonebook: directory unavailable", "organisation_id", t.OrganisationID, "err", err)
+		http.Error(w, "phonebook unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	c := &call{view: b.View(t.FolderPath, t.Name), token: t, rec: Request{
+		At: start, OrganisationID: t.OrganisationID, TokenID: t.ID, Protocol: protocol,
+		ClientIP: peer(r), ForwardedFor: r.Header.Get("X-Forwarded-For"), UserAgent: r.UserAgent(),
+	}}
+	sw := &statusWriter{ResponseWriter: w}
+	h(sw, r, c)
+	c.rec.HTTPStatus = sw.status()
+	c.rec.Duration = s.deps.Now().Sub(start)
+	if s.deps.Log != nil {
+		s.deps.Log.Log(c.rec)
+	}
+}
+
+// write sends body with status and content type.
+func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (s *Server) buffer() *bytes.Buffer {
+	b := s.bufs.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func (s *Server) release(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		s.bufs.Put(b)
+	}
+}
+
+// readBody reads at most limit bytes of the request body; more is
+// ErrTooLarge.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, ErrTooLarge
+	}
+	return body, nil
+}
+
+func peer(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
