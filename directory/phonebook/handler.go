@@ -22,10 +22,12 @@ const (
 
 // Config configures the HTTP phonebook.
 type Config struct {
-	// BareTMSToken, when set, also serves the bare TMS path (without /pb/
-	// and a token) with this token's phonebook: for a deployment with one
-	// organisation whose endpoints are set up with the plain TMS URL.
-	BareTMSToken string
+	// BareTMSOrganisation (a name or ID), when set, also serves the bare TMS
+	// path (without /pb/ and a token) with that organisation's whole
+	// phonebook: for a deployment with one organisation whose endpoints are
+	// set up with the plain TMS URL. Anyone who reaches the server can read
+	// that phonebook then.
+	BareTMSOrganisation string
 	// PublicURL is the base URL phones reach the server at (for the links in
 	// Cisco IP phone pages); empty: taken from the request's Host.
 	PublicURL string
@@ -75,7 +77,7 @@ func (s *Server) Routes() []HTTPRoute {
 		{"GET /pb/{token}" + YealinkDirPath, s.tokenHandler(ProtocolYealink, s.serveYealinkDirectory)},
 		{"GET /pb/{token}" + CiscoDirPath, s.tokenHandler(ProtocolCiscoIPPhone, s.serveCiscoDirectory)},
 	}
-	if s.cfg.BareTMSToken != "" {
+	if s.cfg.BareTMSOrganisation != "" {
 		rs = append(rs,
 			HTTPRoute{"POST " + TMSPath, s.bareHandler(s.serveTMS)},
 			HTTPRoute{"GET " + TMSPath, s.bareHandler(s.serveTMSHelp)})
@@ -111,13 +113,19 @@ func (s *Server) tokenHandler(protocol string, h protoHandler) http.Handler {
 
 func (s *Server) bareHandler(h protoHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, ProtocolTMS, s.cfg.BareTMSToken, h)
+		s.serve(w, r, ProtocolTMS, "", h)
 	})
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret string, h protoHandler) {
 	start := s.deps.Now()
-	t, err := s.deps.Tokens.Resolve(r.Context(), secret)
+	var t Token
+	var err error
+	if secret == "" && s.cfg.BareTMSOrganisation != "" {
+		t.OrganisationID, t.Name, err = s.deps.Tokens.Organisation(r.Context(), s.cfg.BareTMSOrganisation)
+	} else {
+		t, err = s.deps.Tokens.Resolve(r.Context(), secret)
+	}
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			// Never the token itself: it is a secret.

@@ -363,3 +363,21 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestBareTMSPath serves the plain TMS path for the configured organisation.
+func TestBareTMSPath(t *testing.T) {
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Alpha")
+	manualDirectory(t, directory.NewStore(db, nil), org, map[string][]string{"Oslo": {"Alice Alpha"}})
+	e := newEnv(t, db, Config{BareTMSOrganisation: "alpha"})
+	req, _ := http.NewRequest("POST", e.srv.URL+TMSPath, strings.NewReader(searchBody("", "alice", 50, "")))
+	req.Header.Set("SOAPAction", TMSNS+"Search")
+	code, body := do(t, req)
+	if r := parseTMS(t, body).Body.Search; code != 200 || r == nil || names(r.Result) != "Alice Alpha" {
+		t.Fatalf("HTTP %d\n%s", code, body)
+	}
+	off := newEnv(t, db, Config{})
+	if code, _ := off.get(t, TMSPath); code != http.StatusNotFound {
+		t.Errorf("without the setting, the bare path answers HTTP %d", code)
+	}
+}

@@ -256,3 +256,20 @@ func validUUID(s string) bool {
 	}
 	return true
 }
+
+// Organisation finds an organisation by name (case-insensitive) or ID and
+// returns its ID and name.
+func (s *Tokens) Organisation(ctx context.Context, nameOrID string) (id, name string, err error) {
+	if strings.TrimSpace(nameOrID) == "" {
+		return "", "", ErrNotFound
+	}
+	var row struct {
+		ID   string `db:"id"`
+		Name string `db:"name"`
+	}
+	err = s.db.GetContext(ctx, &row, `SELECT id, name FROM organisations WHERE lower(name) = lower($1) OR id::text = lower($1)`, nameOrID)
+	if err != nil {
+		return "", "", notFound(err, "organisation")
+	}
+	return row.ID, row.Name, nil
+}
