@@ -76,6 +76,7 @@ func (s *Server) Routes() []HTTPRoute {
 		{"GET /pb/{token}" + YealinkBookPath, s.tokenHandler(ProtocolYealink, s.serveYealinkBook)},
 		{"GET /pb/{token}" + YealinkDirPath, s.tokenHandler(ProtocolYealink, s.serveYealinkDirectory)},
 		{"GET /pb/{token}" + CiscoDirPath, s.tokenHandler(ProtocolCiscoIPPhone, s.serveCiscoDirectory)},
+		{"GET /pb/{token}" + JSONPath, s.tokenHandler(ProtocolJSON, s.serveJSON)},
 	}
 	if s.cfg.BareTMSOrganisation != "" {
 		rs = append(rs,

@@ -1,6 +1,9 @@
 package phonebook
 
 import (
+	"encoding/json"
+
+	"github.com/bifrost-video/bifrost/directory"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,4 +47,29 @@ func TestXMLPhonebooksMatchTheExpectations(t *testing.T) {
 			t.Errorf("HTTP %d:\n%s", code, got)
 		}
 	})
+}
+
+// TestJSONSearchUsesTheSameQuery checks the JSON answer against the TMS one.
+func TestJSONSearchUsesTheSameQuery(t *testing.T) {
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Alpha")
+	manualDirectory(t, directory.NewStore(db, nil), org, map[string][]string{"Oslo": {"Alice Alpha", "Bob"}, "Bergen": {"Alf"}})
+	e := newEnv(t, db, Config{})
+	token := e.newToken(t, org, TokenInput{})
+	code, body := e.get(t, "/pb/"+token+JSONPath+"?q=al")
+	var res JSONResult
+	if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil {
+		t.Fatalf("HTTP %d %v\n%s", code, err, body)
+	}
+	var got []string
+	for _, it := range res.Items {
+		got = append(got, it.Name)
+	}
+	if strings.Join(got, "|") != "Alf|Alice Alpha" || res.Total != 2 || !res.IsLast ||
+		len(res.Items[0].Routes) != 1 || res.Items[0].Routes[0] != (JSONRoute{Protocol: "SIP", DialString: "alf@example.org"}) {
+		t.Errorf("JSON search: %+v", res)
+	}
+	if tms := names(searchResult(t, e, token, searchBody("", "al", 50, ""))); tms != strings.Join(got, "|") {
+		t.Errorf("TMS answers %q, JSON %q", tms, got)
+	}
 }
