@@ -88,3 +88,60 @@ func TestAnonymiserClearsOldRequests(t *testing.T) {
 		t.Errorf("after erasure the export still finds %d rows", len(got))
 	}
 }
+
+// TestRequestsAndEndpoints filters the log and groups it per endpoint.
+func TestRequestsAndEndpoints(t *testing.T) {
+	db := pgtest.New(t)
+	a, b := newOrg(t, db, "Alpha"), newOrg(t, db, "Beta")
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	l := NewRequestLog(db, RequestLogConfig{}, nil)
+	sx := Identification{SystemName: "Oslo-Fjordsalen", MACAddress: "08:96:ad:3c:11:07", ProductID: "Cisco Webex Room Kit Pro"}
+	old, cur := sx, sx
+	old.SWVersion, cur.SWVersion = "ce9.15.3", "ce11.9.2"
+	for _, r := range []Request{
+		{At: t0, OrganisationID: a, Protocol: ProtocolTMS, Operation: "Search", HTTPStatus: 200, ClientIP: "192.0.2.1", Identification: old},
+		{At: t0.Add(time.Hour), OrganisationID: a, Protocol: ProtocolTMS, Operation: "Search", HTTPStatus: 200, ClientIP: "192.0.2.9", Identification: cur},
+		{At: t0.Add(2 * time.Hour), OrganisationID: a, Protocol: ProtocolTMS, Operation: "", HTTPStatus: 500, Error: "malformed", ClientIP: "192.0.2.9", Identification: cur},
+		{At: t0.Add(3 * time.Hour), OrganisationID: a, Protocol: ProtocolYealink, HTTPStatus: 200, ClientIP: "192.0.2.5", UserAgent: "Yealink SIP-T46S 66.85.0.5"},
+		{At: t0, OrganisationID: b, Protocol: ProtocolTMS, HTTPStatus: 200, ClientIP: "192.0.2.7", Identification: Identification{SystemName: "Beta room"}},
+	} {
+		l.Log(r)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Requests(ctxT(t), db, a, RequestFilter{})
+	if err != nil || len(rs) != 4 || rs[0].Protocol != ProtocolYealink {
+		t.Fatalf("all of A: %d rows, %v", len(rs), err)
+	}
+	for _, tt := range []struct {
+		name string
+		f    RequestFilter
+		want int
+	}{
+		{"by protocol", RequestFilter{Protocol: ProtocolTMS}, 3},
+		{"failed only", RequestFilter{Failed: true}, 1},
+		{"by endpoint name", RequestFilter{Endpoint: "fjordsalen"}, 3},
+		{"by MAC", RequestFilter{Endpoint: "08:96:AD"}, 3},
+		{"by time", RequestFilter{Since: t0.Add(30 * time.Minute), Until: t0.Add(150 * time.Minute)}, 2},
+		{"a LIKE wildcard is text", RequestFilter{Endpoint: "%"}, 0},
+		{"paged", RequestFilter{Limit: 2, BeforeID: rs[1].ID}, 2},
+	} {
+		got, err := Requests(ctxT(t), db, a, tt.f)
+		if err != nil || len(got) != tt.want {
+			t.Errorf("%s: %d rows (%v), want %d", tt.name, len(got), err, tt.want)
+		}
+	}
+	eps, err := Endpoints(ctxT(t), db, a, time.Time{})
+	if err != nil || len(eps) != 2 {
+		t.Fatalf("endpoints: %+v, %v", eps, err)
+	}
+	yl, rk := eps[0], eps[1]
+	if yl.UserAgent != "Yealink SIP-T46S 66.85.0.5" || yl.Requests != 1 {
+		t.Errorf("Yealink endpoint: %+v", yl)
+	}
+	if rk.MACAddress != "08:96:ad:3c:11:07" || rk.SWVersion != "ce11.9.2" || rk.LastIP != "192.0.2.9" || rk.Requests != 3 || rk.Failed != 1 ||
+		!rk.FirstSeen.Equal(t0) {
+		t.Errorf("Room Kit endpoint: %+v", rk)
+	}
+}

@@ -2,13 +2,12 @@ package phonebook
 
 import (
 	"encoding/json"
-
-	"github.com/bifrost-video/bifrost/directory"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bifrost-video/bifrost/directory"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
 
