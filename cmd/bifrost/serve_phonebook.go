@@ -88,7 +88,8 @@ func newPhonebook(db *sqlx.DB, cfg Config, logger *slog.Logger) *phonebookRuntim
 		logger = slog.New(slog.DiscardHandler)
 	}
 	rt := &phonebookRuntime{db: db, tokens: phonebook.NewTokens(db, time.Now), links: cfg.phonebookLinks(), logger: logger}
-	rt.cache = phonebook.NewCache(phonebook.StoreLoader(directory.NewStore(db, time.Now)), cfg.Phonebook.Refresh, time.Now, logger)
+	st := directory.NewStore(db, time.Now)
+	rt.cache = phonebook.NewCache(phonebook.StoreLoader(st), phonebook.VersionOf(st), cfg.Phonebook.Refresh, time.Now, logger)
 	rt.log = phonebook.NewRequestLog(db, phonebook.RequestLogConfig{}, logger)
 	rt.server = phonebook.NewServer(phonebook.Config{BareTMSOrganisation: cfg.Phonebook.BareTMSOrganisation, PublicURL: cfg.HTTP.PublicURL},
 		phonebook.Deps{Tokens: rt.tokens, Cache: rt.cache, Log: rt.log, Logger: logger})

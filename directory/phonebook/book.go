@@ -78,6 +78,8 @@ type Book struct {
 	// string in it with one strings.Index scan instead of one per contact.
 	hay  string
 	offs []int32
+	// version is the directory's fingerprint when this book was loaded.
+	version string
 	// prev is the snapshot this one replaced, without its own prev: an Id
 	// that vanished between two pages still sorts where it was.
 	prev *Book

@@ -12,10 +12,19 @@ import (
 // Loader builds the book of one organisation.
 type Loader func(ctx context.Context, orgID string) (*Book, error)
 
+// Versioner returns a fingerprint of an organisation's directory that
+// changes with it (directory.Store.Version), so that an unchanged directory
+// is not loaded again.
+type Versioner func(ctx context.Context, orgID string) (string, error)
+
 // StoreLoader loads books through package directory's exported API: the
 // folders and every published entry, 1000 at a time.
 func StoreLoader(st *directory.Store) Loader {
 	return func(ctx context.Context, orgID string) (*Book, error) {
+		version, err := st.Version(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
 		fs, err := st.Folders(ctx, orgID)
 		if err != nil {
 			return nil, err
@@ -31,7 +40,9 @@ func StoreLoader(st *directory.Store) Loader {
 				break
 			}
 		}
-		return NewBook(fs, es), nil
+		b := NewBook(fs, es)
+		b.version = version
+		return b, nil
 	}
 }
 
@@ -41,7 +52,8 @@ func StoreLoader(st *directory.Store) Loader {
 // no request waits for a reload. A changed directory is therefore visible
 // to endpoints within MaxAge (plus the load time).
 type Cache struct {
-	load   Loader
+	load    Loader
+	version Versioner // nil: always reload
 	maxAge time.Duration
 	now    func() time.Time
 	log    *slog.Logger
@@ -62,8 +74,9 @@ type cached struct {
 }
 
 // NewCache returns a cache that loads books with load and reloads them when
-// older than maxAge (0: 30 s). now is the clock (nil: time.Now).
-func NewCache(load Loader, maxAge time.Duration, now func() time.Time, log *slog.Logger) *Cache {
+// older than maxAge (0: 30 s) and changed according to version (nil: always
+// reload). now is the clock (nil: time.Now).
+func NewCache(load Loader, version Versioner, maxAge time.Duration, now func() time.Time, log *slog.Logger) *Cache {
 	if maxAge <= 0 {
 		maxAge = 30 * time.Second
 	}
@@ -74,7 +87,7 @@ func NewCache(load Loader, maxAge time.Duration, now func() time.Time, log *slog
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Cache{load: load, maxAge: maxAge, now: now, log: log, books: map[string]*cached{}, ctx: ctx, cancel: cancel}
+	return &Cache{load: load, version: version, maxAge: maxAge, now: now, log: log, books: map[string]*cached{}, ctx: ctx, cancel: cancel}
 }
 
 // Book returns the organisation's book, loading it on first use.
@@ -139,9 +152,26 @@ func (c *Cache) startLoad(orgID string, e *cached) {
 	go func() {
 		defer c.wg.Done()
 		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Minute)
-		b, err := c.load(ctx, orgID)
+		var b *Book
+		var err error
+		unchanged := false
+		if old := c.current(orgID); old != nil && c.version != nil && old.version != "" {
+			var v string
+			if v, err = c.version(ctx, orgID); err == nil && v == old.version {
+				b, unchanged = old, true
+			}
+		}
+		if !unchanged && err == nil {
+			b, err = c.load(ctx, orgID)
+		}
 		cancel()
 		c.mu.Lock()
+		if unchanged {
+			e.loadedAt, e.loading = started, nil
+			close(done)
+			c.mu.Unlock()
+			return
+		}
 		if err == nil {
 			if e.book != nil {
 				// A shallow copy without its own prev: books are read
@@ -167,6 +197,19 @@ func (c *Cache) startLoad(orgID string, e *cached) {
 		}
 	}()
 }
+
+// current returns the organisation's loaded book, or nil.
+func (c *Cache) current(orgID string) *Book {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.books[orgID]; e != nil {
+		return e.book
+	}
+	return nil
+}
+
+// VersionOf is the Versioner of a directory store.
+func VersionOf(st *directory.Store) Versioner { return st.Version }
 
 // Close stops running loads and waits for them. It is idempotent.
 func (c *Cache) Close() error {

@@ -114,7 +114,8 @@ type env struct {
 func newEnv(t testing.TB, db *sqlx.DB, cfg Config) *env {
 	t.Helper()
 	e := &env{db: db, tokens: NewTokens(db, nil)}
-	e.cache = NewCache(StoreLoader(directory.NewStore(db, nil)), time.Minute, nil, nil)
+	st := directory.NewStore(db, nil)
+	e.cache = NewCache(StoreLoader(st), VersionOf(st), time.Minute, nil, nil)
 	e.log = NewRequestLog(db, RequestLogConfig{FlushInterval: 20 * time.Millisecond}, nil)
 	e.srv = httptest.NewServer(NewServer(cfg, Deps{Tokens: e.tokens, Cache: e.cache, Log: e.log, Logger: testLogger(t)}).Handler())
 	t.Cleanup(func() {
