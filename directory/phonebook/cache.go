@@ -54,9 +54,9 @@ func StoreLoader(st *directory.Store) Loader {
 type Cache struct {
 	load    Loader
 	version Versioner // nil: always reload
-	maxAge time.Duration
-	now    func() time.Time
-	log    *slog.Logger
+	maxAge  time.Duration
+	now     func() time.Time
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	books  map[string]*cached
