@@ -176,3 +176,52 @@ func BenchmarkTMSSearch100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBookSearch100k measures the in-memory query layer alone (no
+// database, no HTTP) over 100 000 generated entries in 20 folders: a search
+// string and a folder browse, each next to a plain loop calling
+// strings.Contains on every lower-case name (the naive reference), in the
+// same run.
+func BenchmarkBookSearch100k(b *testing.B) {
+	first := []string{"Åse", "Bjørn", "Kari", "Per", "Ingrid", "Örjan", "张", "Thomas", "Hanne", "Eirik", "Silje", "Marius"}
+	last := []string{"Nilsen", "Østby", "Berg", "Hansen", "Lindqvist", "Söderberg", "Wei", "O'Brien", "Øvrebø", "Aasen", "Dahl", "Lund", "Eira"}
+	var fs []directory.Folder
+	for s := 0; s < 20; s++ {
+		fs = append(fs, directory.Folder{ID: fmt.Sprintf("f%02d", s), Name: fmt.Sprintf("Site%02d", s)})
+	}
+	es := make([]directory.Entry, 100000)
+	lower := make([]string, len(es))
+	for i := range es {
+		name := fmt.Sprintf("%s %s %06d", first[i%12], last[(i/12)%13], i)
+		f := fs[i%20].ID
+		es[i] = directory.Entry{ID: fmt.Sprintf("%08d", i), FolderID: &f, DisplayName: name,
+			Addresses: []directory.Address{{Kind: directory.AddressSIP, Value: fmt.Sprintf("sip:u%06d@video.example", i)}}}
+		lower[i] = strings.ToLower(name)
+	}
+	v := NewBook(fs, es).View("", "Bench")
+	searches := []string{"berg", "øvrebø 01", "per hansen", "0421", "lindqvist 09999", "xyz"}
+	b.Run("search", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			v.Search(Query{Text: searches[i%len(searches)], Limit: 50})
+			i++
+		}
+	})
+	b.Run("search-naive-reference", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			n, s := 0, strings.ToLower(searches[i%len(searches)])
+			for _, l := range lower {
+				if strings.Contains(l, s) {
+					n++
+				}
+			}
+			i++
+		}
+	})
+	b.Run("browse", func(b *testing.B) {
+		for b.Loop() {
+			v.Search(Query{FolderID: "c_f07", Limit: 50})
+		}
+	})
+}

@@ -29,6 +29,7 @@ type Folder struct {
 	parent   int
 	folders  []int // sub-folders with contacts below them, in order
 	contacts []int // contacts directly in this folder, in order
+	level    []int // what a browse lists: folders (>= 0), then contacts (^i)
 	pre, end int   // pre-order number; descendants have pre in [pre, end)
 	count    int   // contacts in the subtree
 }
@@ -78,6 +79,10 @@ type Book struct {
 	// string in it with one strings.Index scan instead of one per contact.
 	hay  string
 	offs []int32
+	// tri maps each 3-byte sequence of the lower-case names to the contacts
+	// (ascending, so in order) whose name holds it: a search for 3 bytes or
+	// more checks only the contacts of its rarest trigram.
+	tri map[uint32][]int32
 	// version is the directory's fingerprint when this book was loaded.
 	version string
 	// prev is the snapshot this one replaced, without its own prev: an Id
@@ -185,8 +190,28 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 	for i := range b.contacts {
 		b.contacts[i].pre = b.folders[b.contacts[i].folder].pre
 	}
+	for i := range b.folders {
+		f := &b.folders[i]
+		f.level = make([]int, 0, len(f.folders)+len(f.contacts))
+		f.level = append(f.level, f.folders...)
+		for _, c := range f.contacts {
+			f.level = append(f.level, ^c)
+		}
+	}
+	b.tri = make(map[uint32][]int32, 1<<14)
+	for i := range b.contacts {
+		l := b.contacts[i].lower
+		for j := 0; j+3 <= len(l); j++ {
+			k := trigram(l[j:])
+			if p := b.tri[k]; len(p) == 0 || p[len(p)-1] != int32(i) {
+				b.tri[k] = append(p, int32(i))
+			}
+		}
+	}
 	return b
 }
+
+func trigram(s string) uint32 { return uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2]) }
 
 func route(a directory.Address) Route {
 	switch a.Kind {
@@ -341,11 +366,7 @@ func (v View) Search(q Query) Result {
 	var list []int
 	text := strings.TrimSpace(strings.ReplaceAll(q.Text, "\x00", ""))
 	if text == "" {
-		list = make([]int, 0, len(f.folders)+len(f.contacts))
-		list = append(list, f.folders...)
-		for _, c := range f.contacts {
-			list = append(list, ^c)
-		}
+		list = f.level
 	} else {
 		list = v.b.match(text, q.CaseSensitive, f.pre, f.end)
 	}
@@ -457,6 +478,24 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 		return out
 	}
 	needle := strings.ToLower(text)
+	if len(needle) >= 3 && b.tri != nil {
+		var rarest []int32
+		for j := 0; j+3 <= len(needle); j++ {
+			p := b.tri[trigram(needle[j:])]
+			if len(p) == 0 {
+				return nil
+			}
+			if rarest == nil || len(p) < len(rarest) {
+				rarest = p
+			}
+		}
+		for _, i := range rarest {
+			if in(int(i)) && strings.Contains(b.contacts[i].lower, needle) {
+				out = append(out, ^int(i))
+			}
+		}
+		return out
+	}
 	for at := 0; at < len(b.hay); {
 		j := strings.Index(b.hay[at:], needle)
 		if j < 0 {

@@ -17,8 +17,8 @@ type Loader func(ctx context.Context, orgID string) (*Book, error)
 // is not loaded again.
 type Versioner func(ctx context.Context, orgID string) (string, error)
 
-// StoreLoader loads books through package directory's exported API: the
-// folders and every published entry, 1000 at a time.
+// StoreLoader loads books through package directory's exported API: its
+// version, the folders and every published entry.
 func StoreLoader(st *directory.Store) Loader {
 	return func(ctx context.Context, orgID string) (*Book, error) {
 		version, err := st.Version(ctx, orgID)
@@ -29,16 +29,9 @@ func StoreLoader(st *directory.Store) Loader {
 		if err != nil {
 			return nil, err
 		}
-		var es []directory.Entry
-		for off := 0; ; off += MaxLimit {
-			p, err := st.Search(ctx, orgID, directory.Query{PublishedOnly: true, Limit: MaxLimit, Offset: off, CountLimit: 1})
-			if err != nil {
-				return nil, err
-			}
-			es = append(es, p.Entries...)
-			if len(p.Entries) < MaxLimit {
-				break
-			}
+		es, err := st.PublishedAll(ctx, orgID)
+		if err != nil {
+			return nil, err
 		}
 		b := NewBook(fs, es)
 		b.version = version

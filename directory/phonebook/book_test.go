@@ -1,0 +1,64 @@
+package phonebook
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bifrost-video/bifrost/directory"
+)
+
+// TestSearchFindsWhatContainsFinds compares the indexed search with a plain
+// strings.Contains over every name, for needles of every length, in several
+// scripts, in every folder subtree.
+func TestSearchFindsWhatContainsFinds(t *testing.T) {
+	names := []string{"Åsa Lindqvist", "Örjan Söderberg", "Øystein Karlsen", "张伟 (Zhang Wei)", "Anne Berg", "Berg, Marius",
+		"Bergen – Bryggen", "Thomas O'Brien", "Hanne Øvrebø", "ÅSE ÅSEN", "a", "ab", "Oslo – R&D Lab", "Kari Nordmann (vikar)"}
+	p, c := "p", "c"
+	fs := []directory.Folder{{ID: p, Name: "People"}, {ID: c, Name: "Child", ParentID: &p}}
+	var es []directory.Entry
+	for i, n := range names {
+		var f *string
+		switch i % 3 {
+		case 1:
+			f = &p
+		case 2:
+			f = &c
+		}
+		es = append(es, directory.Entry{ID: fmt.Sprintf("%02d", i), FolderID: f, DisplayName: n,
+			Addresses: []directory.Address{{Kind: directory.AddressSIP, Value: "sip:x@y"}}})
+	}
+	b := NewBook(fs, es)
+	needles := map[string]bool{"*": true, ")(": true, `\`: true, `"`: true, "\x01": true, "ÅS": true, "øvre": true, "伟": true, "张伟 (": true}
+	for _, n := range names {
+		l := []rune(strings.ToLower(n))
+		for i := range l {
+			for j := i + 1; j <= len(l) && j-i <= 5; j++ {
+				needles[string(l[i:j])] = true
+			}
+		}
+	}
+	for _, folder := range []string{"", "c_p", "c_c"} {
+		v := b.View("", "T")
+		for needle := range needles {
+			if strings.TrimSpace(needle) == "" {
+				continue
+			}
+			res := v.Search(Query{FolderID: folder, Text: needle, Limit: MaxLimit})
+			var got []string
+			for _, it := range res.Items {
+				got = append(got, it.Contact.Name)
+			}
+			var want []string
+			for _, c := range b.contacts {
+				inFolder := folder == "" || folder == "c_p" && (c.folder == 1 || c.folder == 2) || folder == "c_c" && c.folder == 2
+				if inFolder && strings.Contains(c.lower, strings.ToLower(strings.TrimSpace(needle))) {
+					want = append(want, c.Name)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") || res.Total != len(want) {
+				t.Errorf("folder %q, search %q: got %q (total %d), want %q", folder, needle, got, res.Total, want)
+			}
+		}
+	}
+}
