@@ -87,7 +87,7 @@ func newPhonebook(db *sqlx.DB, cfg Config, logger *slog.Logger) *phonebookRuntim
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rt := &phonebookRuntime{db: db, tokens: phonebook.NewTokens(db, time.Now), links: cfg.phonebookLinks(), logger: logger}
+	rt := &phonebookRuntime{db: db, tokens: phonebook.NewTokens(db, time.Now).CacheFor(5 * time.Second), links: cfg.phonebookLinks(), logger: logger}
 	st := directory.NewStore(db, time.Now)
 	rt.cache = phonebook.NewCache(phonebook.StoreLoader(st), phonebook.VersionOf(st), cfg.Phonebook.Refresh, time.Now, logger)
 	rt.log = phonebook.NewRequestLog(db, phonebook.RequestLogConfig{}, logger)

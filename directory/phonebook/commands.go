@@ -83,7 +83,7 @@ func Commands(links func(cli.Env) Links) []*cli.Command {
 			{Name: "urls", Summary: "print the phonebook URLs and LDAP settings (of --token, or with a placeholder)",
 				Usage: "--org ORG [--token TOKEN] [--json]", Run: c.urls},
 			{Name: "list", Summary: "list an organisation's phonebook tokens", Usage: "--org ORG [--json]", Run: c.list},
-			{Name: "revoke", Summary: "revoke a phonebook token: its URLs answer 404 from then on", Usage: "--org ORG --id ID", Run: c.revoke},
+			{Name: "revoke", Summary: "revoke a phonebook token: its URLs answer 404 from then on (within 5 s on a running server)", Usage: "--org ORG --id ID", Run: c.revoke},
 		},
 	}}
 }

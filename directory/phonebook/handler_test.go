@@ -381,3 +381,39 @@ func TestBareTMSPath(t *testing.T) {
 		t.Errorf("without the setting, the bare path answers HTTP %d", code)
 	}
 }
+
+// TestTokenCache keeps resolved tokens for a while; revoking through the same
+// store stops the token at once, through another one within the cache time.
+func TestTokenCache(t *testing.T) {
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Alpha")
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	ts := NewTokens(db, clk.Now).CacheFor(5 * time.Second)
+	other := NewTokens(db, clk.Now)
+	tok1, s1, err := ts.Create(ctxT(t), org, TokenInput{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok2, s2, _ := ts.Create(ctxT(t), org, TokenInput{}, "")
+	for _, s := range []string{s1, s2} {
+		if _, err := ts.Resolve(ctxT(t), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.Revoke(ctxT(t), org, tok1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Resolve(ctxT(t), s1); err != nil {
+		t.Errorf("within the cache time a token revoked elsewhere still resolves from the cache: %v", err)
+	}
+	clk.Add(6 * time.Second)
+	if _, err := ts.Resolve(ctxT(t), s1); err == nil {
+		t.Error("after the cache time the token revoked elsewhere still resolves")
+	}
+	if err := ts.Revoke(ctxT(t), org, tok2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Resolve(ctxT(t), s2); err == nil {
+		t.Error("a token revoked through the same store still resolves")
+	}
+}

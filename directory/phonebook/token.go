@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -67,6 +68,28 @@ type TokenInput struct {
 type Tokens struct {
 	db  *sqlx.DB
 	now func() time.Time
+
+	// cacheFor > 0 keeps resolved tokens in memory that long, so that the
+	// endpoint protocols do not ask the database on every request.
+	cacheFor time.Duration
+	mu       sync.Mutex
+	cache    map[string]cachedToken // by SHA-256 of the secret
+}
+
+type cachedToken struct {
+	t     Token
+	until time.Time
+}
+
+// maxCachedTokens bounds the token cache; beyond it the cache starts over.
+const maxCachedTokens = 10000
+
+// CacheFor makes Resolve keep a live token in memory for d, and returns s.
+// A token revoked through s stops at once; one revoked by another process
+// (the CLI) stops within d.
+func (s *Tokens) CacheFor(d time.Duration) *Tokens {
+	s.cacheFor = d
+	return s
 }
 
 // NewTokens returns the token store on db; now is the clock (nil: time.Now).
@@ -158,7 +181,7 @@ func (s *Tokens) Revoke(ctx context.Context, orgID, id string) error {
 	if !validUUID(orgID) || !validUUID(id) {
 		return ErrNotFound
 	}
-	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var name string
 		err := tx.GetContext(ctx, &name, `UPDATE phonebook_tokens SET revoked_at = coalesce(revoked_at, $3)
 			WHERE organisation_id = $1 AND id = $2 RETURNING name`, orgID, id, s.now())
@@ -168,6 +191,12 @@ func (s *Tokens) Revoke(ctx context.Context, orgID, id string) error {
 		return audit.Record(ctx, tx, audit.Entry{OrganisationID: orgID, Action: "phonebook_token.revoke",
 			ObjectType: "phonebook_token", ObjectID: id, Summary: map[string]any{"name": name}})
 	})
+	if err == nil {
+		s.mu.Lock()
+		s.cache = nil
+		s.mu.Unlock()
+	}
+	return err
 }
 
 // Resolve returns the live token whose secret is given, and notes its use
@@ -177,6 +206,15 @@ func (s *Tokens) Resolve(ctx context.Context, secret string) (Token, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 100 {
 		return Token{}, ErrNotFound
 	}
+	hash := hashSecret(secret)
+	if s.cacheFor > 0 {
+		s.mu.Lock()
+		c, ok := s.cache[string(hash)]
+		s.mu.Unlock()
+		if ok && s.now().Before(c.until) {
+			return c.t, nil
+		}
+	}
 	var t Token
 	err := s.db.GetContext(ctx, &t, `WITH t AS (
 			SELECT * FROM phonebook_tokens WHERE token_hash = $1 AND revoked_at IS NULL
@@ -184,8 +222,19 @@ func (s *Tokens) Resolve(ctx context.Context, secret string) (Token, error) {
 			UPDATE phonebook_tokens p SET last_used_at = $2 FROM t
 			WHERE p.id = t.id AND (t.last_used_at IS NULL OR t.last_used_at < $2::timestamptz - interval '1 minute')
 		)
-		SELECT `+tokenColumns+` FROM t JOIN organisations o ON o.id = t.organisation_id`, hashSecret(secret), s.now())
-	return t, notFound(err, "token")
+		SELECT `+tokenColumns+` FROM t JOIN organisations o ON o.id = t.organisation_id`, hash, s.now())
+	if err != nil {
+		return Token{}, notFound(err, "token")
+	}
+	if s.cacheFor > 0 {
+		s.mu.Lock()
+		if s.cache == nil || len(s.cache) >= maxCachedTokens {
+			s.cache = map[string]cachedToken{}
+		}
+		s.cache[string(hash)] = cachedToken{t: t, until: s.now().Add(s.cacheFor)}
+		s.mu.Unlock()
+	}
+	return t, nil
 }
 
 // Authenticate is Resolve for the LDAP server: the bind password is the
