@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,14 +20,50 @@ import (
 // newPhonebookEnv is newDirEnv with the phonebook feature mounted too.
 func newPhonebookEnv(t *testing.T) (*dirEnv, *phonebookRuntime) {
 	t.Helper()
+	e, rt, _ := newPhonebookEnvLog(t)
+	return e, rt
+}
+
+// newPhonebookEnvLog is newPhonebookEnv that also returns the admin's log.
+func newPhonebookEnvLog(t *testing.T) (*dirEnv, *phonebookRuntime, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
 	e := newDirEnv(t)
 	cfg := defaultConfig()
 	cfg.HTTP.PublicURL = "https://video.example"
 	rt := newPhonebook(e.db, cfg, nil)
 	t.Cleanup(rt.close)
 	feats := []webadmin.Feature{directoryFeature(e.db, func() ([]byte, error) { return testSecretKey, nil }, nil), rt.feature()}
-	e.h = webadmin.New(webadmin.DefaultConfig(), webadmin.Deps{DB: e.db, Features: feats}).Handler()
-	return e, rt
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rt.server = phonebook.NewServer(phonebook.Config{}, phonebook.Deps{Tokens: rt.tokens, Cache: rt.cache, Log: rt.log, Logger: logger})
+	feats[1] = rt.feature()
+	e.h = webadmin.New(webadmin.DefaultConfig(), webadmin.Deps{DB: e.db, Features: feats, Logger: logger}).Handler()
+	return e, rt, logs
+}
+
+// TestPhonebookTokensStayOutOfLogs checks the admin's access log and the
+// phonebook's own log lines after good and bad requests.
+func TestPhonebookTokensStayOutOfLogs(t *testing.T) {
+	t.Parallel()
+	e, _, logs := newPhonebookEnvLog(t)
+	_, m, _ := e.do(t, e.adminA, "POST", "/api/v1/phonebook/tokens", map[string]any{})
+	secret := m["links"].(map[string]any)["token"].(string)
+	for _, p := range []string{"/pb/" + secret + phonebook.TMSPath, "/pb/" + secret + phonebook.YealinkBookPath, "/pb/" + secret + "/nothing/here"} {
+		if code, _ := soapVia(t, e.h, p); code >= 500 && code != 500 {
+			t.Fatal(code)
+		}
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+	}
+	bad := phonebook.TokenPrefix + "unknownunknownunknownunknownunknownunknown1"
+	soapVia(t, e.h, "/pb/"+bad+phonebook.TMSPath)
+	out := logs.String()
+	if !strings.Contains(out, "/pb/{token}"+phonebook.TMSPath) {
+		t.Errorf("the access log lacks the redacted path:\n%s", out)
+	}
+	if strings.Contains(out, secret) || strings.Contains(out, bad) {
+		t.Errorf("a token is in the log:\n%s", out)
+	}
 }
 
 const pbSearchBody = `<?xml version="1.0" encoding="utf-8"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>` +

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -70,20 +72,29 @@ type HTTPRoute struct {
 // Routes returns the server's routes, to mount on a ServeMux (unauthenticated:
 // the token in the path is the credential).
 func (s *Server) Routes() []HTTPRoute {
+	tms := map[string]protoHandler{http.MethodPost: s.serveTMS, http.MethodGet: s.serveTMSHelp}
 	rs := []HTTPRoute{
-		{"POST /pb/{token}" + TMSPath, s.tokenHandler(ProtocolTMS, s.serveTMS)},
-		{"GET /pb/{token}" + TMSPath, s.tokenHandler(ProtocolTMS, s.serveTMSHelp)},
-		{"GET /pb/{token}" + YealinkBookPath, s.tokenHandler(ProtocolYealink, s.serveYealinkBook)},
-		{"GET /pb/{token}" + YealinkDirPath, s.tokenHandler(ProtocolYealink, s.serveYealinkDirectory)},
-		{"GET /pb/{token}" + CiscoDirPath, s.tokenHandler(ProtocolCiscoIPPhone, s.serveCiscoDirectory)},
-		{"GET /pb/{token}" + JSONPath, s.tokenHandler(ProtocolJSON, s.serveJSON)},
+		// Patterns without a method: a wrong method, or an unknown path
+		// below a token, is answered here, so that the token is out of the
+		// URL before any access log reads it.
+		{"/pb/{token}" + TMSPath, s.tokenHandler(ProtocolTMS, tms)},
+		{"/pb/{token}" + YealinkBookPath, s.tokenHandler(ProtocolYealink, get(s.serveYealinkBook))},
+		{"/pb/{token}" + YealinkDirPath, s.tokenHandler(ProtocolYealink, get(s.serveYealinkDirectory))},
+		{"/pb/{token}" + CiscoDirPath, s.tokenHandler(ProtocolCiscoIPPhone, get(s.serveCiscoDirectory))},
+		{"/pb/{token}" + JSONPath, s.tokenHandler(ProtocolJSON, get(s.serveJSON))},
+		{"/pb/{token}/{rest...}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			redactToken(r, r.PathValue("token"))
+			http.NotFound(w, r)
+		})},
 	}
 	if s.cfg.BareTMSOrganisation != "" {
-		rs = append(rs,
-			HTTPRoute{"POST " + TMSPath, s.bareHandler(s.serveTMS)},
-			HTTPRoute{"GET " + TMSPath, s.bareHandler(s.serveTMSHelp)})
+		rs = append(rs, HTTPRoute{TMSPath, s.bareHandler(tms)})
 	}
 	return rs
+}
+
+func get(h protoHandler) map[string]protoHandler {
+	return map[string]protoHandler{http.MethodGet: h, http.MethodHead: h}
 }
 
 // Handler returns the routes on their own ServeMux.
@@ -105,21 +116,47 @@ type call struct {
 type protoHandler func(w http.ResponseWriter, r *http.Request, c *call)
 
 // tokenHandler resolves the token in the path (404 when unknown or revoked),
-// loads the book, runs h and logs the request.
-func (s *Server) tokenHandler(protocol string, h protoHandler) http.Handler {
+// loads the book, runs the handler of the method (405 for another method)
+// and logs the request.
+func (s *Server) tokenHandler(protocol string, hs map[string]protoHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, protocol, r.PathValue("token"), h)
+		if !allowed(w, r, hs) {
+			redactToken(r, r.PathValue("token"))
+			return
+		}
+		s.serve(w, r, protocol, r.PathValue("token"), hs[r.Method])
 	})
 }
 
-func (s *Server) bareHandler(h protoHandler) http.Handler {
+func (s *Server) bareHandler(hs map[string]protoHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, ProtocolTMS, "", h)
+		if allowed(w, r, hs) {
+			s.serve(w, r, ProtocolTMS, "", hs[r.Method])
+		}
 	})
+}
+
+// allowed answers 405 with Allow when hs has no handler for the method.
+func allowed(w http.ResponseWriter, r *http.Request, hs map[string]protoHandler) bool {
+	if _, ok := hs[r.Method]; ok {
+		return true
+	}
+	var ms []string
+	for m := range hs {
+		ms = append(ms, m)
+	}
+	slices.Sort(ms)
+	w.Header().Set("Allow", strings.Join(ms, ", "))
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret string, h protoHandler) {
 	start := s.deps.Now()
+	// Access logs that wrap this handler read the path after it returns:
+	// they get it without the token (a secret). The URL is shared with the
+	// request the outer handlers hold.
+	defer redactToken(r, secret)
 	var t Token
 	var err error
 	if secret == "" && s.cfg.BareTMSOrganisation != "" {
@@ -155,6 +192,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret 
 	if s.deps.Log != nil {
 		s.deps.Log.Log(c.rec)
 	}
+}
+
+// redactToken replaces the token in the request's URL path by "{token}".
+func redactToken(r *http.Request, secret string) {
+	if secret == "" {
+		return
+	}
+	r.URL.Path = strings.Replace(r.URL.Path, secret, "{token}", 1)
+	r.URL.RawPath = strings.Replace(r.URL.RawPath, secret, "{token}", 1)
+	r.RequestURI = strings.Replace(r.RequestURI, secret, "{token}", 1)
 }
 
 // write sends body with status and content type.
