@@ -76,6 +76,10 @@ type RequestLog struct {
 	written atomic.Int64
 }
 
+// queueSize is the least number of requests that wait for the writer while
+// it writes a batch; beyond it Log drops (and counts) requests.
+const queueSize = 8192
+
 // NewRequestLog starts the writer.
 func NewRequestLog(db *sqlx.DB, cfg RequestLogConfig, logger *slog.Logger) *RequestLog {
 	if cfg.FlushInterval <= 0 {
@@ -90,7 +94,7 @@ func NewRequestLog(db *sqlx.DB, cfg RequestLogConfig, logger *slog.Logger) *Requ
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	l := &RequestLog{db: db, cfg: cfg, logger: logger, in: make(chan Request, cfg.BatchSize*4), done: make(chan struct{})}
+	l := &RequestLog{db: db, cfg: cfg, logger: logger, in: make(chan Request, max(cfg.BatchSize*4, queueSize)), done: make(chan struct{})}
 	go l.run()
 	return l
 }
@@ -192,6 +196,10 @@ func (l *RequestLog) run() {
 				return
 			}
 			pending = append(pending, r)
+			if len(pending) > l.cfg.MaxPending {
+				l.dropped.Add(1)
+				pending = pending[1:]
+			}
 			if len(pending) >= l.cfg.BatchSize && !failing {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				flush(ctx)
