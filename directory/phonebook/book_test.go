@@ -62,3 +62,39 @@ func TestSearchFindsWhatContainsFinds(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseSensitiveSearchAndUnknownFolders covers CaseSensitiveSearch=true,
+// a SearchPath that names no folder and a view of a missing folder.
+func TestCaseSensitiveSearchAndUnknownFolders(t *testing.T) {
+	es := []directory.Entry{
+		{ID: "1", DisplayName: "Åsa Berg", Addresses: []directory.Address{{Kind: directory.AddressSIP, Value: "a@x"}}},
+		{ID: "2", DisplayName: "Bergen", Addresses: []directory.Address{{Kind: directory.AddressH323, Value: "bergen"}}},
+		{ID: "3", DisplayName: "No address"},
+	}
+	v := NewBook(nil, es).View("", "T")
+	got := func(r Result) string {
+		var n []string
+		for _, it := range r.Items {
+			n = append(n, it.Contact.Name)
+		}
+		return strings.Join(n, "|")
+	}
+	if g := got(v.Search(Query{Text: "berg", CaseSensitive: true})); g != "" {
+		t.Errorf("case-sensitive berg: %q, want nothing", g)
+	}
+	if g := got(v.Search(Query{Text: "Berg ", CaseSensitive: true})); g != "Bergen|Åsa Berg" {
+		t.Errorf("case-sensitive Berg: %q", g)
+	}
+	if g := got(v.Search(Query{Text: "åsa"})); g != "Åsa Berg" {
+		t.Errorf("åsa finds %q, want Åsa Berg (simple case folding)", g)
+	}
+	if g := got(v.Search(Query{Text: "address"})); g != "" {
+		t.Errorf("an entry without an address was found: %q", g)
+	}
+	if r := v.Search(Query{FolderID: "c_nope"}); r.FolderExists || len(r.Items) != 0 || r.Total != 0 {
+		t.Errorf("unknown folder: %+v", r)
+	}
+	if r := NewBook(nil, es).View("Gone/Folder", "T").Search(Query{}); r.FolderExists || len(r.Items) != 0 {
+		t.Errorf("view of a missing folder: %+v", r)
+	}
+}
