@@ -211,6 +211,24 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 	return b
 }
 
+// intersect returns the elements of both ascending lists.
+func intersect(a, b []int32) []int32 {
+	out := make([]int32, 0, min(len(a), len(b)))
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
 func trigram(s string) uint32 { return uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2]) }
 
 func route(a directory.Address) Route {
@@ -479,17 +497,25 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 	}
 	needle := strings.ToLower(text)
 	if len(needle) >= 3 && b.tri != nil {
-		var rarest []int32
+		lists := make([][]int32, 0, len(needle)-2)
 		for j := 0; j+3 <= len(needle); j++ {
 			p := b.tri[trigram(needle[j:])]
 			if len(p) == 0 {
 				return nil
 			}
-			if rarest == nil || len(p) < len(rarest) {
-				rarest = p
-			}
+			lists = append(lists, p)
 		}
-		for _, i := range rarest {
+		slices.SortFunc(lists, func(x, y []int32) int { return len(x) - len(y) })
+		// Candidates: the rarest trigram's contacts, narrowed by the next
+		// rarest ones while that still pays.
+		cand := lists[0]
+		for _, l := range lists[1:min(len(lists), 4)] {
+			if len(cand) <= 64 {
+				break
+			}
+			cand = intersect(cand, l)
+		}
+		for _, i := range cand {
 			if in(int(i)) && strings.Contains(b.contacts[i].lower, needle) {
 				out = append(out, ^int(i))
 			}
