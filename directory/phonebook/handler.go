@@ -124,14 +124,14 @@ func (s *Server) tokenHandler(protocol string, hs map[string]protoHandler) http.
 			redactToken(r, r.PathValue("token"))
 			return
 		}
-		s.serve(w, r, protocol, r.PathValue("token"), hs[r.Method])
+		s.serve(w, r, protocol, r.PathValue("token"), false, hs[r.Method])
 	})
 }
 
 func (s *Server) bareHandler(hs map[string]protoHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allowed(w, r, hs) {
-			s.serve(w, r, ProtocolTMS, "", hs[r.Method])
+			s.serve(w, r, ProtocolTMS, "", true, hs[r.Method])
 		}
 	})
 }
@@ -151,7 +151,9 @@ func allowed(w http.ResponseWriter, r *http.Request, hs map[string]protoHandler)
 	return false
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret string, h protoHandler) {
+// serve answers one request with the phonebook of the token secret, or (bare)
+// of the configured organisation.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret string, bare bool, h protoHandler) {
 	start := s.deps.Now()
 	// Access logs that wrap this handler read the path after it returns:
 	// they get it without the token (a secret). The URL is shared with the
@@ -159,7 +161,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret 
 	defer redactToken(r, secret)
 	var t Token
 	var err error
-	if secret == "" && s.cfg.BareTMSOrganisation != "" {
+	if bare {
 		t.OrganisationID, t.Name, err = s.deps.Tokens.Organisation(r.Context(), s.cfg.BareTMSOrganisation)
 	} else {
 		t, err = s.deps.Tokens.Resolve(r.Context(), secret)
