@@ -45,7 +45,8 @@ type Config struct {
 	SIP  SIPConfig  `yaml:"sip"`
 	RTP  RTPConfig  `yaml:"rtp"`
 
-	Privacy PrivacyConfig `yaml:"privacy"` // serve_cdr.go
+	Privacy   PrivacyConfig   `yaml:"privacy"`   // serve_cdr.go
+	Phonebook PhonebookConfig `yaml:"phonebook"` // serve_phonebook.go
 }
 
 // LogConfig selects the log level and format.
@@ -103,8 +104,9 @@ func defaultConfig() Config {
 			SessionExpires: sipcall.DefaultSessionExpires,
 			MinSE:          sipcall.DefaultMinSE,
 		},
-		RTP:     RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
-		Privacy: PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
+		RTP:       RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
+		Privacy:   PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
+		Phonebook: defaultPhonebookConfig(),
 	}
 }
 
@@ -211,6 +213,11 @@ var envVars = []envVar{
 	{"BIFROST_SIP_MIN_SE", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.MinSE })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
+	{"BIFROST_PHONEBOOK_BARE_TMS_ORGANISATION", false, stringVar(func(c *Config) *string { return &c.Phonebook.BareTMSOrganisation })},
+	{"BIFROST_PHONEBOOK_REFRESH", false, durationVar(func(c *Config) *time.Duration { return &c.Phonebook.Refresh })},
+	{"BIFROST_PHONEBOOK_LDAP_ADDR", false, stringVar(func(c *Config) *string { return &c.Phonebook.LDAP.Addr })},
+	{"BIFROST_PHONEBOOK_LDAP_BIND_DN", false, stringVar(func(c *Config) *string { return &c.Phonebook.LDAP.BindDN })},
+	{"BIFROST_PHONEBOOK_LDAP_BASE_DN", false, stringVar(func(c *Config) *string { return &c.Phonebook.LDAP.BaseDN })},
 }
 
 // loadConfig builds the configuration from the defaults, the file at path (if not

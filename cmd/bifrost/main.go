@@ -33,7 +33,7 @@ func commands() []*cli.Command {
 		migrateCommand(),
 		versionCommand(),
 	}
-	return cli.Merge(own, webadmin.Commands(), directory.Commands(), cdr.CommandsWith(cdrHooks()))
+	return cli.Merge(own, webadmin.Commands(), directory.Commands(), cdr.CommandsWith(cdrHooks()), phonebookCommands()) // serve_phonebook.go
 }
 
 // run is main without the process: it parses global flags, loads the

@@ -58,6 +58,8 @@ func serve(ctx context.Context, e *env) error {
 	}
 	defer func() { _ = cdrRT.close() }() // last: records what the bridge ends on shutdown
 	defer startDirectory(ctx, e)()
+	pb := e.startPhonebook(db) // serve_phonebook.go
+	defer pb.close()           // after the HTTP server: writes the pending request log
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -80,6 +82,7 @@ func serve(ctx context.Context, e *env) error {
 			cdrFeature(db),
 			conferencesFeature(db, br, e.log.With("component", "http")),
 			directoryFeature(db, e.SecretKey, e.log.With("component", "directory")),
+			pb.feature(),
 		},
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)

@@ -24,7 +24,10 @@ type PrivacyConfig struct {
 // adds its SubjectSource (entries, addresses, phonebook log) and Anonymiser
 // (phonebook request log) here; main.go's commands and serve's daily job use them.
 func cdrHooks() cdr.Hooks {
-	return cdr.Hooks{Sources: []cdr.SubjectSource{loginThrottleSource, directorySource}} // privacy_directory.go
+	return cdr.Hooks{
+		Sources:     []cdr.SubjectSource{loginThrottleSource, directorySource, phonebookSource}, // privacy_directory.go, privacy_phonebook.go
+		Anonymisers: []cdr.Anonymiser{phonebookAnonymiser},                                      // privacy_phonebook.go
+	}
 }
 
 // loginThrottleSource covers the web admin's failed sign-in counts, kept per

@@ -1,0 +1,25 @@
+// Package phonebook serves an organisation's directory to hardware video
+// endpoints in their vendors' protocols, and logs every request.
+//
+// Files by concept:
+//
+//   - token.go: phonebook tokens, the secrets in phonebook URLs (and the LDAP
+//     bind password) that select an organisation and optionally a folder
+//     subtree; stored as SHA-256 (migration 0009).
+//   - book.go, cache.go: the one query layer every protocol answers from. A
+//     Book is an immutable in-memory snapshot of an organisation's published
+//     directory (folders first, then contacts, each in code point order of the
+//     lower-case name; stable `c_`/`e_` Ids); Cache loads books through package
+//     directory's exported API and refreshes them in the background.
+//   - tms_request.go, tms_response.go, tms.go: the Cisco TMS phonebook SOAP
+//     service (`Search`, `GetPhonebooks`; PROTOCOLS.md §1).
+//   - yealink.go, ciscoipphone.go: Yealink remote phonebook XML and Cisco IP
+//     phone XML (PROTOCOLS.md §1.12, §4).
+//   - handler.go: the /pb/{token}/… routes.
+//   - requestlog.go: the request log, written in batches off the request path.
+//   - privacy.go: anonymisation of the request log after retention and the
+//     subject access/erasure queries cmd/bifrost registers with package cdr.
+//   - commands.go: `bifrost phonebook create|urls|list|revoke`.
+//
+// It must not import bridge, cdr or webadmin.
+package phonebook

@@ -1,0 +1,273 @@
+package phonebook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// The protocols of the request log.
+const (
+	ProtocolTMS          = "tms"
+	ProtocolYealink      = "yealink"
+	ProtocolCiscoIPPhone = "cisco-ipphone"
+	ProtocolLDAP         = "ldap"
+	ProtocolJSON         = "json"
+)
+
+// Request is one phonebook request as the log keeps it (migration 0009,
+// phonebook_requests; PROTOCOLS.md §1.11).
+type Request struct {
+	At             time.Time     `json:"at"`
+	OrganisationID string        `json:"organisation_id"`
+	TokenID        string        `json:"token_id,omitempty"` // empty: none (the bare TMS path)
+	Protocol       string        `json:"protocol"`
+	Operation      string        `json:"operation"`
+	HTTPStatus     int           `json:"http_status"`
+	Error          string        `json:"error,omitempty"`
+	ClientIP       string        `json:"client_ip"`
+	ForwardedFor   string        `json:"forwarded_for,omitempty"`
+	SearchString   string        `json:"search_string,omitempty"`
+	SearchPath     string        `json:"search_path,omitempty"`
+	FolderPath     string        `json:"folder_path,omitempty"`
+	MaxResult      int           `json:"max_result,omitempty"`
+	StartFrom      string        `json:"start_from,omitempty"`
+	ResultCount    int           `json:"result_count"`
+	Total          int           `json:"total"`
+	Duration       time.Duration `json:"duration"`
+	Identification
+	UserAgent string `json:"user_agent,omitempty"`
+	BindName  string `json:"bind_name,omitempty"`
+}
+
+// RequestLogConfig tunes the request log writer.
+type RequestLogConfig struct {
+	// FlushInterval is the longest a request waits in memory (default 1 s).
+	FlushInterval time.Duration
+	// BatchSize is how many rows one COPY writes at most (default 1000).
+	BatchSize int
+	// MaxPending bounds what is kept in memory while the database is away
+	// (default 100 000 rows); beyond it the oldest rows are dropped and
+	// counted.
+	MaxPending int
+}
+
+// RequestLog writes the request log in batches, off the request path: Log
+// never blocks an answer. Close writes what is pending before it returns.
+type RequestLog struct {
+	db     *sqlx.DB
+	cfg    RequestLogConfig
+	logger *slog.Logger
+
+	mu      sync.RWMutex // guards closed against Log sending on a closed channel
+	closed  bool
+	in      chan Request
+	done    chan struct{}
+	once    sync.Once
+	dropped atomic.Int64
+	written atomic.Int64
+}
+
+// queueSize is the least number of requests that wait for the writer while
+// it writes a batch; beyond it Log drops (and counts) requests.
+const queueSize = 8192
+
+// NewRequestLog starts the writer.
+func NewRequestLog(db *sqlx.DB, cfg RequestLogConfig, logger *slog.Logger) *RequestLog {
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 100000
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	l := &RequestLog{db: db, cfg: cfg, logger: logger, in: make(chan Request, max(cfg.BatchSize*4, queueSize)), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// Log queues r. It never blocks: when the queue is full (the writer is far
+// behind) r is dropped and counted.
+func (l *RequestLog) Log(r Request) {
+	r.sanitise()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		l.dropped.Add(1)
+		return
+	}
+	select {
+	case l.in <- r:
+	default:
+		l.dropped.Add(1)
+	}
+}
+
+// Dropped returns how many requests were not logged (queue full, database
+// away for too long, or logged after Close).
+func (l *RequestLog) Dropped() int64 { return l.dropped.Load() }
+
+// Written returns how many requests were written.
+func (l *RequestLog) Written() int64 { return l.written.Load() }
+
+// Close stops accepting requests, writes the pending ones (giving up after
+// 10 s when the database does not take them) and waits. It is idempotent.
+func (l *RequestLog) Close() error {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		close(l.in)
+		l.mu.Unlock()
+	})
+	<-l.done
+	return nil
+}
+
+func (l *RequestLog) run() {
+	defer close(l.done)
+	t := time.NewTicker(l.cfg.FlushInterval)
+	defer t.Stop()
+	var pending []Request
+	failing := false
+	flush := func(ctx context.Context) {
+		for len(pending) > 0 {
+			n := min(len(pending), l.cfg.BatchSize)
+			err := l.write(ctx, pending[:n])
+			if isDataError(err) {
+				// A row the database refuses (its organisation was deleted
+				// meanwhile): write the batch row by row, dropping those.
+				err = nil
+				for _, r := range pending[:n] {
+					if e := l.write(ctx, []Request{r}); isDataError(e) {
+						l.dropped.Add(1)
+						l.written.Add(-1)
+					} else if e != nil {
+						err = e
+						break
+					}
+				}
+			}
+			if err != nil {
+				if !failing {
+					l.logger.Error("phonebook: writing the request log failed; keeping the rows in memory", "rows", len(pending), "err", err)
+				}
+				failing = true
+				break
+			}
+			if failing {
+				l.logger.Info("phonebook: request log written again")
+			}
+			failing = false
+			l.written.Add(int64(n))
+			pending = pending[n:]
+		}
+		if over := len(pending) - l.cfg.MaxPending; over > 0 {
+			l.dropped.Add(int64(over))
+			pending = pending[over:]
+		}
+		if len(pending) == 0 {
+			pending = nil // release the backing array
+		}
+	}
+	for {
+		select {
+		case r, ok := <-l.in:
+			if !ok {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				flush(ctx)
+				cancel()
+				if len(pending) > 0 {
+					l.dropped.Add(int64(len(pending)))
+					l.logger.Error("phonebook: request log rows lost at shutdown", "rows", len(pending))
+				}
+				return
+			}
+			pending = append(pending, r)
+			if len(pending) > l.cfg.MaxPending {
+				l.dropped.Add(1)
+				pending = pending[1:]
+			}
+			if len(pending) >= l.cfg.BatchSize && !failing {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				flush(ctx)
+				cancel()
+			}
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			flush(ctx)
+			cancel()
+		}
+	}
+}
+
+// isDataError reports whether the database refused the data itself (a class
+// 22 or 23 error), which retrying does not cure.
+func isDataError(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		c := pe.Code.Class()
+		return c == "22" || c == "23"
+	}
+	return false
+}
+
+// sanitise makes every text field valid UTF-8 without NUL, which PostgreSQL
+// text refuses, and bounds its length.
+func (r *Request) sanitise() {
+	for _, p := range []*string{&r.Operation, &r.Error, &r.ClientIP, &r.ForwardedFor, &r.SearchString, &r.SearchPath,
+		&r.FolderPath, &r.StartFrom, &r.SystemName, &r.MACAddress, &r.IPAddress, &r.IPAddressV6, &r.ProductType,
+		&r.ProductID, &r.SWVersion, &r.HWBoard, &r.SerialNumber, &r.UserAgent, &r.BindName} {
+		*p = field(strings.ReplaceAll(strings.ToValidUTF8(*p, "\ufffd"), "\x00", ""))
+	}
+}
+
+// copyRequests is the COPY statement write prepares.
+var copyRequests = "COPY phonebook_requests (" + strings.Join(requestColumns, ", ") + ") FROM STDIN"
+
+// requestColumns are phonebook_requests' columns in the order write sends them.
+var requestColumns = []string{"at", "organisation_id", "token_id", "protocol", "operation", "http_status", "error",
+	"client_ip", "forwarded_for", "reported_ip", "reported_ipv6", "search_string", "search_path", "folder_path",
+	"max_result", "start_from", "result_count", "total", "duration_us", "system_name", "mac_address",
+	"product_type", "product_id", "sw_version", "hw_board", "serial_number", "user_agent", "bind_name"}
+
+// write inserts rs in one transaction with COPY.
+func (l *RequestLog) write(ctx context.Context, rs []Request) error {
+	return inTx(ctx, l.db, func(tx *sqlx.Tx) error {
+		st, err := tx.PrepareContext(ctx, copyRequests)
+		if err != nil {
+			return fmt.Errorf("phonebook: request log: %w", err)
+		}
+		for _, r := range rs {
+			var token any
+			if r.TokenID != "" {
+				token = r.TokenID
+			}
+			_, err := st.ExecContext(ctx, r.At.UTC(), r.OrganisationID, token, r.Protocol, r.Operation, r.HTTPStatus, r.Error,
+				r.ClientIP, r.ForwardedFor, r.IPAddress, r.IPAddressV6, r.SearchString, r.SearchPath, r.FolderPath,
+				r.MaxResult, r.StartFrom, r.ResultCount, r.Total, r.Duration.Microseconds(), r.SystemName, r.MACAddress,
+				r.ProductType, r.ProductID, r.SWVersion, r.HWBoard, r.SerialNumber, r.UserAgent, r.BindName)
+			if err != nil {
+				_ = st.Close()
+				return fmt.Errorf("phonebook: request log: %w", err)
+			}
+		}
+		if _, err := st.ExecContext(ctx); err != nil {
+			_ = st.Close()
+			return fmt.Errorf("phonebook: request log: %w", err)
+		}
+		return st.Close()
+	})
+}

@@ -1,0 +1,73 @@
+package phonebook
+
+import (
+	"errors"
+	"html"
+	"net/http"
+)
+
+const tmsContentType = "text/xml; charset=utf-8"
+
+// serveTMS answers a TMS phonebook SOAP request (PROTOCOLS.md §1): Search or
+// GetPhonebooks; anything else is a SOAP Fault (§1.9).
+func (s *Server) serveTMS(w http.ResponseWriter, r *http.Request, c *call) {
+	buf := s.buffer()
+	defer s.release(buf)
+	body, err := readBody(r, MaxSOAPBody)
+	var req TMSRequest
+	if err == nil {
+		req, err = ParseTMSRequest(body, SOAPActionOperation(r.Header.Get("SOAPAction")))
+	}
+	c.rec.Operation = req.Operation
+	c.rec.Identification = req.Identification
+	if err != nil {
+		if c.rec.Operation == "" {
+			c.rec.Operation = SOAPActionOperation(r.Header.Get("SOAPAction"))
+		}
+		c.rec.Error = err.Error()
+		code, status := "Client", http.StatusInternalServerError // SOAP 1.1 §6.2: faults are 500
+		msg := err.Error()
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			msg = "request body over 64 KiB"
+		case !IsClientError(err):
+			code, msg = "Server", "the request could not be read"
+		}
+		s.deps.Logger.Info("phonebook: TMS request refused", "organisation_id", c.rec.OrganisationID, "client_ip", c.rec.ClientIP, "err", err)
+		WriteFault(buf, code, msg)
+		write(w, status, tmsContentType, buf.Bytes())
+		return
+	}
+	switch req.Operation {
+	case OpGetPhonebooks:
+		cs := c.view.Contacts()
+		c.rec.ResultCount, c.rec.Total = len(cs), len(cs)
+		WriteGetPhonebooksResponse(buf, c.view, cs)
+	default:
+		res := c.view.Search(Query{
+			FolderID: req.SearchPath, Text: req.SearchString, CaseSensitive: req.CaseSensitive,
+			Limit: req.MaxResult, StartFromID: req.StartFromID, EndAtID: req.EndAtID, Inclusive: req.Inclusive,
+		})
+		c.rec.SearchString, c.rec.SearchPath, c.rec.FolderPath = req.SearchString, req.SearchPath, res.FolderPath
+		c.rec.MaxResult, c.rec.StartFrom = req.MaxResult, req.StartFromID
+		if c.rec.StartFrom == "" {
+			c.rec.StartFrom = req.EndAtID
+		}
+		c.rec.ResultCount, c.rec.Total = len(res.Items), res.Total
+		WriteSearchResponse(buf, res)
+	}
+	write(w, http.StatusOK, tmsContentType, buf.Bytes())
+}
+
+// serveTMSHelp answers GET on the service path with a short help page, as the
+// .asmx does (PROTOCOLS.md §1.2).
+func (s *Server) serveTMSHelp(w http.ResponseWriter, _ *http.Request, c *call) {
+	c.rec.Operation = "help"
+	title := html.EscapeString(c.view.Title)
+	page := `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>PhoneBookService</title></head><body>` +
+		`<h1>PhoneBookService</h1><p>The TMS phonebook service of ` + title + `. Cisco endpoints POST SOAP 1.1 requests here ` +
+		`(namespace <code>` + TMSNS + `</code>):</p><ul>` +
+		`<li><b>Search</b>: search the phone book(s) set on the given system.</li>` +
+		`<li><b>GetPhonebooks</b>: get all phone books set on the given system.</li></ul></body></html>`
+	write(w, http.StatusOK, "text/html; charset=utf-8", []byte(page))
+}

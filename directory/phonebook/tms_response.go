@@ -1,0 +1,169 @@
+package phonebook
+
+import (
+	"bytes"
+	"strconv"
+	"unicode/utf8"
+)
+
+const soapHead = `<?xml version="1.0" encoding="utf-8"?>` +
+	`<soap:Envelope xmlns:soap="` + SOAPEnvelopeNS + `" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">` +
+	`<soap:Body>`
+
+const soapTail = `</soap:Body></soap:Envelope>`
+
+// xw writes XML by hand: the shapes are fixed and this is the hot path.
+type xw struct{ b *bytes.Buffer }
+
+func (w xw) raw(s string) { w.b.WriteString(s) }
+
+// text writes an element with escaped text; empty text writes <name />.
+func (w xw) text(name, s string) {
+	if s == "" {
+		w.b.WriteString("<" + name + " />")
+		return
+	}
+	w.b.WriteString("<" + name + ">")
+	escape(w.b, s, false)
+	w.b.WriteString("</" + name + ">")
+}
+
+// attr writes ` name="value"`.
+func (w xw) attr(name, v string) {
+	w.b.WriteString(" " + name + `="`)
+	escape(w.b, v, true)
+	w.b.WriteByte('"')
+}
+
+// escape writes s as XML text (or an attribute value): &, <, > (and ") are
+// escaped; characters XML 1.0 does not allow become U+FFFD.
+func escape(b *bytes.Buffer, s string, attr bool) {
+	last := 0
+	for i, r := range s {
+		var rep string
+		switch {
+		case r == '&':
+			rep = "&amp;"
+		case r == '<':
+			rep = "&lt;"
+		case r == '>':
+			rep = "&gt;"
+		case r == '"' && attr:
+			rep = "&quot;"
+		case r == '\t' || r == '\n' || r == '\r':
+			if !attr {
+				continue
+			}
+			rep = "&#" + strconv.Itoa(int(r)) + ";"
+		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r == utf8.RuneError && isInvalid(s[i:])):
+			rep = "\uFFFD"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(rep)
+		_, n := utf8.DecodeRuneInString(s[i:])
+		last = i + n
+	}
+	b.WriteString(s[last:])
+}
+
+func isInvalid(s string) bool {
+	r, n := utf8.DecodeRuneInString(s)
+	return r == utf8.RuneError && n <= 1
+}
+
+func (w xw) boolean(name string, v bool) { w.text(name, strconv.FormatBool(v)) }
+
+func (w xw) int(name string, n int) { w.text(name, strconv.Itoa(n)) }
+
+// WriteSearchResponse renders a Search answer (PROTOCOLS.md §1.5).
+func WriteSearchResponse(b *bytes.Buffer, res Result) {
+	w := xw{b}
+	w.raw(soapHead + `<SearchResponse xmlns="` + TMSNS + `"><SearchResult>`)
+	w.text("Name", res.FolderName)
+	w.text("Id", res.FolderID)
+	for i, it := range res.Items {
+		first, last := i == 0, i == len(res.Items)-1
+		if f := it.Folder; f != nil {
+			w.raw("<Catalog>")
+			w.text("Name", f.Name)
+			w.text("Id", f.ID)
+			w.int("NoOfEntries", len(f.folders)+len(f.contacts))
+			w.boolean("IsFirst", first)
+			w.boolean("IsLast", last)
+			w.raw("</Catalog>")
+			continue
+		}
+		writeEntry(w, it.Contact, first, last)
+	}
+	w.boolean("IsLast", res.IsLast)
+	w.boolean("IsFirst", res.IsFirst)
+	w.int("NoOfEntries", res.Total)
+	w.boolean("FolderExists", res.FolderExists)
+	w.raw(`</SearchResult></SearchResponse>` + soapTail)
+}
+
+// writeEntry renders one contact: Name, Id, Route*, IsLast, IsFirst, BaseDN,
+// SystemType, in Cisco's order (PROTOCOLS.md §1.5 rule 2).
+func writeEntry(w xw, c *Contact, first, last bool) {
+	w.raw("<Entry>")
+	w.text("Name", c.Name)
+	w.text("Id", c.ID)
+	for _, r := range c.Routes {
+		w.raw("<Route>")
+		w.text("CallType", "Video")
+		w.text("Protocol", r.Protocol)
+		w.text("Restrict", "Norestrict")
+		w.text("DialString", r.DialString)
+		switch r.Protocol {
+		case "H323":
+			w.text("Description", r.DialString+" (H.323)")
+		case "E164":
+			w.text("Description", r.DialString+" (E.164)")
+		default:
+			w.text("Description", r.DialString+" (SIP)")
+		}
+		w.text("SystemType", "")
+		w.raw("</Route>")
+	}
+	w.boolean("IsLast", last)
+	w.boolean("IsFirst", first)
+	w.text("BaseDN", "")
+	w.text("SystemType", "")
+	w.raw("</Entry>")
+}
+
+// WriteGetPhonebooksResponse renders a GetPhonebooks answer: one Catalog, the
+// view, holding every contact flattened (PROTOCOLS.md §1.8). NoOfEntries, on
+// the catalog and the result, counts the contacts.
+func WriteGetPhonebooksResponse(b *bytes.Buffer, v View, cs []*Contact) {
+	w := xw{b}
+	w.raw(soapHead + `<GetPhonebooksResponse xmlns="` + TMSNS + `"><GetPhonebooksResult>`)
+	w.text("Name", v.Title)
+	w.text("Id", RootID)
+	w.raw("<Catalog>")
+	w.text("Name", v.Title)
+	w.text("Id", RootID)
+	for i, c := range cs {
+		writeEntry(w, c, i == 0, i == len(cs)-1)
+	}
+	w.int("NoOfEntries", len(cs))
+	w.boolean("IsFirst", true)
+	w.boolean("IsLast", true)
+	w.raw("</Catalog>")
+	w.boolean("IsLast", true)
+	w.boolean("IsFirst", true)
+	w.int("NoOfEntries", len(cs))
+	w.boolean("FolderExists", v.root >= 0)
+	w.raw(`</GetPhonebooksResult></GetPhonebooksResponse>` + soapTail)
+}
+
+// WriteFault renders a SOAP 1.1 Fault; code is "Client" or "Server".
+func WriteFault(b *bytes.Buffer, code, msg string) {
+	w := xw{b}
+	w.raw(soapHead + "<soap:Fault>")
+	w.text("faultcode", "soap:"+code)
+	w.text("faultstring", msg)
+	w.raw("</soap:Fault>" + soapTail)
+}
