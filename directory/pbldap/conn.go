@@ -58,6 +58,11 @@ func (c *conn) serve(ctx context.Context) {
 		}
 		c.nc.Close()
 	}()
+	c.loop(ctx)
+}
+
+// loop serves requests until the connection ends.
+func (c *conn) loop(ctx context.Context) {
 	for {
 		if err := c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
 			return

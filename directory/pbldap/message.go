@@ -82,19 +82,28 @@ func parseMessage(p *ber.Packet) (*message, error) {
 			return nil, fmt.Errorf("%w: controls", errMalformed)
 		}
 		for _, cp := range c.Children {
-			ctrl, err := ldap.DecodeControl(cp)
-			if err != nil {
-				return nil, fmt.Errorf("%w: control: %v", errMalformed, err)
+			// Control ::= SEQUENCE { controlType LDAPOID, criticality
+			// BOOLEAN DEFAULT FALSE, controlValue OCTET STRING OPTIONAL }
+			if len(cp.Children) == 0 || len(cp.Children) > 3 {
+				return nil, fmt.Errorf("%w: control", errMalformed)
 			}
-			m.controls = append(m.controls, ctrl)
-			if ctrl.GetControlType() == ldap.ControlTypePaging {
+			oid, ok := stringOf(cp.Children[0])
+			if !ok {
+				return nil, fmt.Errorf("%w: control type", errMalformed)
+			}
+			if oid != ldap.ControlTypePaging {
+				if len(cp.Children) > 1 {
+					if crit, ok := boolOf(cp.Children[1]); ok && crit {
+						m.critical = append(m.critical, oid)
+					}
+				}
 				continue
 			}
-			if len(cp.Children) > 1 {
-				if crit, ok := boolOf(cp.Children[1]); ok && crit {
-					m.critical = append(m.critical, ctrl.GetControlType())
-				}
+			ctrl, err := ldap.DecodeControl(cp)
+			if err != nil {
+				return nil, fmt.Errorf("%w: paging control: %v", errMalformed, err)
 			}
+			m.controls = append(m.controls, ctrl)
 		}
 	}
 	return m, nil
