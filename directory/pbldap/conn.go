@@ -105,19 +105,16 @@ func (c *conn) readFailed(ctx context.Context, err error) {
 // disconnect sends a notice of disconnection, best effort.
 func (c *conn) disconnect(code uint16, diag string) {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = c.write(noticeOfDisconnection(code, diag))
+	if c.write(noticeOfDisconnection(code, diag)) == nil {
+		_ = c.w.Flush()
+	}
 }
 
-// write sends one LDAPMessage.
+// write buffers one LDAPMessage; the buffer goes out when it is full and
+// with the response that ends the request.
 func (c *conn) write(p *ber.Packet) error {
 	if _, err := c.w.Write(p.Bytes()); err != nil {
 		return fmt.Errorf("%w: %v", errWrite, err)
-	}
-	if c.r.Buffered() == 0 && c.w.Buffered() > 0 {
-		// Nothing more to read right now: let the client see it.
-		if err := c.w.Flush(); err != nil {
-			return fmt.Errorf("%w: %v", errWrite, err)
-		}
 	}
 	return nil
 }

@@ -253,7 +253,9 @@ func (s *searcher) run(baseDN string) error {
 			within[n.id] = true
 		}
 	}
-	const chunk = 500
+	// Read no more than the limit needs (one more tells whether the limit
+	// is exceeded), in chunks the store pages well.
+	chunk := min(max(s.pageLimit+1, 50), 500)
 	for off := s.cur.offset; ; off += chunk {
 		q.Limit, q.Offset = chunk, off
 		p, err := c.srv.dir.Search(s.ctx, org, q)
