@@ -21,7 +21,6 @@ func dial(t *testing.T, url string) *ldap.Conn {
 	return c
 }
 
-
 func bound(t *testing.T, url, token string) *ldap.Conn {
 	t.Helper()
 	c := dial(t, url)
