@@ -46,6 +46,7 @@ type Config struct {
 	RTP  RTPConfig  `yaml:"rtp"`
 
 	Privacy PrivacyConfig `yaml:"privacy"` // serve_cdr.go
+	LDAP    LDAPConfig    `yaml:"ldap"`    // serve_pbldap.go
 }
 
 // LogConfig selects the log level and format.

@@ -58,6 +58,11 @@ func serve(ctx context.Context, e *env) error {
 	}
 	defer func() { _ = cdrRT.close() }() // last: records what the bridge ends on shutdown
 	defer startDirectory(ctx, e)()
+	_, stopLDAP, err := e.startPhonebookLDAP(db) // serve_pbldap.go
+	if err != nil {
+		return err
+	}
+	defer stopLDAP()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
