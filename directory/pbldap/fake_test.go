@@ -69,7 +69,11 @@ func smallDir() *fakeDir {
 	return &fakeDir{
 		folders: []directory.Folder{{ID: oslo, OrganisationID: "org", Name: "Oslo"}},
 		entries: []directory.Entry{
-			{ID: "e1", OrganisationID: "org", FolderID: &oslo, Kind: directory.KindPerson, DisplayName: "Anne Berg", Addresses: sip("anne@x.example")},
+			{ID: "e1", OrganisationID: "org", FolderID: &oslo, Kind: directory.KindPerson, DisplayName: "Anne Berg", Title: "Engineer",
+				Addresses: append(sip("anne@x.example"), directory.Address{Kind: directory.AddressH323, Value: "anne.berg"},
+					directory.Address{Kind: directory.AddressTel, Label: "phone", Value: "+47 21 99 10 01"},
+					directory.Address{Kind: directory.AddressTel, Label: "mobile", Value: "+47 900-10-001"},
+					directory.Address{Kind: directory.AddressE164, Value: "4721991001"})},
 			{ID: "e2", OrganisationID: "org", FolderID: &oslo, Kind: directory.KindPerson, DisplayName: "Berg, Marius", Addresses: sip("marius@x.example")},
 			{ID: "e3", OrganisationID: "org", Kind: directory.KindPerson, DisplayName: "Hanne Øvrebø", Addresses: sip("hanne@x.example")},
 			{ID: "e4", OrganisationID: "org", Kind: directory.KindPerson, DisplayName: "No Address"},

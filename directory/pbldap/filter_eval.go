@@ -152,19 +152,74 @@ func normalise(rule matchRule, v string, whole bool) string {
 	return b.String()
 }
 
-// nameAttrs are the attributes whose values are all part of an entry's name,
-// so that directory.Store.Search on a text of theirs finds every match.
-func isNameAttr(a string) bool {
-	d := lookupAttr(a)
-	return d == atCN || d == atDisplayName || d == atSN || d == atGivenName
+// narrowKind says how a filter value on an attribute relates to the text
+// directory.Store.Search matches (the folded name and address search forms).
+type narrowKind uint8
+
+const (
+	narrowNone   narrowKind = iota
+	narrowName              // cn, displayName, sn, givenName: parts of the name
+	narrowURI               // mail, SIP and H.323 identities: the address without its scheme
+	narrowDigits            // phone numbers: their digits and +
+)
+
+func narrowOf(attr string) narrowKind {
+	switch lookupAttr(attr) {
+	case atCN, atDisplayName, atSN, atGivenName:
+		return narrowName
+	case atMail, atSIPURI, atMSRTCSIP, atH323ID:
+		return narrowURI
+	case atTelephoneNumber, atMobile, atH323Digits:
+		return narrowDigits
+	}
+	return narrowNone
 }
 
-// narrowText returns a text that every entry matching f has in its name, for
-// directory.Query.Text, or "" when f does not give one. The filter is still
-// evaluated exactly on what the search returns.
+// narrowValue is the search text a value of an attribute of kind k stands for,
+// or "" when there is none. initial is set for a value that starts the
+// attribute's value (equality, a substring's initial part).
+func narrowValue(k narrowKind, v string, initial bool) string {
+	switch k {
+	case narrowName:
+		return v
+	case narrowURI:
+		if initial {
+			l := strings.ToLower(v)
+			for _, scheme := range []string{"sips:", "sip:", "h323:"} {
+				if strings.HasPrefix(l, scheme) {
+					return v[len(scheme):]
+				}
+			}
+		}
+		if strings.Contains(v, ":") {
+			return "" // part of a scheme: not in the search form
+		}
+		return v
+	case narrowDigits:
+		var b strings.Builder
+		for _, r := range v {
+			switch {
+			case r >= '0' && r <= '9' || r == '+':
+				b.WriteRune(r)
+			case unicode.IsLetter(r):
+				return "" // the search form keeps digits only
+			}
+		}
+		if b.Len() < 2 {
+			return ""
+		}
+		return b.String()
+	}
+	return ""
+}
+
+// narrowText returns a text that every entry matching f has in its name or
+// address search forms, for directory.Query.Text, or "" when f does not give
+// one. The filter is still evaluated exactly on what the search returns.
 func (f *filter) narrowText() string {
-	t := f.nameText()
-	// The store folds spaces differently; a word of the text is enough.
+	t := f.searchText()
+	// The store folds runs of spaces differently; a word of the text is
+	// enough.
 	best := ""
 	for _, w := range strings.Fields(t) {
 		if len(w) > len(best) {
@@ -174,30 +229,29 @@ func (f *filter) narrowText() string {
 	return best
 }
 
-func (f *filter) nameText() string {
+func (f *filter) searchText() string {
 	switch f.op {
 	case opEqual, opApprox:
-		if isNameAttr(f.attr) {
-			return f.value
-		}
+		return narrowValue(narrowOf(f.attr), f.value, true)
 	case opSubstrings:
-		if !isNameAttr(f.attr) {
+		k := narrowOf(f.attr)
+		if k == narrowNone {
 			return ""
 		}
-		best := f.initial
+		best := narrowValue(k, f.initial, true)
 		for _, a := range f.any {
-			if len(a) > len(best) {
-				best = a
+			if t := narrowValue(k, a, false); len(t) > len(best) {
+				best = t
 			}
 		}
-		if len(f.final) > len(best) {
-			best = f.final
+		if t := narrowValue(k, f.final, false); len(t) > len(best) {
+			best = t
 		}
 		return best
 	case opAnd:
 		best := ""
 		for _, c := range f.children {
-			if t := c.nameText(); len(t) > len(best) {
+			if t := c.searchText(); len(t) > len(best) {
 				best = t
 			}
 		}
@@ -206,12 +260,12 @@ func (f *filter) nameText() string {
 		if len(f.children) == 0 {
 			return ""
 		}
-		first := f.children[0].nameText()
+		first := f.children[0].searchText()
 		if first == "" {
 			return ""
 		}
 		for _, c := range f.children[1:] {
-			if !strings.EqualFold(c.nameText(), first) {
+			if !strings.EqualFold(c.searchText(), first) {
 				return ""
 			}
 		}
