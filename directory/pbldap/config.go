@@ -76,6 +76,9 @@ type Config struct {
 	MaxMessageBytes int
 	// MaxConns bounds concurrent connections (default 1000).
 	MaxConns int
+	// FolderTTL is how long the folder tree of an organisation is reused
+	// between searches (default 5s; negative: read it for every search).
+	FolderTTL time.Duration
 	// TLS, when set, offers StartTLS (RFC 4511 §4.14).
 	TLS *tls.Config
 	// RequireTLS refuses a bind before StartTLS (confidentialityRequired).
@@ -91,6 +94,7 @@ const (
 	DefaultIdleTimeout     = 10 * time.Minute
 	DefaultMaxMessageBytes = 64 << 10
 	DefaultMaxConns        = 1000
+	DefaultFolderTTL       = 5 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -114,6 +118,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns
+	}
+	if c.FolderTTL == 0 {
+		c.FolderTTL = DefaultFolderTTL
 	}
 	return c
 }

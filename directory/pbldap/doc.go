@@ -27,8 +27,8 @@
 //     approxMatch is evaluated as equality; greaterOrEqual, lessOrEqual and
 //     extensibleMatch are Undefined (no attribute here has an ordering rule
 //     or an extensible rule), so they match nothing. Where a filter names a
-//     text on the name attributes, directory.Store.Search narrows the
-//     candidates first.
+//     text every match must contain (a name, a number, a SIP or H.323
+//     address), directory.Store.Search narrows the candidates first.
 //   - Size limit (the client's and the server's), RFC 2696 paged results
 //     (the server's limit caps a page, not the whole paged search), time
 //     limit, attribute selection ("*", "1.1", names), typesOnly.
@@ -37,7 +37,8 @@
 // Files by concept: server.go (listener, Close), conn.go (one connection:
 // bind, extended operations, dispatch), message.go (BER framing and
 // responses), filter.go and filter_eval.go (filters), entry.go (attributes),
-// tree.go (DNs and folders), search.go (running a search), paging.go.
+// tree.go (DNs and folders), folders.go (the folder tree, reused for a few
+// seconds), search.go (running a search), paging.go.
 //
 // It imports directory for its types and must not import bridge, cdr or
 // webadmin.

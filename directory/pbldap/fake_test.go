@@ -105,3 +105,14 @@ func (c *bytesConn) RemoteAddr() net.Addr {
 func (c *bytesConn) SetDeadline(time.Time) error      { return nil }
 func (c *bytesConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *bytesConn) SetWriteDeadline(time.Time) error { return nil }
+
+// countingDir counts Folders calls.
+type countingDir struct {
+	*fakeDir
+	folderCalls int
+}
+
+func (d *countingDir) Folders(ctx context.Context, orgID string) ([]directory.Folder, error) {
+	d.folderCalls++
+	return d.fakeDir.Folders(ctx, orgID)
+}

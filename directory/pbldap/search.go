@@ -177,7 +177,7 @@ func (c *conn) search(ctx context.Context, m *message, req *searchRequest) (sear
 func (s *searcher) run(baseDN string) error {
 	c, req := s.c, s.req
 	org := c.scope.OrganisationID
-	folders, err := c.srv.dir.Folders(s.ctx, org)
+	folders, err := c.srv.folders.get(s.ctx, org)
 	if err != nil {
 		return err
 	}

@@ -14,13 +14,14 @@ import (
 
 // Server is the phonebook's LDAP server.
 type Server struct {
-	cfg    Config
-	base   *ldap.DN
-	dir    Directory
-	auth   Authenticator
-	reqLog func(RequestLog)
-	log    *slog.Logger
-	now    func() time.Time
+	cfg     Config
+	base    *ldap.DN
+	dir     Directory
+	folders *folderCache
+	auth    Authenticator
+	reqLog  func(RequestLog)
+	log     *slog.Logger
+	now     func() time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -52,7 +53,8 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, base: base, dir: opts.Directory, auth: opts.Authenticator, reqLog: opts.Log,
-		log: opts.Logger, now: opts.Now, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
+		folders: &folderCache{dir: opts.Directory, now: opts.Now, ttl: cfg.FolderTTL, orgs: map[string]cachedFolders{}},
+		log:     opts.Logger, now: opts.Now, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Start listens on the configured address and serves in the background.
