@@ -255,7 +255,11 @@ func (s *searcher) run(baseDN string) error {
 	}
 	// Read no more than the limit needs (one more tells whether the limit
 	// is exceeded), in chunks the store pages well.
-	chunk := min(max(s.pageLimit+1, 50), 500)
+	need := s.pageLimit
+	if s.totalLimit > 0 {
+		need = min(need, s.totalLimit-s.cur.sent)
+	}
+	chunk := min(max(need+1, 50), 500)
 	for off := s.cur.offset; ; off += chunk {
 		q.Limit, q.Offset = chunk, off
 		p, err := c.srv.dir.Search(s.ctx, org, q)
