@@ -34,6 +34,21 @@
 //     limit, attribute selection ("*", "1.1", names), typesOnly.
 //   - Writes (add, modify, delete, modDN, compare) get unwillingToPerform.
 //
+// Where it answers differently from the LDAP server the directory was synced
+// from (the tests replay polycom/ldap-queries-small.tsv and hold these):
+// only published entries exist, so service accounts and leavers that a
+// whole-base search of the source returns are absent; DNs are this tree's
+// (uid=<entry id> under folder OUs), not the source's; sn and givenName are
+// derived from the display name, not copied; labeledURI is rebuilt from the
+// SIP and H.323 addresses in the fixture's "sip:… SIP" form, so equality on it
+// matches as on the source and substrings match nothing, as there.
+//
+// Why not github.com/jimlambrt/gldap: v0.1.14 hides the client's address
+// (the request log needs it), takes the listener's address only (no port 0
+// in tests, no Addr), sets one read deadline for a connection's whole life,
+// reads a message of any announced length, and hands the filter over as a
+// string. The protocol layer here is small (RFC 4511 §4.1–4.5, §4.12–4.14).
+//
 // Files by concept: server.go (listener, Close), conn.go (one connection:
 // bind, extended operations, dispatch), message.go (BER framing and
 // responses), filter.go and filter_eval.go (filters), entry.go (attributes),
