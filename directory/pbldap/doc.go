@@ -44,9 +44,9 @@
 // matches as on the source and substrings match nothing, as there.
 //
 // Why not github.com/jimlambrt/gldap: v0.1.14 hides the client's address
-// (the request log needs it), takes the listener's address only (no port 0
-// in tests, no Addr), sets one read deadline for a connection's whole life,
-// reads a message of any announced length, and hands the filter over as a
+// (the request log needs it), opens its own listener without telling its
+// address (tests listen on port 0), sets one read deadline for a connection's
+// whole life, accepts messages up to 2 GiB, and hands the filter over as a
 // string. The protocol layer here is small (RFC 4511 §4.1–4.5, §4.12–4.14).
 //
 // Files by concept: server.go (listener, Close), conn.go (one connection:
