@@ -169,3 +169,33 @@ func TestSplitName(t *testing.T) {
 		}
 	}
 }
+
+// TestTypesOnlyAndAttributeSelection: typesOnly sends names without values;
+// requested names are matched case-insensitively and by alias.
+func TestTypesOnlyAndAttributeSelection(t *testing.T) {
+	srv := startServer(t, Config{}, Options{Directory: smallDir(), Authenticator: acceptToken})
+	c := dial(t, "ldap://"+srv.Addr().String())
+	if err := c.Bind("cn=x", "token"); err != nil {
+		t.Fatal(err)
+	}
+	sr, err := c.Search(ldap.NewSearchRequest(DefaultBaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, true,
+		"(cn=anne*)", []string{"DISPLAYNAME", "surname", "mobile", "noSuchAttribute"}, nil))
+	if err != nil || len(sr.Entries) != 1 {
+		t.Fatalf("search: %v", err)
+	}
+	var names []string
+	for _, a := range sr.Entries[0].Attributes {
+		names = append(names, a.Name)
+		if len(a.Values) != 0 {
+			t.Errorf("typesOnly: %s has values %q", a.Name, a.Values)
+		}
+	}
+	if want := []string{"displayName", "sn", "mobile"}; !slices.Equal(names, want) {
+		t.Errorf("attributes %q, want %q", names, want)
+	}
+	// A time limit far beyond the server's is the server's.
+	if _, err := c.Search(ldap.NewSearchRequest(DefaultBaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 1<<31-1, false,
+		"(cn=anne*)", nil, nil)); err != nil {
+		t.Errorf("huge time limit: %v", err)
+	}
+}

@@ -128,7 +128,7 @@ func (c *conn) search(ctx context.Context, m *message, req *searchRequest) (sear
 		baseDN = cfg.BaseDN // a client without a configured base DN searches the phonebook
 	}
 	limit := cfg.MaxTime
-	if req.timeLimit > 0 && time.Duration(req.timeLimit)*time.Second < limit {
+	if req.timeLimit > 0 && req.timeLimit < int64(limit/time.Second) {
 		limit = time.Duration(req.timeLimit) * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
@@ -162,6 +162,8 @@ func (c *conn) search(ctx context.Context, m *message, req *searchRequest) (sear
 		switch {
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 			s.res.code, s.res.diag = ldap.LDAPResultTimeLimitExceeded, "time limit exceeded"
+		case errors.Is(err, context.Canceled):
+			s.res.code, s.res.diag = ldap.LDAPResultUnavailable, "server stopping"
 		default:
 			c.log.Error("ldap search failed", "err", err)
 			s.res.code, s.res.diag = ldap.LDAPResultUnavailable, "the directory is unavailable"
