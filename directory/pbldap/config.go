@@ -81,6 +81,9 @@ type Config struct {
 	FolderTTL time.Duration
 	// TLS, when set, offers StartTLS (RFC 4511 §4.14).
 	TLS *tls.Config
+	// ListenLDAPS, when set, is a second address that speaks LDAP over TLS
+	// from the first byte (LDAPS, usually port 636); it needs TLS.
+	ListenLDAPS string
 	// RequireTLS refuses a bind before StartTLS (confidentialityRequired).
 	RequireTLS bool
 }

@@ -33,6 +33,8 @@
 //     (the server's limit caps a page, not the whole paged search), time
 //     limit, attribute selection ("*", "1.1", names), typesOnly.
 //   - Writes (add, modify, delete, modDN, compare) get unwillingToPerform.
+//   - With a certificate: StartTLS (RFC 4511 §4.14) and optionally LDAPS on
+//     a second address; RequireTLS refuses a bind in the clear.
 //
 // Where it answers differently from the LDAP server the directory was synced
 // from (the tests replay polycom/ldap-queries-small.tsv and hold these):

@@ -2,6 +2,7 @@ package pbldap
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	ln      net.Listener
+	lnTLS   net.Listener // LDAPS, when configured
 	conns   map[net.Conn]struct{}
 	started bool
 	closed  bool
@@ -67,15 +69,39 @@ func (s *Server) Start() error {
 	case s.started:
 		return ErrStarted
 	}
+	if s.cfg.ListenLDAPS != "" && s.cfg.TLS == nil {
+		return errors.New("pbldap: LDAPS needs a TLS configuration")
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("pbldap: listen: %w", err)
 	}
+	if s.cfg.ListenLDAPS != "" {
+		lt, err := net.Listen("tcp", s.cfg.ListenLDAPS)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("pbldap: listen (LDAPS): %w", err)
+		}
+		s.lnTLS = tls.NewListener(lt, s.cfg.TLS)
+		s.log.Info("ldaps phonebook listening", "addr", lt.Addr().String())
+		s.wg.Add(1)
+		go s.accept(s.lnTLS, true)
+	}
 	s.ln, s.started = ln, true
 	s.log.Info("ldap phonebook listening", "addr", ln.Addr().String(), "base_dn", s.cfg.BaseDN, "starttls", s.cfg.TLS != nil)
 	s.wg.Add(1)
-	go s.accept(ln)
+	go s.accept(ln, false)
 	return nil
+}
+
+// AddrLDAPS is the address of the LDAPS listener, if there is one.
+func (s *Server) AddrLDAPS() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lnTLS == nil {
+		return nil
+	}
+	return s.lnTLS.Addr()
 }
 
 // Addr is the address the server listens on, once started.
@@ -88,7 +114,8 @@ func (s *Server) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
-func (s *Server) accept(ln net.Listener) {
+// accept serves the connections of one listener; overTLS marks LDAPS.
+func (s *Server) accept(ln net.Listener, overTLS bool) {
 	defer s.wg.Done()
 	delay := 5 * time.Millisecond
 	for {
@@ -128,7 +155,9 @@ func (s *Server) accept(ln net.Listener) {
 				delete(s.conns, nc)
 				s.mu.Unlock()
 			}()
-			newConn(s, nc).serve(s.ctx)
+			c := newConn(s, nc)
+			c.tls = overTLS
+			c.serve(s.ctx)
 		}()
 	}
 }
@@ -142,6 +171,9 @@ func (s *Server) Close() error {
 		s.cancel()
 		if s.ln != nil {
 			s.ln.Close()
+		}
+		if s.lnTLS != nil {
+			s.lnTLS.Close()
 		}
 		for nc := range s.conns {
 			// Wake a connection blocked in a read; it sends a notice of

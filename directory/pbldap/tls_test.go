@@ -70,3 +70,29 @@ func TestStartTLS(t *testing.T) {
 		}
 	})
 }
+
+func TestLDAPS(t *testing.T) {
+	cfg := selfSigned(t)
+	srv := startServer(t, Config{TLS: cfg, ListenLDAPS: "127.0.0.1:0", RequireTLS: true},
+		Options{Directory: smallDir(), Authenticator: acceptToken})
+	c, err := ldap.DialURL("ldaps://"+srv.AddrLDAPS().String(), ldap.DialWithTLSConfig(&tls.Config{InsecureSkipVerify: true})) //nolint:gosec // a self-signed test certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind("cn=x", "token"); err != nil {
+		t.Fatalf("bind over LDAPS (TLS required): %v", err)
+	}
+	sr, err := search(c, DefaultBaseDN, ldap.ScopeWholeSubtree, "(cn=*berg*)", "displayName")
+	if err != nil || len(sr.Entries) != 2 {
+		t.Errorf("search over LDAPS: %v", err)
+	}
+	noTLS, err := New(Config{ListenLDAPS: "127.0.0.1:0", Listen: "127.0.0.1:0"}, Options{Directory: smallDir(), Authenticator: acceptToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := noTLS.Start(); err == nil {
+		noTLS.Close()
+		t.Error("LDAPS started without a certificate")
+	}
+}
