@@ -44,8 +44,7 @@ func buildTree(folders []directory.Folder, scopeFolder *string, baseDN string) *
 	root := all[""]
 	if scopeFolder != nil {
 		if root = all[*scopeFolder]; root == nil {
-			root = &folderNode{id: *scopeFolder}
-			root.children = nil
+			root = &folderNode{id: *scopeFolder} // deleted since: nothing to see
 		}
 	}
 	t := &tree{root: root, byID: map[string]*folderNode{}}
@@ -71,8 +70,14 @@ func buildTree(folders []directory.Folder, scopeFolder *string, baseDN string) *
 // subtree returns n and every folder below it, parents first.
 func (n *folderNode) subtree() []*folderNode {
 	out := []*folderNode{n}
+	seen := map[*folderNode]bool{n: true}
 	for i := 0; i < len(out); i++ {
-		out = append(out, out[i].children...)
+		for _, c := range out[i].children {
+			if !seen[c] { // a parent cycle in the data lists each folder once
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
 	}
 	return out
 }
