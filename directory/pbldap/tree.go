@@ -59,6 +59,9 @@ func buildTree(folders []directory.Folder, scopeFolder *string, baseDN string) *
 			return strings.ToLower(n.children[i].name) < strings.ToLower(n.children[j].name)
 		})
 		for _, c := range n.children {
+			if _, seen := t.byID[c.id]; seen {
+				continue
+			}
 			c.dn = "ou=" + ldap.EscapeDN(c.name) + "," + n.dn
 			walk(c)
 		}

@@ -54,7 +54,7 @@ func TestTreeResolvesTheDNsItMakes(t *testing.T) {
 	}
 	// A parent cycle in the data does not hang.
 	cyclic := buildTree([]directory.Folder{{ID: "a", Name: "A", ParentID: p("b")}, {ID: "b", Name: "B", ParentID: p("a")}}, p("a"), DefaultBaseDN)
-	if len(cyclic.byID) != 2 || len(cyclic.root.subtree()) != 2 {
+	if len(cyclic.byID) != 2 || len(cyclic.root.subtree()) != 2 || cyclic.root.dn != DefaultBaseDN {
 		t.Errorf("cycle: %d folders, subtree %d", len(cyclic.byID), len(cyclic.root.subtree()))
 	}
 }
