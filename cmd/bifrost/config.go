@@ -47,6 +47,7 @@ type Config struct {
 
 	Privacy   PrivacyConfig   `yaml:"privacy"`   // serve_cdr.go
 	Phonebook PhonebookConfig `yaml:"phonebook"` // serve_phonebook.go
+	LDAP      LDAPConfig      `yaml:"ldap"`      // serve_pbldap.go
 }
 
 // LogConfig selects the log level and format.
@@ -107,6 +108,7 @@ func defaultConfig() Config {
 		RTP:       RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
 		Privacy:   PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
 		Phonebook: defaultPhonebookConfig(),
+		LDAP:      LDAPConfig{Listen: "127.0.0.1:3890"},
 	}
 }
 
@@ -215,9 +217,6 @@ var envVars = []envVar{
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
 	{"BIFROST_PHONEBOOK_BARE_TMS_ORGANISATION", false, stringVar(func(c *Config) *string { return &c.Phonebook.BareTMSOrganisation })},
 	{"BIFROST_PHONEBOOK_REFRESH", false, durationVar(func(c *Config) *time.Duration { return &c.Phonebook.Refresh })},
-	{"BIFROST_PHONEBOOK_LDAP_ADDR", false, stringVar(func(c *Config) *string { return &c.Phonebook.LDAP.Addr })},
-	{"BIFROST_PHONEBOOK_LDAP_BIND_DN", false, stringVar(func(c *Config) *string { return &c.Phonebook.LDAP.BindDN })},
-	{"BIFROST_PHONEBOOK_LDAP_BASE_DN", false, stringVar(func(c *Config) *string { return &c.Phonebook.LDAP.BaseDN })},
 }
 
 // loadConfig builds the configuration from the defaults, the file at path (if not

@@ -60,6 +60,11 @@ func serve(ctx context.Context, e *env) error {
 	defer startDirectory(ctx, e)()
 	pb := e.startPhonebook(db) // serve_phonebook.go
 	defer pb.close()           // after the HTTP server: writes the pending request log
+	_, stopLDAP, err := e.startPhonebookLDAP(db, pb) // serve_pbldap.go
+	if err != nil {
+		return err
+	}
+	defer stopLDAP() // before pb.close: its last searches reach the request log
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

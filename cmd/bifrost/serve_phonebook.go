@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/bifrost-video/bifrost/directory"
+	"github.com/bifrost-video/bifrost/directory/pbldap"
 	"github.com/bifrost-video/bifrost/directory/phonebook"
 	"github.com/bifrost-video/bifrost/internal/cli"
 )
@@ -23,21 +24,10 @@ type PhonebookConfig struct {
 	// Refresh is how old an organisation's phonebook in memory may get before
 	// the next request reloads it (in the background).
 	Refresh time.Duration `yaml:"refresh"`
-	// LDAP is what installers type into Poly/Lifesize endpoints (printed by
-	// `bifrost phonebook create|urls`); the password is the token.
-	LDAP PhonebookLDAPConfig `yaml:"ldap"`
-}
-
-// PhonebookLDAPConfig are the LDAP settings endpoints are told.
-type PhonebookLDAPConfig struct {
-	Addr   string `yaml:"addr"`
-	BindDN string `yaml:"bind_dn"`
-	BaseDN string `yaml:"base_dn"`
 }
 
 func defaultPhonebookConfig() PhonebookConfig {
-	return PhonebookConfig{Refresh: 30 * time.Second, LDAP: PhonebookLDAPConfig{
-		Addr: "127.0.0.1:3890", BindDN: "cn=phonebook,ou=phonebook,o=bifrost", BaseDN: "ou=phonebook,o=bifrost"}}
+	return PhonebookConfig{Refresh: 30 * time.Second}
 }
 
 // addrString is a configured listen address as a net.Addr.
@@ -52,12 +42,19 @@ func (c Config) phonebookLinks() phonebook.Links {
 	if base == "" {
 		base = c.publicBaseURL(addrString(c.HTTP.Addr))
 	}
-	host, port, err := net.SplitHostPort(c.Phonebook.LDAP.Addr)
-	ldapAddr := c.Phonebook.LDAP.Addr
+	// What installers type into Poly/Lifesize endpoints: the LDAP server's
+	// address (the public IP when it listens on all addresses), any bind DN
+	// (it is only logged) and the base DN; the password is the token.
+	host, port, err := net.SplitHostPort(c.LDAP.Listen)
+	ldapAddr := c.LDAP.Listen
 	if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) && c.PublicIP != "" {
 		ldapAddr = net.JoinHostPort(c.PublicIP, port)
 	}
-	return phonebook.Links{BaseURL: base, LDAPAddr: ldapAddr, LDAPBindDN: c.Phonebook.LDAP.BindDN, LDAPBaseDN: c.Phonebook.LDAP.BaseDN}
+	baseDN := c.LDAP.BaseDN
+	if baseDN == "" {
+		baseDN = pbldap.DefaultBaseDN
+	}
+	return phonebook.Links{BaseURL: base, LDAPAddr: ldapAddr, LDAPBindDN: "cn=phonebook," + baseDN, LDAPBaseDN: baseDN}
 }
 
 // phonebookCommands are `bifrost phonebook …` with this binary's configuration.
