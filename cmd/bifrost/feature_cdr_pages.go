@@ -347,7 +347,7 @@ func (p cdrPages) charts(w http.ResponseWriter, r *http.Request) {
 	}
 	now := p.now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	from, to := today.AddDate(0, 0, -(chartDays - 1)), today
+	from, to := today.AddDate(0, 0, -(chartDays-1)), today
 	q := r.URL.Query()
 	data := map[string]any{"Zone": loc.String()}
 	status := http.StatusOK

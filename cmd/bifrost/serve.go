@@ -58,8 +58,8 @@ func serve(ctx context.Context, e *env) error {
 	}
 	defer func() { _ = cdrRT.close() }() // last: records what the bridge ends on shutdown
 	defer startDirectory(ctx, e)()
-	pb := e.startPhonebook(db) // serve_phonebook.go
-	defer pb.close()           // after the HTTP server: writes the pending request log
+	pb := e.startPhonebook(db)                       // serve_phonebook.go
+	defer pb.close()                                 // after the HTTP server: writes the pending request log
 	_, stopLDAP, err := e.startPhonebookLDAP(db, pb) // serve_pbldap.go
 	if err != nil {
 		return err
