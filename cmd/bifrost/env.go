@@ -95,6 +95,10 @@ func (e *env) open(ctx context.Context) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("database %s is unreachable: %w", where, err)
 	}
 	db.SetMaxOpenConns(20)
+	// Keep as many idle as may be open: with database/sql's default of 2,
+	// concurrent phonebook searches opened a new PostgreSQL connection for
+	// most queries (LDAP searches/s 25 → 92 with this, directory/pbldap).
+	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
