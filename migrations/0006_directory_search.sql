@@ -102,3 +102,23 @@ INSERT INTO directory_search_hints (organisation_id, ch, first_sort)
 SELECT e.organisation_id, c.ch, left(min(e.sort_name), 32)
 FROM directory_entries e, unnest(string_to_array(e.search_text, NULL)) AS c (ch)
 GROUP BY 1, 2;
+
+-- ldap_sync_progress: how far a running sync is, for the admin page and the
+-- API while it runs (the run's own transaction shows nothing until it
+-- commits). The running sync writes its row through another connection every
+-- so often and deletes it when it ends. A row whose run holds no advisory
+-- lock any more (its process died) is stale and not shown; the next run of
+-- the source replaces it. No personal data: a phase and counts.
+CREATE TABLE ldap_sync_progress (
+    source_id       uuid PRIMARY KEY REFERENCES ldap_sources (id) ON DELETE CASCADE,
+    organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    dry_run         boolean NOT NULL DEFAULT false,
+    phase           text NOT NULL CHECK (phase IN ('reading', 'applying')),
+    read            int NOT NULL DEFAULT 0,          -- entries the searches returned so far
+    to_apply        int NOT NULL DEFAULT 0,          -- additions, updates and removals the run makes
+    applied         int NOT NULL DEFAULT 0,          -- of those, written so far (uncommitted)
+    started_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL
+);
+
+COMMENT ON TABLE ldap_sync_progress IS 'The progress of running LDAP syncs, one row per running source; no personal data.';

@@ -489,12 +489,21 @@ type sourceForm struct {
 	GuardMaxDeletes, GuardMaxPercent                                                                               int
 	Scopes                                                                                                         []string
 	Runs                                                                                                           []runRow
+	// Running is the progress of a run under way; the page then refreshes
+	// itself every sourceRefresh (a Refresh header and a meta element, no
+	// script).
+	Running *directory.Progress
+	Elapsed string
 	// The connection test's result (feature_directory_preview.go).
 	Tested          bool
 	TestError       string
 	Preview         []previewRow
 	PreviewWarnings []string
 }
+
+// sourceRefresh is how often (seconds) a source's page reloads itself while
+// a sync of the source runs.
+const sourceRefresh = "2"
 
 type runRow struct {
 	directory.Report
@@ -529,6 +538,16 @@ func (a *directoryAPI) renderSource(w http.ResponseWriter, r *http.Request, stat
 		}
 		for _, rep := range runs {
 			f.Runs = append(f.Runs, runRow{rep, rep.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), (time.Duration(rep.DurationMS) * time.Millisecond).String()})
+		}
+		prog, running, err := a.store.Progress(r.Context(), orgID, f.ID)
+		if err != nil {
+			a.pageFail(w, r, err)
+			return
+		}
+		if running {
+			f.Running = &prog
+			f.Elapsed = (time.Duration(prog.ElapsedMS) * time.Millisecond).Round(time.Second).String()
+			w.Header().Set("Refresh", sourceRefresh)
 		}
 	}
 	webadmin.RenderPage(w, r, status, p, f)
