@@ -11,6 +11,12 @@
 -- sort_name of the entries holding it; the search starts its walk at the
 -- largest bound of its characters and finds the same entries.
 --
+-- Digits, the space and . @ + - _ get no bound: every entry's addresses hold
+-- them, so their bound would be the first name anyway, and leaving them out
+-- saves a third of the work of a bulk insert (100 000 entries of a first
+-- sync). A search for them starts at the beginning, which is where their
+-- matches are.
+--
 -- The bounds are kept by statement triggers on directory_entries, so every
 -- writer (the admin, CSV import, the LDAP sync, an integration) keeps them;
 -- a bound is only ever lowered, so one that is lower than it needs to be
@@ -42,7 +48,7 @@ CREATE FUNCTION directory_search_hints_note() RETURNS trigger
 BEGIN
     INSERT INTO directory_search_hints AS h (organisation_id, ch, first_sort)
     SELECT n.organisation_id, c.ch, left(min(n.sort_name), 32)
-    FROM directory_search_hints_new n, unnest(string_to_array(n.search_text, NULL)) AS c (ch)
+    FROM directory_search_hints_new n, unnest(string_to_array(translate(n.search_text, '0123456789 .@+-_', ''), NULL)) AS c (ch)
     GROUP BY 1, 2
     ORDER BY 1, 2
     ON CONFLICT (organisation_id, ch) DO UPDATE SET first_sort = excluded.first_sort
@@ -77,7 +83,7 @@ BEGIN
     INSERT INTO directory_search_hints AS h (organisation_id, ch, first_sort)
     SELECT n.organisation_id, c.ch, left(min(n.sort_name), 32)
     FROM directory_search_hints_new n JOIN directory_search_hints_old o ON o.id = n.id,
-        unnest(string_to_array(n.search_text, NULL)) AS c (ch)
+        unnest(string_to_array(translate(n.search_text, '0123456789 .@+-_', ''), NULL)) AS c (ch)
     WHERE n.search_text <> o.search_text OR n.sort_name <> o.sort_name
     GROUP BY 1, 2
     ORDER BY 1, 2
@@ -100,7 +106,7 @@ CREATE TRIGGER directory_entries_hints_delete AFTER DELETE ON directory_entries
 -- The entries written before this migration.
 INSERT INTO directory_search_hints (organisation_id, ch, first_sort)
 SELECT e.organisation_id, c.ch, left(min(e.sort_name), 32)
-FROM directory_entries e, unnest(string_to_array(e.search_text, NULL)) AS c (ch)
+FROM directory_entries e, unnest(string_to_array(translate(e.search_text, '0123456789 .@+-_', ''), NULL)) AS c (ch)
 GROUP BY 1, 2;
 
 -- ldap_sync_progress: how far a running sync is, for the admin page and the
