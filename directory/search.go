@@ -36,12 +36,13 @@ type Page struct {
 // Search returns the entries matching q, sorted by the code points of their
 // lower-case names (the order endpoints page through).
 //
-// A text search is one statement (searchFew): it collects at most
-// CountLimit+1 matches (through the trigram index when the text is selective,
-// else a sequential scan that stops early), counts them and sorts out the
-// requested page; when there are more matches than that, it reads the page by
-// walking the name index in order from the text's start bound, so that a
-// frequent match is paged quickly wherever its matches sort.
+// A text search first collects at most CountLimit+1 matches (through the
+// trigram index when the text is selective, else a sequential scan that stops
+// early) and, in the same statement, counts them and sorts out the requested
+// page: one round trip for the usual search with few matches. When there are
+// more matches than that, the page is read by walking the name index in order
+// from the text's start bound (startBound), which finds a page of a frequent
+// match quickly wherever its matches sort.
 func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -80,6 +81,9 @@ func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error)
 		if p.Total == 0 || q.Offset >= p.Total && !p.More {
 			return p, nil
 		}
+		if strings.TrimSpace(q.Text) != "" {
+			cond += " AND e.sort_name >= (" + startBound(q.Text, arg) + ")"
+		}
 		query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
 			` ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
 		if err := s.db.SelectContext(ctx, &p.Entries, query, args...); err != nil {
@@ -92,29 +96,17 @@ func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error)
 	return p, nil
 }
 
-// searchFew runs a text search in one statement. It collects up to
-// countLimit+1 matches (through the trigram index when the text is selective,
-// else a scan that stops early) and counts them. When there are at most
-// countLimit, the page is sorted out of them; otherwise, in the same
-// statement, the page is read by walking the name index in order from the
-// text's start bound (see startBound), which finds a page of a frequent match
-// quickly even when all its matches sort late. found is false only when the
-// page lies past the last match (p.Total is then unknown).
+// searchFew runs a text search in one statement: it collects up to
+// countLimit+1 matches, counts them and returns the requested page sorted.
+// found is false when the page could not be told from those matches: either
+// there are more than countLimit (p.More is then set, Total is countLimit), or
+// the page lies past the last match (p.Total is then unknown).
 func (s *Store) searchFew(ctx context.Context, orgID string, q Query, limit, countLimit int) (p Page, found bool, err error) {
 	cond, args := q.where(orgID)
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	cond += " AND e.sort_name >= (SELECT v FROM start)"
-	cols := prefixed("e.", entryColumns)
-	lim, off, cl := arg(limit), arg(max(q.Offset, 0)), arg(countLimit)
-	query := `WITH start AS (` + startBound(q.Text, arg) + `),
-		hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + ` LIMIT ` + cl + ` + 1),
-		n AS (SELECT count(*) AS c FROM hits)
-		(SELECT ` + cols + `, n.c AS search_total FROM hits e, n WHERE n.c <= ` + cl + `
-			ORDER BY e.sort_name, e.id LIMIT ` + lim + ` OFFSET ` + off + `)
-		UNION ALL
-		(SELECT ` + cols + `, (SELECT c FROM n) AS search_total FROM directory_entries e
-			WHERE (SELECT c FROM n) > ` + cl + ` AND ` + cond + `
-			ORDER BY e.sort_name, e.id LIMIT ` + lim + ` OFFSET ` + off + `)`
+	query := `WITH hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `)
+		SELECT ` + prefixed("e.", entryColumns) + `, (SELECT count(*) FROM hits) AS search_total
+		FROM hits e ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
 	var rows []struct {
 		Entry
 		Total int `db:"search_total"`
@@ -122,16 +114,18 @@ func (s *Store) searchFew(ctx context.Context, orgID string, q Query, limit, cou
 	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
 		return Page{}, false, notFound(err, "search")
 	}
-	p = Page{Entries: make([]Entry, len(rows))}
+	p = Page{Entries: []Entry{}}
 	if len(rows) == 0 {
 		// No match at all, or an offset past the last one: only the former
 		// is known without counting.
 		return p, q.Offset <= 0, nil
 	}
-	p.Total = rows[0].Total
-	if p.Total > countLimit {
+	if rows[0].Total > countLimit {
 		p.Total, p.More = countLimit, true
+		return p, false, nil
 	}
+	p.Total = rows[0].Total
+	p.Entries = make([]Entry, len(rows))
 	for i := range rows {
 		p.Entries[i] = rows[i].Entry
 	}
