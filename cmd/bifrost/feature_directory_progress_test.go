@@ -128,4 +128,30 @@ func TestLDAPSyncProgress(t *testing.T) {
 	if rec.Header().Get("Refresh") != "" || strings.Contains(rec.Body.String(), "sync-progress") {
 		t.Errorf("the source page after the sync still shows it running:\n%s", rec.Body)
 	}
+
+	// The page's "Sync now" does not wait for a long run: it answers at once
+	// with the source page, which shows the run going on.
+	link2 := newHeldLink(t, u.Host)
+	if st, _, body := e.do(t, e.adminA, "PATCH", "/api/v1/ldap-sources/"+id, map[string]any{"url": "ldap://" + link2.ln.Addr().String()}); st != 200 {
+		t.Fatalf("patch: %d %s", st, body)
+	}
+	rec = e.page(t, admin, "POST", "/admin/ldap-sources/"+id+"/sync", url.Values{"dry_run": {"1"}})
+	if rec.Code != 303 || !strings.Contains(rec.Header().Get("Location"), "progress") {
+		t.Errorf("sync now through a held link: %d, Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+	rec = e.page(t, admin, "GET", "/admin/ldap-sources/"+id, nil)
+	if !strings.Contains(rec.Body.String(), "A dry run is running") || rec.Header().Get("Refresh") == "" {
+		t.Errorf("the source page after sync now:\n%s", rec.Body)
+	}
+	link2.Release()
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		_, m, _ := e.do(t, e.adminA, "GET", runsPath, nil)
+		if m["running"] == nil && m["total"] == float64(2) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for the dry run started from the page to end and be reported: %v", m)
+		}
+		time.Sleep(50 * time.Millisecond) // polling: the run ends in its own goroutine
+	}
 }
