@@ -373,6 +373,9 @@ func withOverrides(me mappedEntry, se *storedEntry) mappedEntry {
 	return me
 }
 
+// updateChunk is how many entries one UPDATE statement of a sync changes.
+const updateChunk = 2000
+
 // apply makes the plan's changes and records the run in one transaction.
 func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan, folders map[string]string, opts SyncOptions, rep *Report, pw *progressWriter) error {
 	tx, err := conn.BeginTxx(ctx, nil)
@@ -425,19 +428,36 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 	}
 	var addrRows []addrRow
 	var readdress []string
-	for _, u := range p.update {
-		me := u.me
+	// Updates go in chunks, each one statement (and one run of the search
+	// hints trigger, migration 0006) rather than one per entry.
+	for start := 0; start < len(p.update); start += updateChunk {
+		chunk := p.update[start:min(start+updateChunk, len(p.update))]
+		var ids, folderIDs, kinds, names, titles, depts, orgs, dns, addrs pq.StringArray
+		for _, u := range chunk {
+			me := u.me
+			fid := ""
+			if f := folderID(me.folder); f != nil {
+				fid = *f
+			}
+			ids, folderIDs, kinds, names = append(ids, u.id), append(folderIDs, fid), append(kinds, string(me.kind)), append(names, me.name)
+			titles, depts, orgs = append(titles, me.title), append(depts, me.department), append(orgs, me.organisation)
+			dns, addrs = append(dns, me.dn), append(addrs, searchAddresses(me.addrs))
+			if u.addrsDiff {
+				readdress = append(readdress, u.id)
+				addrRows = append(addrRows, addrRow{u.id, me.addrs})
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE directory_entries SET folder_id = $2, kind = $3, display_name = $4, title = $5, department = $6,
-				organisation_name = $7, source_dn = $8, updated_at = $9, published = true, search_addresses = $10 WHERE id = $1`,
-			u.id, folderID(me.folder), me.kind, me.name, me.title, me.department, me.organisation, me.dn, now, searchAddresses(me.addrs)); err != nil {
-			return fmt.Errorf("directory: sync update %s: %w", me.dn, err)
+			UPDATE directory_entries e SET folder_id = nullif(u.folder_id, '')::uuid, kind = u.kind, display_name = u.name,
+				title = u.title, department = u.department, organisation_name = u.org, source_dn = u.dn, updated_at = $10,
+				published = true, search_addresses = u.addrs
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+				AS u (id, folder_id, kind, name, title, department, org, dn, addrs)
+			WHERE e.id = u.id AND e.source_id = $11`,
+			ids, folderIDs, kinds, names, titles, depts, orgs, dns, addrs, now, src.ID); err != nil {
+			return fmt.Errorf("directory: sync update: %w", err)
 		}
-		pw.update(ctx, false, func(pr *Progress) { pr.Applied++ })
-		if u.addrsDiff {
-			readdress = append(readdress, u.id)
-			addrRows = append(addrRows, addrRow{u.id, me.addrs})
-		}
+		pw.update(ctx, false, func(pr *Progress) { pr.Applied += len(chunk) })
 	}
 	if len(readdress) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM directory_addresses WHERE entry_id = ANY($1::uuid[])`, pq.StringArray(readdress)); err != nil {
