@@ -6,7 +6,9 @@
 //
 //   - store.go, folder.go, entry.go, search.go: the tables of migration 0005
 //     (folders, entries, ordered addresses) and the case- and accent-insensitive
-//     search over name and addresses; every change is audited.
+//     search over name and addresses; every change is audited. A search with
+//     many matches walks the names in order from a start bound kept per
+//     character by triggers (migration 0006, directory_search_hints).
 //   - template.go, mapping.go: CMS-style `$attr$` mapping expressions
 //     (PROTOCOLS.md §5.4), the inetOrgPerson default and the Active Directory
 //     preset, and the folder mapping (none, OU path, attribute).
@@ -18,6 +20,9 @@
 //     mapping, diff against what the source synced last time, one transaction,
 //     a run report; deletion guard; runs of a source serialised by a
 //     PostgreSQL advisory lock.
+//   - progress.go: a running sync's progress (phase, read, applied), written
+//     through another connection (ldap_sync_progress, migration 0006) so that
+//     any process can show it while the run's transaction is open.
 //   - scheduler.go: runs sources whose interval has passed, on an injected clock.
 //   - commands.go: `bifrost ldap add|list|sync`.
 //

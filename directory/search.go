@@ -40,8 +40,9 @@ type Page struct {
 // trigram index when the text is selective, else a sequential scan that stops
 // early) and, in the same statement, counts them and sorts out the requested
 // page: one round trip for the usual search with few matches. When there are
-// more matches than that, the page is read by walking the name index in
-// order, which finds a page of a frequent match quickly.
+// more matches than that, the page is read by walking the name index in order
+// from the text's start bound (startBound), which finds a page of a frequent
+// match quickly wherever its matches sort.
 func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -79,6 +80,9 @@ func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error)
 		}
 		if p.Total == 0 || q.Offset >= p.Total && !p.More {
 			return p, nil
+		}
+		if strings.TrimSpace(q.Text) != "" {
+			cond += " AND e.sort_name >= (" + startBound(q.Text, arg) + ")"
 		}
 		query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
 			` ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
@@ -126,6 +130,26 @@ func (s *Store) searchFew(ctx context.Context, orgID string, q Query, limit, cou
 		p.Entries[i] = rows[i].Entry
 	}
 	return p, true, nil
+}
+
+// startBound returns a query (its one row, column v) of the sort_name at
+// which a walk in name order can start looking for matches of text: every
+// match holds each character of the folded text, so it sorts at or after the
+// bound migration 0006 keeps for each of them (directory_search_hints), and
+// thus after the largest. The digits alternative of a phone number (where)
+// matches other text, so with one the smaller start of the two is taken. A
+// character without a bound adds none: the start is then the beginning.
+func startBound(text string, arg func(any) string) string {
+	text = strings.TrimSpace(text)
+	one := func(chars string) string {
+		return `SELECT coalesce(max(h.first_sort), '') FROM directory_search_hints h
+			WHERE h.organisation_id = $1 AND h.ch = ANY(string_to_array(` + chars + `, NULL))`
+	}
+	b := "(" + one("directory_fold("+arg(text)+")") + ")"
+	if d := digitsOf(text); d != "" {
+		b = "least(" + b + ", (" + one(arg(d)) + "))"
+	}
+	return `SELECT ` + b + ` COLLATE "C" AS v`
 }
 
 // where returns the condition (on alias e) and arguments of q.

@@ -69,8 +69,13 @@ type Syncer struct {
 	timeout time.Duration
 	// afterPage, when set (tests), runs after each LDAP page is handled.
 	afterPage func(page int)
+	// beforeCommit, when set (tests), runs when an applied run has written
+	// everything and is about to commit.
+	beforeCommit func()
 	// readWorkers overrides readWorkers (benchmarks).
 	readWorkers int
+	// progressEvery is how often a run writes its progress at most.
+	progressEvery time.Duration
 }
 
 // NewSyncer returns a syncer that decrypts bind passwords with key.
@@ -78,7 +83,7 @@ func NewSyncer(store *Store, key []byte, log *slog.Logger) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{store: store, key: key, log: log, timeout: 2 * time.Minute}
+	return &Syncer{store: store, key: key, log: log, timeout: 2 * time.Minute, progressEvery: progressEvery}
 }
 
 // advisoryClass namespaces the sync's advisory locks ("LDAP").
@@ -110,8 +115,11 @@ func (y *Syncer) Run(ctx context.Context, orgID, sourceID string, opts SyncOptio
 		return rep, ErrSyncRunning
 	}
 	defer unlock(conn, src.ID)
+	pw := newProgressWriter(s, orgID, src.ID, opts.DryRun, rep.StartedAt, y.progressEvery, log)
+	pw.update(ctx, true, func(*Progress) {})
+	defer pw.done(ctx)
 
-	runErr := y.run(ctx, conn, src, opts, &rep)
+	runErr := y.run(ctx, conn, src, opts, &rep, pw)
 	rep.FinishedAt = s.now()
 	rep.DurationMS = rep.FinishedAt.Sub(rep.StartedAt).Milliseconds()
 	switch {
@@ -154,7 +162,7 @@ type storedEntry struct {
 	path string
 }
 
-func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts SyncOptions, rep *Report) error {
+func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts SyncOptions, rep *Report, pw *progressWriter) error {
 	password := ""
 	if src.HasPassword {
 		var sealed []byte
@@ -179,6 +187,7 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 	var want []mappedEntry
 	err = reader.read(ctx, func(rec *ldapRecord) error {
 		rep.Read++
+		pw.update(ctx, false, func(p *Progress) { p.Read = rep.Read })
 		me, ok := mp.mapRecord(rec)
 		if !ok {
 			rep.Skipped++
@@ -217,7 +226,10 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 	if opts.DryRun {
 		return nil
 	}
-	return y.apply(ctx, conn, src, plan, folders, opts, rep)
+	pw.update(ctx, true, func(p *Progress) {
+		p.Read, p.Phase, p.ToApply = rep.Read, PhaseApplying, len(plan.add)+len(plan.update)+len(plan.remove)
+	})
+	return y.apply(ctx, conn, src, plan, folders, opts, rep, pw)
 }
 
 // loadSourceState returns the entries the source synced last time, with
@@ -361,8 +373,11 @@ func withOverrides(me mappedEntry, se *storedEntry) mappedEntry {
 	return me
 }
 
+// updateChunk is how many entries one UPDATE statement of a sync changes.
+const updateChunk = 2000
+
 // apply makes the plan's changes and records the run in one transaction.
-func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan, folders map[string]string, opts SyncOptions, rep *Report) error {
+func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan, folders map[string]string, opts SyncOptions, rep *Report, pw *progressWriter) error {
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("directory: sync begin: %w", err)
@@ -405,6 +420,7 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 		if _, err := tx.ExecContext(ctx, `DELETE FROM directory_entries WHERE source_id = $1 AND id = ANY($2::uuid[])`, src.ID, pq.StringArray(p.remove)); err != nil {
 			return fmt.Errorf("directory: sync remove: %w", err)
 		}
+		pw.update(ctx, false, func(pr *Progress) { pr.Applied += len(p.remove) })
 	}
 	type addrRow struct {
 		entry string
@@ -412,18 +428,36 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 	}
 	var addrRows []addrRow
 	var readdress []string
-	for _, u := range p.update {
-		me := u.me
+	// Updates go in chunks, each one statement (and one run of the search
+	// hints trigger, migration 0006) rather than one per entry.
+	for start := 0; start < len(p.update); start += updateChunk {
+		chunk := p.update[start:min(start+updateChunk, len(p.update))]
+		var ids, folderIDs, kinds, names, titles, depts, orgs, dns, addrs pq.StringArray
+		for _, u := range chunk {
+			me := u.me
+			fid := ""
+			if f := folderID(me.folder); f != nil {
+				fid = *f
+			}
+			ids, folderIDs, kinds, names = append(ids, u.id), append(folderIDs, fid), append(kinds, string(me.kind)), append(names, me.name)
+			titles, depts, orgs = append(titles, me.title), append(depts, me.department), append(orgs, me.organisation)
+			dns, addrs = append(dns, me.dn), append(addrs, searchAddresses(me.addrs))
+			if u.addrsDiff {
+				readdress = append(readdress, u.id)
+				addrRows = append(addrRows, addrRow{u.id, me.addrs})
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE directory_entries SET folder_id = $2, kind = $3, display_name = $4, title = $5, department = $6,
-				organisation_name = $7, source_dn = $8, updated_at = $9, published = true, search_addresses = $10 WHERE id = $1`,
-			u.id, folderID(me.folder), me.kind, me.name, me.title, me.department, me.organisation, me.dn, now, searchAddresses(me.addrs)); err != nil {
-			return fmt.Errorf("directory: sync update %s: %w", me.dn, err)
+			UPDATE directory_entries e SET folder_id = nullif(u.folder_id, '')::uuid, kind = u.kind, display_name = u.name,
+				title = u.title, department = u.department, organisation_name = u.org, source_dn = u.dn, updated_at = $10,
+				published = true, search_addresses = u.addrs
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+				AS u (id, folder_id, kind, name, title, department, org, dn, addrs)
+			WHERE e.id = u.id AND e.source_id = $11`,
+			ids, folderIDs, kinds, names, titles, depts, orgs, dns, addrs, now, src.ID); err != nil {
+			return fmt.Errorf("directory: sync update: %w", err)
 		}
-		if u.addrsDiff {
-			readdress = append(readdress, u.id)
-			addrRows = append(addrRows, addrRow{u.id, me.addrs})
-		}
+		pw.update(ctx, false, func(pr *Progress) { pr.Applied += len(chunk) })
 	}
 	if len(readdress) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM directory_addresses WHERE entry_id = ANY($1::uuid[])`, pq.StringArray(readdress)); err != nil {
@@ -444,6 +478,7 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 				return fmt.Errorf("directory: sync add %s: %w", me.dn, err)
 			}
 			addrRows = append(addrRows, addrRow{id, me.addrs})
+			pw.update(ctx, false, func(pr *Progress) { pr.Applied++ })
 		}
 		if _, err := stmt.ExecContext(ctx); err != nil {
 			stmt.Close()
@@ -502,6 +537,9 @@ func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan
 		ObjectID: src.ID, Summary: map[string]any{"run_id": rep.RunID, "added": rep.Added, "updated": rep.Updated,
 			"moved": rep.Moved, "removed": rep.Removed, "skipped": rep.Skipped, "confirmed": opts.Confirm || src.GuardConfirmed}}); err != nil {
 		return err
+	}
+	if y.beforeCommit != nil {
+		y.beforeCommit()
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("directory: sync commit: %w", err)

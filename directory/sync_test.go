@@ -416,3 +416,59 @@ func TestSourceUpdateAndPreview(t *testing.T) {
 		t.Errorf("anonymous read works on the scratch server: %v", err)
 	}
 }
+
+// TestSyncProgress watches a run from outside, as the admin page does: while
+// it reads, Progress reports the entries read so far; while it applies, what
+// it has written of what it will; after it, nothing. A row left behind by a
+// process that died is not reported as a running sync.
+func TestSyncProgress(t *testing.T) {
+	f := newSyncFixture(t, func(in *SourceInput) { in.PageSize = 4 })
+	f.syncer.progressEvery = 0 // every change is written
+	f.syncer.readWorkers = 1   // pages one after another (some sub-range pages are empty)
+	ctx := ctxT(t)
+	var reading, applying []Progress
+	watch := func(into *[]Progress) {
+		p, ok, err := f.store.Progress(ctx, f.org, f.src.ID)
+		if err != nil || !ok {
+			t.Errorf("progress of a running sync: %v, %v", ok, err)
+		}
+		*into = append(*into, p)
+	}
+	f.syncer.afterPage = func(int) { watch(&reading) }
+	f.syncer.beforeCommit = func() { watch(&applying) }
+	rep := f.mustRun(t, SyncOptions{})
+
+	if len(reading) < 2 {
+		t.Fatalf("progress seen on %d pages, want every page", len(reading))
+	}
+	for i, p := range reading {
+		if p.Phase != PhaseReading || p.SourceID != f.src.ID || p.DryRun || p.StartedAt.IsZero() || p.ElapsedMS < 0 {
+			t.Errorf("page %d: progress %+v", i+1, p)
+		}
+		if i > 0 && p.Read < reading[i-1].Read {
+			t.Errorf("page %d: read %d, after %d on the page before", i+1, p.Read, reading[i-1].Read)
+		}
+	}
+	if last := reading[len(reading)-1]; last.Read != rep.Read || reading[0].Read >= last.Read {
+		t.Errorf("read after the first page %d and the last %d, the report says %d", reading[0].Read, last.Read, rep.Read)
+	}
+	if len(applying) != 1 || applying[0].Phase != PhaseApplying || applying[0].ToApply != rep.Added || applying[0].Applied != rep.Added {
+		t.Errorf("progress before commit: %+v, want applying %d of %d", applying, rep.Added, rep.Added)
+	}
+	if p, ok, err := f.store.Progress(ctx, f.org, f.src.ID); ok || err != nil {
+		t.Errorf("progress after the run: %+v, %v, %v", p, ok, err)
+	}
+	other := newOrg(t, f.db, "Other")
+	if _, ok, _ := f.store.Progress(ctx, other, f.src.ID); ok {
+		t.Error("another organisation sees the source's progress")
+	}
+
+	// A process that died mid-run left its row; no lock is held.
+	if _, err := f.db.Exec(`INSERT INTO ldap_sync_progress (source_id, organisation_id, phase, read, started_at, updated_at)
+		VALUES ($1, $2, 'reading', 7, now(), now())`, f.src.ID, f.org); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok, err := f.store.Progress(ctx, f.org, f.src.ID); ok || err != nil {
+		t.Errorf("a dead run's progress: %+v, %v, %v", p, ok, err)
+	}
+}

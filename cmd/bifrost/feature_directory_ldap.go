@@ -210,11 +210,21 @@ func (a *directoryAPI) listRuns(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		runs, err = a.store.Runs(r.Context(), orgID, r.PathValue("id"), limit)
 	}
+	// A run under way is not among the reports until it ends; its progress
+	// is "running" (null when none is).
+	var running *directory.Progress
+	if err == nil {
+		var p directory.Progress
+		var ok bool
+		if p, ok, err = a.store.Progress(r.Context(), orgID, r.PathValue("id")); ok {
+			running = &p
+		}
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeAPI(w, http.StatusOK, map[string]any{"items": runs, "total": len(runs)})
+	writeAPI(w, http.StatusOK, map[string]any{"items": runs, "total": len(runs), "running": running})
 }
 
 // ldapSourceSchema is the OpenAPI schema of a source.
@@ -289,7 +299,7 @@ var directoryOpenAPI = func() string {
 		"/ldap-sources/{id}/runs": map[string]any{
 			"get": json.RawMessage(`{"summary": "The source's latest runs, newest first.", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
-    "responses": {"200": {"description": "{items, total}: run reports."}, "404": {"description": "Not found."}}}`),
+    "responses": {"200": {"description": "{items, total, running}: run reports, newest first, and the progress of a run under way ({source_id, dry_run, phase: reading or applying, read, to_apply, applied, started_at, elapsed_ms}) or null."}, "404": {"description": "Not found."}}}`),
 		},
 	}
 	b, err := json.Marshal(paths)

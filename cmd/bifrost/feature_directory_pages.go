@@ -489,12 +489,21 @@ type sourceForm struct {
 	GuardMaxDeletes, GuardMaxPercent                                                                               int
 	Scopes                                                                                                         []string
 	Runs                                                                                                           []runRow
+	// Running is the progress of a run under way; the page then refreshes
+	// itself every sourceRefresh (a Refresh header and a meta element, no
+	// script).
+	Running *directory.Progress
+	Elapsed string
 	// The connection test's result (feature_directory_preview.go).
 	Tested          bool
 	TestError       string
 	Preview         []previewRow
 	PreviewWarnings []string
 }
+
+// sourceRefresh is how often (seconds) a source's page reloads itself while
+// a sync of the source runs.
+const sourceRefresh = "2"
 
 type runRow struct {
 	directory.Report
@@ -529,6 +538,16 @@ func (a *directoryAPI) renderSource(w http.ResponseWriter, r *http.Request, stat
 		}
 		for _, rep := range runs {
 			f.Runs = append(f.Runs, runRow{rep, rep.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), (time.Duration(rep.DurationMS) * time.Millisecond).String()})
+		}
+		prog, running, err := a.store.Progress(r.Context(), orgID, f.ID)
+		if err != nil {
+			a.pageFail(w, r, err)
+			return
+		}
+		if running {
+			f.Running = &prog
+			f.Elapsed = (time.Duration(prog.ElapsedMS) * time.Millisecond).Round(time.Second).String()
+			w.Header().Set("Refresh", sourceRefresh)
 		}
 	}
 	webadmin.RenderPage(w, r, status, p, f)
@@ -647,8 +666,17 @@ func (a *directoryAPI) saveSourceForm(w http.ResponseWriter, r *http.Request) {
 	webadmin.RedirectFlash(w, r, "/admin/ldap-sources/"+s.ID, "Saved "+s.Name+".")
 }
 
-// syncForm runs a sync (or dry run) now and shows its result as the flash
-// message; the report is at the top of the source's runs.
+// syncFormWait is how long the sync form waits for the run it starts before
+// it answers with the source page, which shows the run's progress.
+const syncFormWait = 1500 * time.Millisecond
+
+// syncRunLimit bounds a run the sync form started, which outlives its request.
+const syncRunLimit = time.Hour
+
+// syncForm starts a sync (or dry run) now. A run that ends within
+// syncFormWait shows its result as the flash message; a longer one goes on in
+// the background (it changes nothing should the process stop) and the source
+// page shows its progress until its report is at the top of the runs.
 func (a *directoryAPI) syncForm(w http.ResponseWriter, r *http.Request) {
 	orgID, err := principalOrg(r)
 	var s directory.Source
@@ -660,8 +688,26 @@ func (a *directoryAPI) syncForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := directory.SyncOptions{DryRun: r.PostFormValue("dry_run") != "", Confirm: r.PostFormValue("confirm") != ""}
-	rep, err := a.runSync(r.Context(), orgID, s.ID, opts)
+	type result struct {
+		rep directory.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), syncRunLimit)
+		defer cancel()
+		rep, err := a.runSync(ctx, orgID, s.ID, opts)
+		done <- result{rep, err}
+	}()
 	back := "/admin/ldap-sources/" + s.ID
+	var rep directory.Report
+	select {
+	case res := <-done:
+		rep, err = res.rep, res.err
+	case <-time.After(syncFormWait):
+		webadmin.RedirectFlash(w, r, back, "The run goes on: this page shows its progress, and its report when it ends.")
+		return
+	}
 	if err != nil && rep.Status == "" {
 		if msg := userMessage(err); msg != "" {
 			webadmin.RedirectFlash(w, r, back, msg)
