@@ -28,6 +28,9 @@ type call struct {
 	id    string // the dialog ID
 	room  bridge.RoomInfo
 	media *mediaSession
+	// policy is the SRTP policy of the call (its room's, else the
+	// system's).
+	policy bridge.SRTPPolicy
 
 	part atomic.Pointer[Participant]
 

@@ -46,6 +46,9 @@ type Config struct {
 	// MinSE is the smallest session interval we accept; smaller ones get
 	// 422 (RFC 4028 §6). Default and floor 90 s.
 	MinSE time.Duration
+	// SRTP is the system-wide SRTP policy, which a room may override.
+	// Default bridge.SRTPPreferred.
+	SRTP bridge.SRTPPolicy
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 
@@ -81,6 +84,9 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.SRTP == "" {
+		c.SRTP = bridge.SRTPPreferred
+	}
 	return c
 }
 
@@ -94,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := parsePort(port); err != nil {
 		return fmt.Errorf("sipcall: addr %q: %w", c.Addr, err)
+	}
+	if _, err := bridge.ParseSRTPPolicy(string(c.SRTP)); err != nil {
+		return fmt.Errorf("sipcall: %w", err)
 	}
 	if err := c.Media.Validate(); err != nil {
 		return fmt.Errorf("sipcall: %w", err)

@@ -137,14 +137,27 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 	if err != nil {
 		return nil, statusError(400, "Bad Request", err)
 	}
-	m, err := negotiateOfferWith(sd, []audioCodec{current.Codec})
+	m, err := negotiateOfferWith(sd, []audioCodec{current.Codec}, c.renegotiationPolicy(current))
 	if err != nil {
 		return nil, err
+	}
+	rekey := !sameKeys(current.SRTP, m.SRTP)
+	if !rekey {
+		m.SRTP = current.SRTP // the same keys: ours stay too
 	}
 	c.local.Version++
 	body, err := buildAnswer(sd, m, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("sipcall: build SDP: %w", err)
+	}
+	if rekey {
+		crypto, err := cryptoFor(m.SRTP)
+		if err != nil {
+			return nil, statusError(500, "Server Internal Error", err)
+		}
+		c.media.setCrypto(crypto)
+		c.info.Encryption = encryptionOf(m)
+		c.log.Info("sip media rekeyed", "encryption", string(c.info.Encryption))
 	}
 	c.media.update(m)
 	c.log.Info("sip media renegotiated", "direction", m.Direction.String())

@@ -1,0 +1,183 @@
+package sipcall
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+)
+
+// mediaCrypto is the protection layer at a media socket: a media session
+// passes every RTP and RTCP packet through it on the way out and on the
+// way in. plainCrypto passes them unchanged; srtpCrypto is SRTP/SRTCP
+// (RFC 3711). Each method writes into dst's capacity when it can and
+// returns the packet to use; the plain layer returns pkt itself.
+// Implementations are safe for concurrent use.
+type mediaCrypto interface {
+	protectRTP(dst, pkt []byte) ([]byte, error)
+	unprotectRTP(dst, pkt []byte) ([]byte, error)
+	protectRTCP(dst, pkt []byte) ([]byte, error)
+	unprotectRTCP(dst, pkt []byte) ([]byte, error)
+	// encrypted reports whether media is protected, for LegInfo.
+	encrypted() bool
+}
+
+// srtpOverhead is the most SRTP/SRTCP adds to a packet: a 16-byte tag,
+// the 4-byte SRTCP index and an MKI (RFC 3711 §3.1, §3.4).
+const srtpOverhead = 16 + 4 + maxMKILen
+
+// plainCrypto is plain RTP.
+type plainCrypto struct{}
+
+func (plainCrypto) protectRTP(_, pkt []byte) ([]byte, error)    { return pkt, nil }
+func (plainCrypto) unprotectRTP(_, pkt []byte) ([]byte, error)  { return pkt, nil }
+func (plainCrypto) protectRTCP(_, pkt []byte) ([]byte, error)   { return pkt, nil }
+func (plainCrypto) unprotectRTCP(_, pkt []byte) ([]byte, error) { return pkt, nil }
+func (plainCrypto) encrypted() bool                             { return false }
+
+// srtpCrypto is SRTP keyed by SDES: one pion context for what we send,
+// under our key, and one for what we receive, under the peer's. A pion
+// context is not safe for concurrent use and is one-way, hence a mutex
+// per direction; the headers are reused so that steady state allocates
+// nothing.
+type srtpCrypto struct {
+	txMu   sync.Mutex
+	tx     *srtp.Context
+	txRTP  rtp.Header
+	txRTCP rtcp.Header
+
+	rxMu   sync.Mutex
+	rx     *srtp.Context
+	rxRTP  rtp.Header
+	rxRTCP rtcp.Header
+}
+
+// replayWindow is the SRTP replay window in packets when the peer gave
+// no WSH (RFC 3711 §3.3.2 asks for at least 64).
+const replayWindow = 128
+
+// newSRTPCrypto builds the contexts for k.
+func newSRTPCrypto(k *sdesKeys) (*srtpCrypto, error) {
+	window := max(k.Params.WSH, replayWindow)
+	var common []srtp.ContextOption
+	if k.Params.UnencryptedSRTP {
+		common = append(common, srtp.SRTPNoEncryption())
+	}
+	if k.Params.UnencryptedSRTCP {
+		common = append(common, srtp.SRTCPNoEncryption())
+	}
+	kl := k.Suite.KeyLen
+	tx, err := srtp.CreateContext(k.Local[:kl], k.Local[kl:], k.Suite.Profile, common...)
+	if err != nil {
+		return nil, fmt.Errorf("sipcall: srtp send context: %w", err)
+	}
+	first := k.Remote[0]
+	rxOpts := append([]srtp.ContextOption{
+		srtp.SRTPReplayProtection(window), srtp.SRTCPReplayProtection(window),
+	}, common...)
+	if first.MKI != nil {
+		rxOpts = append(rxOpts, srtp.MasterKeyIndicator(first.MKI))
+	}
+	rx, err := srtp.CreateContext(first.Material[:kl], first.Material[kl:], k.Suite.Profile, rxOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("sipcall: srtp receive context: %w", err)
+	}
+	for _, more := range k.Remote[1:] {
+		if err := rx.AddCipherForMKI(more.MKI, more.Material[:kl], more.Material[kl:]); err != nil {
+			return nil, fmt.Errorf("sipcall: srtp receive key: %w", err)
+		}
+	}
+	return &srtpCrypto{tx: tx, rx: rx}, nil
+}
+
+func (c *srtpCrypto) protectRTP(dst, pkt []byte) ([]byte, error) {
+	c.txMu.Lock()
+	defer c.txMu.Unlock()
+	return c.tx.EncryptRTP(dst, pkt, &c.txRTP)
+}
+
+func (c *srtpCrypto) unprotectRTP(dst, pkt []byte) ([]byte, error) {
+	c.rxMu.Lock()
+	defer c.rxMu.Unlock()
+	return c.rx.DecryptRTP(dst, pkt, &c.rxRTP)
+}
+
+func (c *srtpCrypto) protectRTCP(dst, pkt []byte) ([]byte, error) {
+	c.txMu.Lock()
+	defer c.txMu.Unlock()
+	return c.tx.EncryptRTCP(dst, pkt, &c.txRTCP)
+}
+
+func (c *srtpCrypto) unprotectRTCP(dst, pkt []byte) ([]byte, error) {
+	c.rxMu.Lock()
+	defer c.rxMu.Unlock()
+	return c.rx.DecryptRTCP(dst, pkt, &c.rxRTCP)
+}
+
+func (c *srtpCrypto) encrypted() bool { return true }
+
+// cryptoFor returns the layer for a negotiated stream: SRTP when it has
+// SDES keys, plain otherwise.
+func cryptoFor(k *sdesKeys) (mediaCrypto, error) {
+	if k == nil {
+		return plainCrypto{}, nil
+	}
+	return newSRTPCrypto(k)
+}
+
+// cryptoSlot holds a stream's current layer. A re-INVITE that changes
+// keys swaps it while the readers run; each packet uses the layer it
+// loaded. The zero value is plain.
+type cryptoSlot struct {
+	p atomic.Pointer[cryptoBox]
+}
+
+type cryptoBox struct{ c mediaCrypto }
+
+// load returns the current layer.
+func (s *cryptoSlot) load() mediaCrypto {
+	if b := s.p.Load(); b != nil {
+		return b.c
+	}
+	return plainCrypto{}
+}
+
+// store makes c the current layer.
+func (s *cryptoSlot) store(c mediaCrypto) { s.p.Store(&cryptoBox{c}) }
+
+// sameKeys reports whether a re-offer keeps the keys in use: the same
+// crypto line (tag, suite, key, parameters) on both, or plain on both.
+func sameKeys(old, next *sdesKeys) bool {
+	if old == nil || next == nil {
+		return old == nil && next == nil
+	}
+	return old.Offered == next.Offered
+}
+
+// setCrypto swaps the session's protection layer (a re-INVITE with new
+// keys, RFC 4568 §7.1.4); packets in flight finish with the old one.
+func (s *mediaSession) setCrypto(c mediaCrypto) { s.crypto.store(c) }
+
+// encryptionOf is what LegInfo.Encryption says of a negotiated stream.
+func encryptionOf(m audioMedia) bridge.Encryption {
+	if m.SRTP != nil {
+		return bridge.EncryptionSRTPSDES
+	}
+	return bridge.EncryptionNone
+}
+
+// renegotiationPolicy is the policy for a re-offer in c: an encrypted
+// call stays encrypted, as a downgrade to plain RTP mid-call would expose
+// media the participants believe protected.
+func (c *call) renegotiationPolicy(current audioMedia) bridge.SRTPPolicy {
+	if current.SRTP != nil {
+		return bridge.SRTPRequired
+	}
+	// A plain call may start encrypting when a re-offer brings keys and
+	// the policy allows it.
+	return c.policy.Or(bridge.SRTPPreferred)
+}
