@@ -355,13 +355,13 @@ func (c Config) validate() error {
 	if err := c.webadmin().Validate(); err != nil {
 		return err
 	}
+	if err := c.SIP.validateSecurity(); err != nil {
+		return err
+	}
 	if err := c.sipcall().Validate(); err != nil {
 		return fmt.Errorf("sip.addr: %w", err)
 	}
 	if err := c.SIP.validateTimers(); err != nil {
-		return err
-	}
-	if err := c.SIP.validateSecurity(); err != nil {
 		return err
 	}
 	if err := c.bridge().Validate(); err != nil {

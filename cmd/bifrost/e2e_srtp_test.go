@@ -5,8 +5,19 @@ package main
 // baresip.
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"log/slog"
+	"math/big"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +26,7 @@ import (
 
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/bifrost-video/bifrost/bridge/media"
+	"github.com/bifrost-video/bifrost/bridge/sipcall"
 )
 
 // secureBaresip starts baresip like startBaresip, with the srtp module
@@ -93,8 +105,9 @@ video_source fakevideo,nil
 
 // hearEachOther waits until both callers are joined with the encryption
 // wanted, lets them record 4 s more, and checks that each hears the
-// other's tone (Goertzel on baresip's decoded recording).
-func hearEachOther(t *testing.T, e *e2e, room bridge.RoomID, phones []*baresip, hz []int, enc []bridge.Encryption) {
+// other's tone (Goertzel on baresip's decoded recording). It returns the
+// participants as they were once both had joined.
+func hearEachOther(t *testing.T, e *e2e, room bridge.RoomID, phones []*baresip, hz []int, enc []bridge.Encryption) map[string]bridge.ParticipantView {
 	t.Helper()
 	eventually(t, 30*time.Second, "both callers joined", func() bool {
 		ps := e.participants(room)
@@ -136,6 +149,7 @@ func hearEachOther(t *testing.T, e *e2e, room bridge.RoomID, phones []*baresip, 
 			t.Errorf("%s hears the other caller's %d Hz tone at amplitude %.0f; want it clearly (above 300)", ph.name, other, level)
 		}
 	}
+	return ps
 }
 
 func TestE2ESRTPCallerAndPlainCallerHearEachOther(t *testing.T) {
@@ -147,4 +161,108 @@ func TestE2ESRTPCallerAndPlainCallerHearEachOther(t *testing.T) {
 	plain := startBaresip(t, "plain", toneWAV(t, dir, 880, 60), "PCMU", e.uri(room.Alias))
 	hearEachOther(t, e, room.ID, []*baresip{secure, plain}, []int{440, 880},
 		[]bridge.Encryption{bridge.EncryptionSRTPSDES, bridge.EncryptionNone})
+}
+
+// testCA is a certificate authority made for one test and a server
+// certificate it issued for 127.0.0.1.
+type testCA struct {
+	caFile string // PEM, for baresip's sip_cafile
+	server tls.Certificate
+}
+
+func newTestCA(t *testing.T, dir string) testCA {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Bifrost test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(crand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return testCA{caFile: caFile, server: tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}}
+}
+
+// startE2ETLS is startE2E with SIP over TLS on a free port, serving cert.
+func startE2ETLS(t *testing.T, cert tls.Certificate, rooms ...bridge.RoomInfo) *e2e {
+	t.Helper()
+	resolver := bridge.ResolverFunc(func(_ context.Context, alias string) (bridge.RoomInfo, error) {
+		for _, r := range rooms {
+			if r.Alias == alias {
+				return r, nil
+			}
+		}
+		return bridge.RoomInfo{}, fmt.Errorf("alias %q: %w", alias, bridge.ErrRoomNotFound)
+	})
+	base := 41000 + 200*rand.IntN(40)
+	media := bridge.Config{RTPPortMin: base, RTPPortMax: base + 199}
+	obs := &legRecorder{}
+	log := slog.New(slog.DiscardHandler)
+	b := bridge.New(media, bridge.Deps{Resolver: resolver, Observer: obs, Logger: log})
+	srv, err := sipcall.NewServer(sipcall.Config{Addr: "127.0.0.1:0", Rooms: sipcall.BridgeRooms(b), Media: media,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, TLSAddr: "127.0.0.1:0"}, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = srv.Close()
+		_ = b.Close()
+	})
+	return &e2e{b: b, srv: srv, obs: obs}
+}
+
+func TestE2ESRTPOverTLSAndPlainCallerHearEachOther(t *testing.T) {
+	needCodecs(t, media.PCMU)
+	dir := t.TempDir()
+	ca := newTestCA(t, dir)
+	room := bridge.RoomInfo{ID: "room-tls", OrganisationID: "org", Name: "TLS", Alias: "4322"}
+	e := startE2ETLS(t, ca.server, room)
+	tlsURI := fmt.Sprintf("sip:%s@%s;transport=tls", room.Alias, e.srv.TLSAddr())
+	secure := secureBaresip(t, "secure", toneWAV(t, dir, 440, 60), "PCMU", tlsURI, "sip_cafile "+ca.caFile, ";mediaenc=srtp-mand")
+	plain := startBaresip(t, "plain", toneWAV(t, dir, 880, 60), "PCMU", e.uri(room.Alias))
+	ps := hearEachOther(t, e, room.ID, []*baresip{secure, plain}, []int{440, 880},
+		[]bridge.Encryption{bridge.EncryptionSRTPSDES, bridge.EncryptionNone})
+	if got := ps["secure"].Transport; got != "tls" {
+		t.Errorf("the secure caller's transport = %q, want tls", got)
+	}
+}
+
+// marshalKey is c's private key as PKCS #8 PEM.
+func marshalKey(c tls.Certificate) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }

@@ -83,3 +83,13 @@ func (f *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	}
 	return f.loaded, nil
 }
+
+// srtpPolicy reads rooms.srtp_policy; the column's CHECK allows only the
+// three policies, and anything else follows the system default.
+func srtpPolicy(s string) bridge.SRTPPolicy {
+	p, err := bridge.ParseSRTPPolicy(s)
+	if err != nil {
+		return ""
+	}
+	return p
+}
