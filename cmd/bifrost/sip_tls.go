@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,4 +93,21 @@ func srtpPolicy(s string) bridge.SRTPPolicy {
 		return ""
 	}
 	return p
+}
+
+// encryptionLabel says, for the live conference page, how a participant's
+// media and signalling are protected: "SRTP (SDES) over TLS",
+// "none over UDP".
+func encryptionLabel(p bridge.ParticipantView) string {
+	media := "none"
+	switch p.Encryption {
+	case bridge.EncryptionSRTPSDES:
+		media = "SRTP (SDES)"
+	case bridge.EncryptionDTLSSRTP:
+		media = "DTLS-SRTP"
+	}
+	if p.Transport == "" {
+		return media
+	}
+	return media + " over " + strings.ToUpper(p.Transport)
 }
