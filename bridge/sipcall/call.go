@@ -31,6 +31,9 @@ type call struct {
 	// policy is the SRTP policy of the call (its room's, else the
 	// system's).
 	policy bridge.SRTPPolicy
+	// sdesOffer is the crypto of our pending offer (late offer,
+	// re-INVITE without SDP), for the answer in the ACK.
+	sdesOffer cryptoOffer
 
 	part atomic.Pointer[Participant]
 

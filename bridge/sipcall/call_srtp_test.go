@@ -255,3 +255,85 @@ func TestCallSRTPPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestCallLateOfferSRTP(t *testing.T) {
+	tests := []struct {
+		name    string
+		policy  bridge.SRTPPolicy
+		profile string // of our offer
+		answer  func(ua *testUA, c *sdesCaller) []byte
+		enc     bridge.Encryption
+		bye     bool // the answer is refused: BYE
+	}{
+		{"preferred offers best-effort SRTP; an answer taking tag 1 encrypts", bridge.SRTPPreferred, "RTP/AVP",
+			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0", c.cryptoLine("1")) },
+			bridge.EncryptionSRTPSDES, false},
+		{"preferred offers best-effort SRTP; a plain answer stays plain", bridge.SRTPPreferred, "RTP/AVP",
+			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0") },
+			bridge.EncryptionNone, false},
+		{"required offers RTP/SAVP; a plain answer is hung up", bridge.SRTPRequired, "RTP/SAVP",
+			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/SAVP 0") },
+			"", true},
+		{"an answer with a tag we did not offer is hung up", bridge.SRTPPreferred, "RTP/AVP",
+			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0", c.cryptoLine("7")) },
+			"", true},
+		{"off offers plain RTP", bridge.SRTPOff, "RTP/AVP",
+			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0") },
+			bridge.EncryptionNone, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rooms := &fakeRooms{}
+			s := startCallServer(t, rooms, func(c *Config) { c.SRTP = tt.policy })
+			ua := newTestUA(t)
+			caller := newSDESCaller(t)
+			sess, res := ua.invite(s.Server, "1234", nil)
+			if res.StatusCode != 200 {
+				t.Fatalf("INVITE without SDP = %d", res.StatusCode)
+			}
+			body := string(res.Body())
+			if !strings.Contains(body, " "+tt.profile+" ") {
+				t.Errorf("our offer is not on %s:\n%s", tt.profile, body)
+			}
+			if crypto := strings.Contains(body, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") && strings.Contains(body, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"); crypto == (tt.policy == bridge.SRTPOff) {
+				t.Errorf("our offer's crypto lines (policy %s):\n%s", tt.policy, body)
+			}
+			ack := sip.NewRequest(sip.ACK, res.Contact().Address)
+			ack.SetBody(tt.answer(ua, caller))
+			ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			if err := sess.WriteAck(ua.ctx(), ack); err != nil {
+				t.Fatal(err)
+			}
+			if tt.bye {
+				select {
+				case <-ua.byes:
+				case <-time.After(waitTimeout):
+					t.Fatal("no BYE for an unusable answer")
+				}
+				waitFor(t, "the refused call to be gone", func() bool { return s.ActiveCalls() == 0 })
+				return
+			}
+			waitFor(t, "admission after the ACK", func() bool { return rooms.last() != nil })
+			leg := rooms.last().leg.(*call)
+			if got := leg.Info().Encryption; got != tt.enc {
+				t.Fatalf("Encryption = %q, want %q", got, tt.enc)
+			}
+			if tt.enc == bridge.EncryptionSRTPSDES {
+				// Our key is the one offered under tag 1.
+				sd, _ := parseSDP(res.Body())
+				for _, a := range sd.MediaDescriptions[0].Attributes {
+					if a.Key == "crypto" && strings.HasPrefix(a.Value, "1 ") {
+						ca, _ := parseCrypto(a.Value)
+						k := ca.Keys[0].Material
+						caller.dec, _ = srtp.CreateContext(k[:16], k[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)
+					}
+				}
+				leg.SendAudio([]byte("secret"))
+				if got := caller.read(t, ua); string(got) != "secret" {
+					t.Errorf("caller decrypted %q", got)
+				}
+			}
+			_ = sess.Bye(ua.ctx())
+		})
+	}
+}

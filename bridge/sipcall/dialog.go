@@ -131,7 +131,8 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 		}
 		c.local.Version++
 		c.lateOffer = true
-		return buildOffer(c.local, sendRecv, []offeredCodec{{PT: current.PT, Codec: current.Codec}})
+		c.sdesOffer = keepCryptoOffer(current)
+		return buildOffer(c.local, sendRecv, []offeredCodec{{PT: current.PT, Codec: current.Codec}}, c.sdesOffer)
 	}
 	sd, err := parseSDP(raw)
 	if err != nil {
@@ -141,23 +142,16 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rekey := !sameKeys(current.SRTP, m.SRTP)
-	if !rekey {
-		m.SRTP = current.SRTP // the same keys: ours stay too
+	if samePeerKeys(current.SRTP, m.SRTP) {
+		m.SRTP = current.SRTP // the peer kept its keys: ours stay too
 	}
 	c.local.Version++
 	body, err := buildAnswer(sd, m, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("sipcall: build SDP: %w", err)
 	}
-	if rekey {
-		crypto, err := cryptoFor(m.SRTP)
-		if err != nil {
-			return nil, statusError(500, "Server Internal Error", err)
-		}
-		c.media.setCrypto(crypto)
-		c.info.Encryption = encryptionOf(m)
-		c.log.Info("sip media rekeyed", "encryption", string(c.info.Encryption))
+	if err := c.applyKeys(m); err != nil {
+		return nil, err
 	}
 	c.media.update(m)
 	c.log.Info("sip media renegotiated", "direction", m.Direction.String())
@@ -220,6 +214,12 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	}
 	m, err := negotiateAnswer(sd, prefs)
 	if err != nil {
+		return err
+	}
+	if m.SRTP, err = acceptCryptoAnswer(sd.MediaDescriptions[0], c.sdesOffer, c.policy); err != nil {
+		return err
+	}
+	if err := c.applyKeys(m); err != nil {
 		return err
 	}
 	c.info.AudioCodec = m.Codec.String()

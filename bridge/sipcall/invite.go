@@ -207,7 +207,11 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		body, err = buildAnswer(offerSD, m, c.local)
 	} else {
 		c.lateOffer = true
-		body, err = buildOffer(c.local, sendRecv, ourOffer)
+		if c.sdesOffer, err = newCryptoOffer(policy); err != nil {
+			media.close()
+			return nil, nil, err
+		}
+		body, err = buildOffer(c.local, sendRecv, ourOffer, c.sdesOffer)
 	}
 	if err != nil {
 		media.close()

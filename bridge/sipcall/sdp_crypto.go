@@ -259,9 +259,6 @@ type sdesKeys struct {
 	// master key and salt, for what we send.
 	Remote []sdesKey
 	Local  []byte
-	// Offered is the a=crypto value taken, to notice a re-offer that
-	// changes keys.
-	Offered string
 }
 
 // chooseCrypto returns the first a=crypto line of md we support, with a
@@ -285,8 +282,7 @@ func chooseCrypto(md *sdp.MediaDescription) (k sdesKeys, ok, offered bool, err e
 		if kerr != nil {
 			return sdesKeys{}, false, true, kerr
 		}
-		return sdesKeys{Tag: a.Tag, Suite: suite, Params: params, Remote: a.Keys, Local: local,
-			Offered: strings.Join(strings.Fields(attr.Value), " ")}, true, true, nil
+		return sdesKeys{Tag: a.Tag, Suite: suite, Params: params, Remote: a.Keys, Local: local}, true, true, nil
 	}
 	return sdesKeys{}, false, offered, nil
 }

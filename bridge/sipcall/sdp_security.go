@@ -48,3 +48,102 @@ func mediaSecurity(md *sdp.MediaDescription, profile string, policy bridge.SRTPP
 	}
 	return nil, nil
 }
+
+// cryptoOffer is the SDES part of an offer of ours: our crypto lines, each
+// with its own fresh key, on RTP/SAVP (Secure) or best-effort RTP/AVP.
+// The zero value offers plain RTP.
+type cryptoOffer struct {
+	Secure bool
+	Lines  []sdesKeys
+}
+
+// offeredSuites are the suites of our offers, in our preference: the two
+// every SDES endpoint implements (RFC 4568 §6.2).
+var offeredSuites = []string{"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}
+
+// newCryptoOffer is the crypto of our offer for a new call under policy:
+// none when off; best-effort RTP/AVP with crypto when preferred, so that
+// endpoints without SRTP still answer; RTP/SAVP when required.
+func newCryptoOffer(policy bridge.SRTPPolicy) (cryptoOffer, error) {
+	if policy == bridge.SRTPOff {
+		return cryptoOffer{}, nil
+	}
+	o := cryptoOffer{Secure: policy == bridge.SRTPRequired}
+	for i, name := range offeredSuites {
+		suite, _ := suiteByName(name)
+		key, err := newMasterKey(suite)
+		if err != nil {
+			return cryptoOffer{}, statusError(500, "Server Internal Error", err)
+		}
+		o.Lines = append(o.Lines, sdesKeys{Tag: uint32(i + 1), Suite: suite, Local: key})
+	}
+	return o, nil
+}
+
+// keepCryptoOffer is the crypto of a re-offer in a call using current:
+// the keys in use, so that nothing changes unless the peer changes its
+// own (RFC 4568 §7.1.4); plain for a plain call.
+func keepCryptoOffer(current audioMedia) cryptoOffer {
+	if current.SRTP == nil {
+		return cryptoOffer{}
+	}
+	k := *current.SRTP
+	return cryptoOffer{Secure: isSecureProfile(current.Profile), Lines: []sdesKeys{k}}
+}
+
+// protos are the m= proto tokens of the offer.
+func (o cryptoOffer) protos() []string {
+	if o.Secure {
+		return []string{"RTP", "SAVP"}
+	}
+	return []string{"RTP", "AVP"}
+}
+
+// attributes are the offer's a=crypto lines.
+func (o cryptoOffer) attributes() []sdp.Attribute {
+	var out []sdp.Attribute
+	for i := range o.Lines {
+		out = append(out, sdp.NewAttribute("crypto", answerCrypto(&o.Lines[i])))
+	}
+	return out
+}
+
+// acceptCryptoAnswer reads the crypto of the peer's answer md to our
+// offer: the line must carry one of our tags with its suite (RFC 4568
+// §7.1.3); its key is the peer's and ours is the one we offered under the
+// tag. An answer without crypto to crypto we offered is plain RTP, unless
+// we offered RTP/SAVP or SRTP is required.
+func acceptCryptoAnswer(md *sdp.MediaDescription, offer cryptoOffer, policy bridge.SRTPPolicy) (*sdesKeys, error) {
+	if len(offer.Lines) == 0 {
+		if profile, _ := rtpProfile(md.MediaName.Protos); isSecureProfile(profile) {
+			return nil, notAcceptable(warnIncompatibleTransport, "Incompatible transport protocol", ErrUnsupportedTransport)
+		}
+		return nil, nil
+	}
+	for _, attr := range md.Attributes {
+		if attr.Key != "crypto" {
+			continue
+		}
+		a, err := parseCrypto(attr.Value)
+		if err != nil {
+			return nil, notAcceptable(warnIncompatibleTransport, "Malformed crypto attribute", err)
+		}
+		for _, line := range offer.Lines {
+			if line.Tag != a.Tag || line.Suite.Name != a.Suite {
+				continue
+			}
+			_, params, err := acceptCrypto(a)
+			if err != nil {
+				return nil, notAcceptable(warnIncompatibleTransport, "Unsupported crypto attribute", err)
+			}
+			k := line
+			k.Remote, k.Params = a.Keys, params
+			return &k, nil
+		}
+		return nil, notAcceptable(warnIncompatibleTransport, "Crypto attribute not offered", ErrBadCrypto)
+	}
+	if offer.Secure || policy == bridge.SRTPRequired {
+		return nil, notAcceptable(warnIncompatibleTransport, "SRTP required", ErrSRTPRequired)
+	}
+	return nil, nil
+}

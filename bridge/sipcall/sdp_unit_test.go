@@ -202,7 +202,7 @@ func TestNegotiateOfferRefusals(t *testing.T) {
 
 func TestLateOffer(t *testing.T) {
 	local := localMedia{Addr: netip.MustParseAddr("192.0.2.10"), Port: 40000, SessionID: 1, Version: 1}
-	raw, err := buildOffer(local, sendRecv, ourOffer)
+	raw, err := buildOffer(local, sendRecv, ourOffer, cryptoOffer{})
 	if err != nil {
 		t.Fatal(err)
 	}

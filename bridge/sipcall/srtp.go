@@ -1,6 +1,7 @@
 package sipcall
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -149,13 +150,33 @@ func (s *cryptoSlot) load() mediaCrypto {
 // store makes c the current layer.
 func (s *cryptoSlot) store(c mediaCrypto) { s.p.Store(&cryptoBox{c}) }
 
-// sameKeys reports whether a re-offer keeps the keys in use: the same
-// crypto line (tag, suite, key, parameters) on both, or plain on both.
-func sameKeys(old, next *sdesKeys) bool {
+// samePeerKeys reports whether next keeps the peer's side of old: the
+// same suite, parameters and keys (with their MKIs), or plain on both. A
+// re-offer that does keeps our key too (RFC 4568 §7.1.4).
+func samePeerKeys(old, next *sdesKeys) bool {
 	if old == nil || next == nil {
 		return old == nil && next == nil
 	}
-	return old.Offered == next.Offered
+	if old.Suite != next.Suite || old.Params != next.Params || len(old.Remote) != len(next.Remote) {
+		return false
+	}
+	for i := range old.Remote {
+		if !bytes.Equal(old.Remote[i].Material, next.Remote[i].Material) || !bytes.Equal(old.Remote[i].MKI, next.Remote[i].MKI) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameKeys reports whether next uses exactly the keys of old, both
+// sides. Contexts are rebuilt only when keys change: a new context under
+// an old key would restart the packet index and reuse key stream
+// (RFC 3711 §9.1).
+func sameKeys(old, next *sdesKeys) bool {
+	if !samePeerKeys(old, next) {
+		return false
+	}
+	return old == nil || bytes.Equal(old.Local, next.Local)
 }
 
 // setCrypto swaps the session's protection layer (a re-INVITE with new
@@ -180,4 +201,20 @@ func (c *call) renegotiationPolicy(current audioMedia) bridge.SRTPPolicy {
 	// A plain call may start encrypting when a re-offer brings keys and
 	// the policy allows it.
 	return c.policy.Or(bridge.SRTPPreferred)
+}
+
+// applyKeys installs the protection layer for m when its keys differ
+// from those in use, and records the leg's encryption. c.mu is held.
+func (c *call) applyKeys(m audioMedia) error {
+	if sameKeys(c.media.currentMedia().SRTP, m.SRTP) {
+		return nil
+	}
+	crypto, err := cryptoFor(m.SRTP)
+	if err != nil {
+		return statusError(500, "Server Internal Error", err)
+	}
+	c.media.setCrypto(crypto)
+	c.info.Encryption = encryptionOf(m)
+	c.log.Info("sip media keys changed", "encryption", string(c.info.Encryption))
+	return nil
 }

@@ -33,7 +33,7 @@ func newSRTPPeer(t *testing.T, suite string) (*srtpPeer, *sdesKeys) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &sdesKeys{Tag: 1, Suite: s, Remote: []sdesKey{{Material: theirs}}, Local: ours, Offered: "1 " + suite + " " + stdB64(theirs)}
+	k := &sdesKeys{Tag: 1, Suite: s, Remote: []sdesKey{{Material: theirs}}, Local: ours}
 	p := &srtpPeer{rtpPeer: newRTPPeer(t)}
 	p.enc, err = srtp.CreateContext(theirs[:s.KeyLen], theirs[s.KeyLen:], s.Profile)
 	if err != nil {
