@@ -177,11 +177,13 @@ func (s *mediaSession) send(payload []byte) {
 	}
 	putRTP(s.sendBuf[:], rtpHeader{Marker: s.first, PT: s.m.PT, Seq: s.seq, TS: s.ts, SSRC: s.ssrc})
 	n := 12 + copy(s.sendBuf[12:], payload)
+	// A packet SRTP refuses (its key worn out, RFC 3711 §9.2) is dropped
+	// like a failed write; the stream's timing goes on.
 	pkt, err := s.crypto.load().protectRTP(s.encBuf[:0], s.sendBuf[:n])
-	if err != nil {
-		return
+	if err == nil {
+		_, err = s.rtp.WriteToUDPAddrPort(pkt, s.remote)
 	}
-	if _, err := s.rtp.WriteToUDPAddrPort(pkt, s.remote); err == nil {
+	if err == nil {
 		s.sent++
 		s.sentOctets += uint64(len(payload))
 		s.lastSentAt, s.lastSentTS = s.cfg.Now(), s.ts
