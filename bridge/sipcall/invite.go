@@ -171,7 +171,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		c.info.Encryption = encryptionOf(m)
 	}
 	c.policy = policy
-	crypto, err := cryptoFor(m.SRTP)
+	crypto, err := cryptoFor(m.SRTP, nil)
 	if err != nil {
 		return nil, nil, statusError(500, "Server Internal Error", err)
 	}

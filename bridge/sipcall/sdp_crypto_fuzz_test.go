@@ -37,7 +37,7 @@ func FuzzCrypto(f *testing.F) {
 			t.Fatal(err)
 		}
 		k := &sdesKeys{Tag: a.Tag, Suite: suite, Params: params, Remote: a.Keys, Local: local}
-		if _, err := newSRTPCrypto(k); err != nil {
+		if _, err := newSRTPCrypto(k, nil); err != nil {
 			t.Fatalf("accepted %q but cannot key SRTP: %v", value, err)
 		}
 		back, err := parseCrypto(answerCrypto(k))

@@ -41,28 +41,31 @@ func (plainCrypto) unprotectRTCP(_, pkt []byte) ([]byte, error) { return pkt, ni
 func (plainCrypto) encrypted() bool                             { return false }
 
 // srtpCrypto is SRTP keyed by SDES: one pion context for what we send,
-// under our key, and one for what we receive, under the peer's. A pion
-// context is not safe for concurrent use and is one-way, hence a mutex
-// per direction; the headers are reused so that steady state allocates
-// nothing.
+// under our key, and one for what we receive, under the peer's.
 type srtpCrypto struct {
-	txMu   sync.Mutex
-	tx     *srtp.Context
-	txRTP  rtp.Header
-	txRTCP rtcp.Header
+	tx, rx *srtpDirection
+	// local is our master key and salt, which tx protects with.
+	local []byte
+}
 
-	rxMu   sync.Mutex
-	rx     *srtp.Context
-	rxRTP  rtp.Header
-	rxRTCP rtcp.Header
+// srtpDirection is one pion context. A context is one-way and not safe
+// for concurrent use, hence its mutex; the headers are reused so that
+// steady state allocates nothing. Layers share a direction whose key did
+// not change (see cryptoFor).
+type srtpDirection struct {
+	mu      sync.Mutex
+	ctx     *srtp.Context
+	rtpHdr  rtp.Header
+	rtcpHdr rtcp.Header
 }
 
 // replayWindow is the SRTP replay window in packets when the peer gave
 // no WSH (RFC 3711 §3.3.2 asks for at least 64).
 const replayWindow = 128
 
-// newSRTPCrypto builds the contexts for k.
-func newSRTPCrypto(k *sdesKeys) (*srtpCrypto, error) {
+// newSRTPCrypto builds the contexts for k; prev, when not nil, is the
+// layer in use, whose send context is kept if our key is the same.
+func newSRTPCrypto(k *sdesKeys, prev *srtpCrypto) (*srtpCrypto, error) {
 	window := max(k.Params.WSH, replayWindow)
 	var common []srtp.ContextOption
 	if k.Params.UnencryptedSRTP {
@@ -72,9 +75,17 @@ func newSRTPCrypto(k *sdesKeys) (*srtpCrypto, error) {
 		common = append(common, srtp.SRTCPNoEncryption())
 	}
 	kl := k.Suite.KeyLen
-	tx, err := srtp.CreateContext(k.Local[:kl], k.Local[kl:], k.Suite.Profile, common...)
-	if err != nil {
-		return nil, fmt.Errorf("sipcall: srtp send context: %w", err)
+	c := &srtpCrypto{local: k.Local}
+	if prev != nil && bytes.Equal(prev.local, k.Local) {
+		// A new context under our old key would start its packet index
+		// again and reuse key stream (RFC 3711 §9.1): keep the old one.
+		c.tx = prev.tx
+	} else {
+		tx, err := srtp.CreateContext(k.Local[:kl], k.Local[kl:], k.Suite.Profile, common...)
+		if err != nil {
+			return nil, fmt.Errorf("sipcall: srtp send context: %w", err)
+		}
+		c.tx = &srtpDirection{ctx: tx}
 	}
 	first := k.Remote[0]
 	rxOpts := append([]srtp.ContextOption{
@@ -92,42 +103,49 @@ func newSRTPCrypto(k *sdesKeys) (*srtpCrypto, error) {
 			return nil, fmt.Errorf("sipcall: srtp receive key: %w", err)
 		}
 	}
-	return &srtpCrypto{tx: tx, rx: rx}, nil
+	c.rx = &srtpDirection{ctx: rx}
+	return c, nil
 }
 
 func (c *srtpCrypto) protectRTP(dst, pkt []byte) ([]byte, error) {
-	c.txMu.Lock()
-	defer c.txMu.Unlock()
-	return c.tx.EncryptRTP(dst, pkt, &c.txRTP)
+	d := c.tx
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.EncryptRTP(dst, pkt, &d.rtpHdr)
 }
 
 func (c *srtpCrypto) unprotectRTP(dst, pkt []byte) ([]byte, error) {
-	c.rxMu.Lock()
-	defer c.rxMu.Unlock()
-	return c.rx.DecryptRTP(dst, pkt, &c.rxRTP)
+	d := c.rx
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.DecryptRTP(dst, pkt, &d.rtpHdr)
 }
 
 func (c *srtpCrypto) protectRTCP(dst, pkt []byte) ([]byte, error) {
-	c.txMu.Lock()
-	defer c.txMu.Unlock()
-	return c.tx.EncryptRTCP(dst, pkt, &c.txRTCP)
+	d := c.tx
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.EncryptRTCP(dst, pkt, &d.rtcpHdr)
 }
 
 func (c *srtpCrypto) unprotectRTCP(dst, pkt []byte) ([]byte, error) {
-	c.rxMu.Lock()
-	defer c.rxMu.Unlock()
-	return c.rx.DecryptRTCP(dst, pkt, &c.rxRTCP)
+	d := c.rx
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.DecryptRTCP(dst, pkt, &d.rtcpHdr)
 }
 
 func (c *srtpCrypto) encrypted() bool { return true }
 
 // cryptoFor returns the layer for a negotiated stream: SRTP when it has
-// SDES keys, plain otherwise.
-func cryptoFor(k *sdesKeys) (mediaCrypto, error) {
+// SDES keys, plain otherwise. prev is the layer in use, nil for a new
+// stream.
+func cryptoFor(k *sdesKeys, prev mediaCrypto) (mediaCrypto, error) {
 	if k == nil {
 		return plainCrypto{}, nil
 	}
-	return newSRTPCrypto(k)
+	old, _ := prev.(*srtpCrypto)
+	return newSRTPCrypto(k, old)
 }
 
 // cryptoSlot holds a stream's current layer. A re-INVITE that changes
@@ -209,7 +227,7 @@ func (c *call) applyKeys(m audioMedia) error {
 	if sameKeys(c.media.currentMedia().SRTP, m.SRTP) {
 		return nil
 	}
-	crypto, err := cryptoFor(m.SRTP)
+	crypto, err := cryptoFor(m.SRTP, c.media.crypto.load())
 	if err != nil {
 		return statusError(500, "Server Internal Error", err)
 	}

@@ -20,11 +20,11 @@ func srtpPair(tb testing.TB, suite string) (ours, theirs *srtpCrypto) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ours, err = newSRTPCrypto(&sdesKeys{Suite: s, Remote: []sdesKey{{Material: a}}, Local: b})
+	ours, err = newSRTPCrypto(&sdesKeys{Suite: s, Remote: []sdesKey{{Material: a}}, Local: b}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	theirs, err = newSRTPCrypto(&sdesKeys{Suite: s, Remote: []sdesKey{{Material: b}}, Local: a})
+	theirs, err = newSRTPCrypto(&sdesKeys{Suite: s, Remote: []sdesKey{{Material: b}}, Local: a}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func TestMediaSessionSRTP(t *testing.T) {
 	for _, suite := range []string{"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", "AEAD_AES_128_GCM", "AEAD_AES_256_GCM"} {
 		t.Run(suite, func(t *testing.T) {
 			peer, keys := newSRTPPeer(t, suite)
-			crypto, err := cryptoFor(keys)
+			crypto, err := cryptoFor(keys, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ func TestMediaSessionSRTP(t *testing.T) {
 
 func TestMediaSessionRekey(t *testing.T) {
 	peer, keys := newSRTPPeer(t, "AES_CM_128_HMAC_SHA1_80")
-	crypto, err := cryptoFor(keys)
+	crypto, err := cryptoFor(keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestMediaSessionRekey(t *testing.T) {
 	if sameKeys(keys, keys2) {
 		t.Fatal("different keys compare the same")
 	}
-	crypto2, err := cryptoFor(keys2)
+	crypto2, err := cryptoFor(keys2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,5 +180,36 @@ func TestMediaSessionRekey(t *testing.T) {
 	s.send([]byte("to the new key"))
 	if _, _, p := peer2.readSRTP(); string(p) != "to the new key" {
 		t.Errorf("peer decrypted %q under our new key", p)
+	}
+}
+
+func TestRekeyKeepsTheSendContextUnderTheSameKey(t *testing.T) {
+	_, keys := newSRTPPeer(t, "AES_CM_128_HMAC_SHA1_80")
+	first, err := cryptoFor(keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer answers our re-offer with new parameters but we keep our
+	// key: a fresh send context would reuse key stream.
+	same := *keys
+	same.Params.UnencryptedSRTCP = true
+	second, err := cryptoFor(&same, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.(*srtpCrypto).tx != first.(*srtpCrypto).tx {
+		t.Error("a new send context under our unchanged key")
+	}
+	// A fresh key of ours gets a fresh context.
+	fresh := same
+	if fresh.Local, err = newMasterKey(fresh.Suite); err != nil {
+		t.Fatal(err)
+	}
+	third, err := cryptoFor(&fresh, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.(*srtpCrypto).tx == second.(*srtpCrypto).tx {
+		t.Error("the send context survived a new key of ours")
 	}
 }
