@@ -92,9 +92,7 @@ func audioDescription(m audioMedia, l localMedia, profile string) *sdp.MediaDesc
 	} else {
 		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtcp", strconv.Itoa(l.Port+1)))
 	}
-	if m.SRTP != nil {
-		md.Attributes = append(md.Attributes, sdp.NewAttribute("crypto", answerCrypto(m.SRTP)))
-	}
+	addCrypto(md, m.SRTP)
 	md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(m.Direction.String()))
 	return md
 }

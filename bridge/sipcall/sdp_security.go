@@ -147,3 +147,13 @@ func acceptCryptoAnswer(md *sdp.MediaDescription, offer cryptoOffer, policy brid
 	}
 	return nil, nil
 }
+
+// addCrypto appends to our answered m-line md the a=crypto line answering
+// k, the outcome of mediaSecurity for the offered m-line; nothing for
+// plain RTP. Any RTP m-line (audio, video) is secured with these two
+// calls and a mediaCrypto on its socket.
+func addCrypto(md *sdp.MediaDescription, k *sdesKeys) {
+	if k != nil {
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("crypto", answerCrypto(k)))
+	}
+}
