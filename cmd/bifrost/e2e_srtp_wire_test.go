@@ -29,8 +29,8 @@ func TestE2ESRTPLegCarriesNoAudibleRTP(t *testing.T) {
 	pcap := filepath.Join(dir, "lo.pcap")
 	// baresip's RTP ports are in 30000-38999 (secureBaresip, startBaresip).
 	capture := exec.Command(tshark, "-i", "lo", "-f", "udp portrange 30000-38999", "-F", "pcap", "-w", pcap)
-	var capErr bytes.Buffer
-	capture.Stderr = &capErr
+	capErr := &lockedBuffer{}
+	capture.Stderr = capErr
 	if err := capture.Start(); err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
