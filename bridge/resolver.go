@@ -20,6 +20,8 @@ type RoomInfo struct {
 	// GuestsWaitForHost keeps guests in a waiting state, hearing a prompt, until a
 	// host is present.
 	GuestsWaitForHost bool
+	// SRTP is the room's SRTP policy; empty means the system default.
+	SRTP SRTPPolicy
 }
 
 // Resolver finds the room a dialled alias belongs to. cmd/bifrost adapts the store

@@ -25,12 +25,13 @@ declare -A why=(
   [chromium]="a real browser for the WebRTC and admin page tests"
   [fonts-liberation]="fonts for browser screenshots"
   [sip-tester]="SIPp, a scripted SIP peer"
+  [tshark]="captures the loopback to show that an SRTP leg carries no audible RTP"
   [libopus-dev]="Opus encode/decode (cgo)"
   [pkg-config]="finds libopus for cgo"
 )
 run_pkgs=(postgresql postgresql-contrib libopus-dev pkg-config)
 test_pkgs=("${run_pkgs[@]}" slapd ldap-utils baresip baresip-core baresip-ffmpeg linphone-cli
-  mediastreamer2-plugin-openh264 ffmpeg chromium fonts-liberation sip-tester libopus-dev pkg-config)
+  mediastreamer2-plugin-openh264 ffmpeg chromium fonts-liberation sip-tester tshark libopus-dev pkg-config)
 
 case "${1:-test}" in
   run) pkgs=("${run_pkgs[@]}") ;;

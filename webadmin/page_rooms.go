@@ -24,6 +24,27 @@ type roomFormData struct {
 	ID, Name string
 	Fields   []field
 	Wait     bool
+	SRTP     []choice
+}
+
+// choice is one option of a select.
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// srtpChoices are the SRTP policies a room may take, current selected.
+func srtpChoices(current string) []choice {
+	out := []choice{
+		{Value: "", Label: "System default"},
+		{Value: "required", Label: "Required: refuse unencrypted calls"},
+		{Value: "preferred", Label: "Preferred: encrypt when the endpoint offers it"},
+		{Value: "off", Label: "Off: never encrypt"},
+	}
+	for i := range out {
+		out[i].Selected = out[i].Value == current
+	}
+	return out
 }
 
 // SIPURI is the URI endpoints dial to reach a room (the numeric alias at the SIP
@@ -90,9 +111,10 @@ func roomFields(room Room) []field {
 func roomFromForm(r *http.Request) (RoomInput, Room, error) {
 	v := func(k string) *string { s := strings.TrimSpace(r.PostFormValue(k)); return &s }
 	in := RoomInput{Name: v("name"), Alias: v("alias"), NameAlias: v("name_alias"), HostPIN: v("host_pin"),
-		GuestPIN: v("guest_pin"), Owner: v("owner"), GuestsWaitForHost: ptrTo(r.PostFormValue("guests_wait_for_host") != "")}
+		GuestPIN: v("guest_pin"), Owner: v("owner"), GuestsWaitForHost: ptrTo(r.PostFormValue("guests_wait_for_host") != ""),
+		SRTPPolicy: v("srtp_policy")}
 	echo := Room{Name: *in.Name, Alias: *in.Alias, NameAlias: *in.NameAlias, HostPIN: *in.HostPIN, GuestPIN: *in.GuestPIN,
-		Owner: *in.Owner, GuestsWaitForHost: *in.GuestsWaitForHost}
+		Owner: *in.Owner, GuestsWaitForHost: *in.GuestsWaitForHost, SRTPPolicy: *in.SRTPPolicy}
 	n := 0
 	if m := strings.TrimSpace(r.PostFormValue("max_participants")); m != "" {
 		var err error
@@ -106,7 +128,7 @@ func roomFromForm(r *http.Request) (RoomInput, Room, error) {
 }
 
 func (s *Server) pageNewRoom(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "room_form", "New room", "/admin/rooms", roomFormData{Fields: roomFields(Room{})})
+	s.render(w, r, http.StatusOK, "room_form", "New room", "/admin/rooms", roomFormData{Fields: roomFields(Room{}), SRTP: srtpChoices("")})
 }
 
 func (s *Server) pageCreateRoom(w http.ResponseWriter, r *http.Request) {
@@ -121,7 +143,7 @@ func (s *Server) pageCreateRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	fields := roomFields(echo)
 	if formError(fields, err) {
-		s.render(w, r, http.StatusBadRequest, "room_form", "New room", "/admin/rooms", roomFormData{Fields: fields, Wait: echo.GuestsWaitForHost})
+		s.render(w, r, http.StatusBadRequest, "room_form", "New room", "/admin/rooms", roomFormData{Fields: fields, Wait: echo.GuestsWaitForHost, SRTP: srtpChoices(echo.SRTPPolicy)})
 		return
 	}
 	s.pageFail(w, r, err)
@@ -134,7 +156,7 @@ func (s *Server) pageEditRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "room_form", "Edit room", "/admin/rooms",
-		roomFormData{ID: room.ID, Name: room.Name, Fields: roomFields(room), Wait: room.GuestsWaitForHost})
+		roomFormData{ID: room.ID, Name: room.Name, Fields: roomFields(room), Wait: room.GuestsWaitForHost, SRTP: srtpChoices(room.SRTPPolicy)})
 }
 
 func (s *Server) pageUpdateRoom(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +177,7 @@ func (s *Server) pageUpdateRoom(w http.ResponseWriter, r *http.Request) {
 	fields := roomFields(echo)
 	if formError(fields, err) {
 		s.render(w, r, http.StatusBadRequest, "room_form", "Edit room", "/admin/rooms",
-			roomFormData{ID: id, Name: echo.Name, Fields: fields, Wait: echo.GuestsWaitForHost})
+			roomFormData{ID: id, Name: echo.Name, Fields: fields, Wait: echo.GuestsWaitForHost, SRTP: srtpChoices(echo.SRTPPolicy)})
 		return
 	}
 	s.pageFail(w, r, err)

@@ -13,18 +13,21 @@ import (
 
 // Room is a virtual meeting room.
 type Room struct {
-	ID                string    `db:"id" json:"id"`
-	OrganisationID    string    `db:"organisation_id" json:"organisation_id"`
-	Name              string    `db:"name" json:"name"`
-	Alias             string    `db:"alias" json:"alias"`
-	NameAlias         string    `db:"name_alias" json:"name_alias"`
-	HostPIN           string    `db:"host_pin" json:"host_pin"`
-	GuestPIN          string    `db:"guest_pin" json:"guest_pin"`
-	MaxParticipants   int       `db:"max_participants" json:"max_participants"`
-	Owner             string    `db:"owner" json:"owner"`
-	GuestsWaitForHost bool      `db:"guests_wait_for_host" json:"guests_wait_for_host"`
-	CreatedAt         time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt         time.Time `db:"updated_at" json:"updated_at"`
+	ID                string `db:"id" json:"id"`
+	OrganisationID    string `db:"organisation_id" json:"organisation_id"`
+	Name              string `db:"name" json:"name"`
+	Alias             string `db:"alias" json:"alias"`
+	NameAlias         string `db:"name_alias" json:"name_alias"`
+	HostPIN           string `db:"host_pin" json:"host_pin"`
+	GuestPIN          string `db:"guest_pin" json:"guest_pin"`
+	MaxParticipants   int    `db:"max_participants" json:"max_participants"`
+	Owner             string `db:"owner" json:"owner"`
+	GuestsWaitForHost bool   `db:"guests_wait_for_host" json:"guests_wait_for_host"`
+	// SRTPPolicy is "required", "preferred" or "off"; "" follows the system
+	// default (sip.srtp).
+	SRTPPolicy string    `db:"srtp_policy" json:"srtp_policy"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // MaskedPIN replaces a PIN shown to a viewer.
@@ -44,7 +47,8 @@ func (r Room) Masked() Room {
 
 const roomColumns = `id, organisation_id, name, alias, COALESCE(name_alias, '') AS name_alias,
 	COALESCE(host_pin, '') AS host_pin, COALESCE(guest_pin, '') AS guest_pin,
-	COALESCE(max_participants, 0) AS max_participants, owner, guests_wait_for_host, created_at, updated_at`
+	COALESCE(max_participants, 0) AS max_participants, owner, guests_wait_for_host,
+	COALESCE(srtp_policy, '') AS srtp_policy, created_at, updated_at`
 
 // RoomInput is what a create or an update sets; a nil field is left as it is. An
 // empty name alias or PIN, or a max_participants of 0, removes it. On create,
@@ -58,6 +62,9 @@ type RoomInput struct {
 	MaxParticipants   *int    `json:"max_participants"`
 	Owner             *string `json:"owner"`
 	GuestsWaitForHost *bool   `json:"guests_wait_for_host"`
+	// SRTPPolicy is "required", "preferred", "off", or "" for the system
+	// default.
+	SRTPPolicy *string `json:"srtp_policy"`
 }
 
 var (
@@ -83,6 +90,7 @@ func (in *RoomInput) validate(create bool) error {
 	trimPtr(in.HostPIN)
 	trimPtr(in.GuestPIN)
 	trimPtr(in.Owner)
+	trimPtr(in.SRTPPolicy)
 	if create && (in.Name == nil || *in.Name == "") {
 		return invalid("name", "is required")
 	}
@@ -118,6 +126,13 @@ func (in *RoomInput) validate(create bool) error {
 	if in.Owner != nil && len(*in.Owner) > 200 {
 		return invalid("owner", "is longer than 200 characters")
 	}
+	if in.SRTPPolicy != nil {
+		switch *in.SRTPPolicy {
+		case "", "required", "preferred", "off":
+		default:
+			return invalid("srtp_policy", "must be required, preferred, off or empty (the system default)")
+		}
+	}
 	return nil
 }
 
@@ -133,6 +148,7 @@ func (in RoomInput) summary() map[string]any {
 	set("alias", in.Alias)
 	set("name_alias", in.NameAlias)
 	set("owner", in.Owner)
+	set("srtp_policy", in.SRTPPolicy)
 	// A PIN shows as "[redacted]" when set and "" when removed (audit.Scrub
 	// redacts any non-empty value under a PIN key; "set" is never the PIN).
 	for k, v := range map[string]*string{"host_pin": in.HostPIN, "guest_pin": in.GuestPIN} {
@@ -229,10 +245,10 @@ func (s *Store) CreateRoom(ctx context.Context, orgID string, in RoomInput) (Roo
 		}
 		wait := in.GuestsWaitForHost != nil && *in.GuestsWaitForHost
 		err := tx.GetContext(ctx, &r, `INSERT INTO rooms (organisation_id, name, alias, name_alias, host_pin, guest_pin,
-				max_participants, owner, guests_wait_for_host, created_at, updated_at)
-			VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, $10, $10) RETURNING `+roomColumns,
+				max_participants, owner, guests_wait_for_host, srtp_policy, created_at, updated_at)
+			VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, NULLIF($11, ''), $10, $10) RETURNING `+roomColumns,
 			orgID, *in.Name, *in.Alias, nullIfEmpty(in.NameAlias), nullIfEmpty(in.HostPIN), nullIfEmpty(in.GuestPIN),
-			maxp, owner, wait, s.now())
+			maxp, owner, wait, s.now(), nullIfEmpty(in.SRTPPolicy))
 		if err != nil {
 			if c := roomConflict(err); c != nil {
 				return c
@@ -282,10 +298,11 @@ func (s *Store) UpdateRoom(ctx context.Context, orgID, id string, in RoomInput) 
 				guest_pin = CASE WHEN $7::text IS NULL THEN guest_pin ELSE NULLIF($7, '') END,
 				max_participants = CASE WHEN $8 THEN $9::int ELSE max_participants END,
 				owner = COALESCE($10, owner), guests_wait_for_host = COALESCE($11, guests_wait_for_host),
+				srtp_policy = CASE WHEN $13::text IS NULL THEN srtp_policy ELSE NULLIF($13, '') END,
 				updated_at = $12
 			WHERE organisation_id = $1 AND id = $2 RETURNING `+roomColumns,
 			orgID, id, in.Name, in.Alias, in.NameAlias, in.HostPIN, in.GuestPIN, setMax, maxp,
-			in.Owner, in.GuestsWaitForHost, s.now())
+			in.Owner, in.GuestsWaitForHost, s.now(), in.SRTPPolicy)
 		if err != nil {
 			if c := roomConflict(err); c != nil {
 				return c

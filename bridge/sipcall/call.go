@@ -28,6 +28,12 @@ type call struct {
 	id    string // the dialog ID
 	room  bridge.RoomInfo
 	media *mediaSession
+	// policy is the SRTP policy of the call (its room's, else the
+	// system's).
+	policy bridge.SRTPPolicy
+	// sdesOffer is the crypto of our pending offer (late offer,
+	// re-INVITE without SDP), for the answer in the ACK.
+	sdesOffer cryptoOffer
 
 	part atomic.Pointer[Participant]
 

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/emiago/sipgo/sip"
@@ -84,20 +83,12 @@ func sourceAddr(req *sip.Request) netip.AddrPort {
 // the caller reaches us at, with the transport named unless UDP (RFC 3261
 // §8.1.1.8, §12.1.1).
 func (s *Server) contactFor(req *sip.Request, local netip.Addr) *sip.ContactHeader {
-	port := 0
-	if addr := s.UDPAddr(); addr != nil {
-		port = addr.(*net.UDPAddr).Port
-	}
 	if a := s.cfg.Media.PublicIP; a != "" {
 		if ip, err := netip.ParseAddr(a); err == nil {
 			local = ip
 		}
 	}
-	uri := sip.Uri{Scheme: "sip", Host: local.String(), Port: port, UriParams: sip.NewParams()}
-	if t := strings.ToLower(req.Transport()); t != "" && t != "udp" {
-		uri.UriParams.Add("transport", t)
-	}
-	return &sip.ContactHeader{Address: uri}
+	return &sip.ContactHeader{Address: s.contactURI(req, local)}
 }
 
 // register remembers c under its dialog ID.

@@ -1,6 +1,8 @@
 package sipcall
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -46,6 +48,14 @@ type Config struct {
 	// MinSE is the smallest session interval we accept; smaller ones get
 	// 422 (RFC 4028 §6). Default and floor 90 s.
 	MinSE time.Duration
+	// SRTP is the system-wide SRTP policy, which a room may override.
+	// Default bridge.SRTPPreferred.
+	SRTP bridge.SRTPPolicy
+	// TLS, when set, serves SIP over TLS on TLSAddr with its
+	// certificate (RFC 3261 §26.2, SIPS URIs per RFC 5630); nil: no TLS.
+	TLS *tls.Config
+	// TLSAddr is the host:port of SIP over TLS. Default ":5061".
+	TLSAddr string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 
@@ -81,6 +91,12 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.TLSAddr == "" {
+		c.TLSAddr = DefaultTLSAddr
+	}
+	if c.SRTP == "" {
+		c.SRTP = bridge.SRTPPreferred
+	}
 	return c
 }
 
@@ -94,6 +110,19 @@ func (c Config) Validate() error {
 	}
 	if _, err := parsePort(port); err != nil {
 		return fmt.Errorf("sipcall: addr %q: %w", c.Addr, err)
+	}
+	if c.TLS != nil {
+		if _, port, err := net.SplitHostPort(c.TLSAddr); err != nil {
+			return fmt.Errorf("sipcall: tls addr %q: %w", c.TLSAddr, err)
+		} else if _, err := parsePort(port); err != nil {
+			return fmt.Errorf("sipcall: tls addr %q: %w", c.TLSAddr, err)
+		}
+		if len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil {
+			return errors.New("sipcall: tls: no certificate")
+		}
+	}
+	if _, err := bridge.ParseSRTPPolicy(string(c.SRTP)); err != nil {
+		return fmt.Errorf("sipcall: %w", err)
 	}
 	if err := c.Media.Validate(); err != nil {
 		return fmt.Errorf("sipcall: %w", err)

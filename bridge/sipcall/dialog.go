@@ -131,20 +131,27 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 		}
 		c.local.Version++
 		c.lateOffer = true
-		return buildOffer(c.local, sendRecv, []offeredCodec{{PT: current.PT, Codec: current.Codec}})
+		c.sdesOffer = keepCryptoOffer(current)
+		return buildOffer(c.local, sendRecv, []offeredCodec{{PT: current.PT, Codec: current.Codec}}, c.sdesOffer)
 	}
 	sd, err := parseSDP(raw)
 	if err != nil {
 		return nil, statusError(400, "Bad Request", err)
 	}
-	m, err := negotiateOfferWith(sd, []audioCodec{current.Codec})
+	m, err := negotiateOfferWith(sd, []audioCodec{current.Codec}, c.renegotiationPolicy(current))
 	if err != nil {
 		return nil, err
+	}
+	if samePeerKeys(current.SRTP, m.SRTP) {
+		m.SRTP = current.SRTP // the peer kept its keys: ours stay too
 	}
 	c.local.Version++
 	body, err := buildAnswer(sd, m, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("sipcall: build SDP: %w", err)
+	}
+	if err := c.applyKeys(m); err != nil {
+		return nil, err
 	}
 	c.media.update(m)
 	c.log.Info("sip media renegotiated", "direction", m.Direction.String())
@@ -207,6 +214,12 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	}
 	m, err := negotiateAnswer(sd, prefs)
 	if err != nil {
+		return err
+	}
+	if m.SRTP, err = acceptCryptoAnswer(sd.MediaDescriptions[0], c.sdesOffer, c.policy); err != nil {
+		return err
+	}
+	if err := c.applyKeys(m); err != nil {
 		return err
 	}
 	c.info.AudioCodec = m.Codec.String()

@@ -1,5 +1,6 @@
 // Package sipcall owns Bifrost's SIP legs: the SIP user agent built on
-// github.com/emiago/sipgo, its UDP and TCP listeners, and calls into rooms.
+// github.com/emiago/sipgo, its UDP, TCP and TLS listeners (tls.go: SIP
+// over TLS, SIPS Contacts per RFC 5630), and calls into rooms.
 //
 // A call is an INVITE dialog (RFC 3261) whose request-URI user names a
 // room: the offer is negotiated with pion/sdp (sdp_offer.go, sdp_answer.go;
@@ -16,6 +17,15 @@
 //
 // Requests outside our dialogs get the status RFC 3261 prescribes (see
 // methods.go); OPTIONS is answered in and out of dialogs (RFC 3261 §11).
+//
+// Media is encrypted with SRTP keyed by SDES (RFC 4568) when the endpoint
+// offers it: sdp_crypto.go parses and answers a=crypto lines (outside
+// input, fuzzed), sdp_security.go applies the SRTP policy (required,
+// preferred, off; the room's, else Config.SRTP) to RTP/SAVP(F) and to
+// Cisco's best-effort RTP/AVP with crypto, and srtp.go is the protection
+// layer every RTP and RTCP packet of a media session passes through
+// (mediaCrypto, swapped when a re-INVITE changes keys). Keys are never
+// logged: sdesKeys prints its suite only.
 //
 // sipcall imports bridge and bridge/media and must not import storage
 // packages (migrations, directory, cdr) nor webadmin: what a call needs

@@ -19,8 +19,21 @@ var (
 	// support.
 	ErrNoCommonCodec = errors.New("sipcall: no common audio codec")
 	// ErrUnsupportedTransport reports audio offered only over a transport
-	// protocol we do not speak (SRTP for now).
+	// protocol we do not speak (DTLS-SRTP, or SRTP without a crypto line
+	// we support).
 	ErrUnsupportedTransport = errors.New("sipcall: unsupported media transport")
+	// ErrBadCrypto reports an a=crypto attribute we cannot parse or that
+	// breaks RFC 4568's rules.
+	ErrBadCrypto = errors.New("sipcall: malformed a=crypto")
+	// ErrUnsupportedCrypto reports an a=crypto attribute with a suite or
+	// parameter we do not implement (RFC 4568 §6: the line is declined).
+	ErrUnsupportedCrypto = errors.New("sipcall: unsupported a=crypto")
+	// ErrSRTPRequired reports a plain RTP offer where the policy requires
+	// SRTP.
+	ErrSRTPRequired = errors.New("sipcall: SRTP required")
+	// ErrSRTPOff reports an SRTP-only offer where the policy turns SRTP
+	// off.
+	ErrSRTPOff = errors.New("sipcall: SRTP turned off")
 	// ErrUnsupportedBody reports a body type we cannot read.
 	ErrUnsupportedBody = errors.New("sipcall: unsupported body type")
 	// ErrPortsExhausted reports that the RTP port range has no free pair.

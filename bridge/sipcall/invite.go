@@ -134,6 +134,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	if err != nil {
 		return nil, nil, err
 	}
+	policy := room.SRTP.Or(s.cfg.SRTP)
 	m := audioMedia{PT: noPT, Direction: sendRecv}
 	offer := raw != nil
 	var offerSD *sdp.SessionDescription
@@ -142,7 +143,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		if err != nil {
 			return nil, nil, statusError(400, "Bad Request", err)
 		}
-		if m, err = negotiateOffer(sd); err != nil {
+		if m, err = negotiateOfferWith(sd, audioPreference, policy); err != nil {
 			return nil, nil, err
 		}
 		offerSD = sd
@@ -167,9 +168,16 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
 		c.info.AudioCodec = m.Codec.String()
+		c.info.Encryption = encryptionOf(m)
+	}
+	c.policy = policy
+	crypto, err := cryptoFor(m.SRTP, nil)
+	if err != nil {
+		return nil, nil, statusError(500, "Server Internal Error", err)
 	}
 	media, err := newMediaSession(s.pool, mediaConfig{
 		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Timeout: s.cfg.RTPTimeout, Now: s.cfg.Now, Log: c.log,
+		Crypto: crypto,
 	}, m, mediaEvents{
 		audio: func(seq uint16, ts uint32, payload []byte) {
 			if p := c.participant(); p != nil {
@@ -199,7 +207,11 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 		body, err = buildAnswer(offerSD, m, c.local)
 	} else {
 		c.lateOffer = true
-		body, err = buildOffer(c.local, sendRecv, ourOffer)
+		if c.sdesOffer, err = newCryptoOffer(policy); err != nil {
+			media.close()
+			return nil, nil, err
+		}
+		body, err = buildOffer(c.local, sendRecv, ourOffer, c.sdesOffer)
 	}
 	if err != nil {
 		media.close()

@@ -49,6 +49,8 @@ type mediaConfig struct {
 	RTCPInterval time.Duration
 	Now          func() time.Time
 	Log          *slog.Logger
+	// Crypto protects the packets (srtp.go); nil is plain RTP.
+	Crypto mediaCrypto
 }
 
 // mediaSession is the RTP and RTCP of one leg's audio: a socket pair from
@@ -61,6 +63,8 @@ type mediaSession struct {
 	rtp  *net.UDPConn
 	rtcp *net.UDPConn
 	port int
+	// crypto is the SRTP layer every packet passes (srtp.go).
+	crypto cryptoSlot
 
 	mu         sync.Mutex
 	m          audioMedia
@@ -75,6 +79,7 @@ type mediaSession struct {
 	ts         uint32
 	first      bool
 	sendBuf    [maxPacket]byte
+	encBuf     [maxPacket + srtpOverhead]byte
 	sent       uint64
 	sentOctets uint64
 	lastSentAt time.Time
@@ -116,6 +121,9 @@ func newMediaSession(pool *portPool, cfg mediaConfig, m audioMedia, ev mediaEven
 		ts:    rand.Uint32(),
 		first: true,
 		done:  make(chan struct{}),
+	}
+	if cfg.Crypto != nil {
+		s.crypto.store(cfg.Crypto)
 	}
 	s.setMediaLocked(m)
 	s.lastRecv = cfg.Now()
@@ -169,7 +177,13 @@ func (s *mediaSession) send(payload []byte) {
 	}
 	putRTP(s.sendBuf[:], rtpHeader{Marker: s.first, PT: s.m.PT, Seq: s.seq, TS: s.ts, SSRC: s.ssrc})
 	n := 12 + copy(s.sendBuf[12:], payload)
-	if _, err := s.rtp.WriteToUDPAddrPort(s.sendBuf[:n], s.remote); err == nil {
+	// A packet SRTP refuses (its key worn out, RFC 3711 §9.2) is dropped
+	// like a failed write; the stream's timing goes on.
+	pkt, err := s.crypto.load().protectRTP(s.encBuf[:0], s.sendBuf[:n])
+	if err == nil {
+		_, err = s.rtp.WriteToUDPAddrPort(pkt, s.remote)
+	}
+	if err == nil {
 		s.sent++
 		s.sentOctets += uint64(len(payload))
 		s.lastSentAt, s.lastSentTS = s.cfg.Now(), s.ts
@@ -187,6 +201,7 @@ func (s *mediaSession) send(payload []byte) {
 func (s *mediaSession) readRTP() {
 	defer s.wg.Done()
 	buf := make([]byte, maxPacket)
+	plain := make([]byte, maxPacket)
 	for {
 		n, from, err := s.rtp.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -196,10 +211,16 @@ func (s *mediaSession) readRTP() {
 			continue
 		}
 		if isRTCP(buf[:n]) {
-			s.handleRTCP(buf[:n], from, true)
+			if p, err := s.crypto.load().unprotectRTCP(plain[:0], buf[:n]); err == nil {
+				s.handleRTCP(p, from, true)
+			}
 			continue
 		}
-		s.handleRTP(buf[:n], from)
+		// Packets that fail authentication are dropped unseen, before
+		// they can latch or count (RFC 3711 §3.3).
+		if p, err := s.crypto.load().unprotectRTP(plain[:0], buf[:n]); err == nil {
+			s.handleRTP(p, from)
+		}
 	}
 }
 
@@ -207,6 +228,7 @@ func (s *mediaSession) readRTP() {
 func (s *mediaSession) readRTCP() {
 	defer s.wg.Done()
 	buf := make([]byte, maxPacket)
+	plain := make([]byte, maxPacket)
 	for {
 		n, from, err := s.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -215,7 +237,9 @@ func (s *mediaSession) readRTCP() {
 			}
 			continue
 		}
-		s.handleRTCP(buf[:n], from, false)
+		if p, err := s.crypto.load().unprotectRTCP(plain[:0], buf[:n]); err == nil {
+			s.handleRTCP(p, from, false)
+		}
 	}
 }
 

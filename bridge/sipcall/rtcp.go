@@ -168,5 +168,8 @@ func (s *mediaSession) sendReport(now time.Time) {
 	if err != nil {
 		return
 	}
+	if raw, err = s.crypto.load().protectRTCP(nil, raw); err != nil {
+		return
+	}
 	_, _ = conn.WriteToUDPAddrPort(raw, dst)
 }

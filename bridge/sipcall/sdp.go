@@ -104,8 +104,12 @@ type eventPT struct {
 type audioMedia struct {
 	// Index is the position of the audio m-line in the offer.
 	Index int
-	// Profile is the transport protocol, "RTP/AVP" or "RTP/AVPF".
+	// Profile is the transport protocol as offered: "RTP/AVP",
+	// "RTP/AVPF", "RTP/SAVP" or "RTP/SAVPF".
 	Profile string
+	// SRTP holds the SDES keys when the stream is encrypted, nil for
+	// plain RTP (see sdp_crypto.go).
+	SRTP *sdesKeys
 	// Codec and PT are the codec both sides use and its payload type.
 	Codec audioCodec
 	PT    uint8

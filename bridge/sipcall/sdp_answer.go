@@ -92,6 +92,7 @@ func audioDescription(m audioMedia, l localMedia, profile string) *sdp.MediaDesc
 	} else {
 		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtcp", strconv.Itoa(l.Port+1)))
 	}
+	addCrypto(md, m.SRTP)
 	md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(m.Direction.String()))
 	return md
 }
@@ -137,12 +138,14 @@ func splitProfile(p string) []string {
 // buildOffer is our offer for an INVITE that came without one (late offer,
 // RFC 3261 §13.2.1): codecs (ourOffer: every codec we take, in our order
 // of preference; in a dialog, the one in use) with telephone-event at
-// 8000 and 48000 Hz, on RTP/AVP.
-func buildOffer(l localMedia, dir direction, codecs []offeredCodec) ([]byte, error) {
+// 8000 and 48000 Hz, on RTP/AVP, or with sec's crypto lines on RTP/SAVP or
+// best-effort RTP/AVP (sdp_security.go).
+func buildOffer(l localMedia, dir direction, codecs []offeredCodec, sec cryptoOffer) ([]byte, error) {
 	sd := newDescription(l)
 	md := &sdp.MediaDescription{MediaName: sdp.MediaName{
-		Media: "audio", Port: sdp.RangedPort{Value: l.Port}, Protos: []string{"RTP", "AVP"},
+		Media: "audio", Port: sdp.RangedPort{Value: l.Port}, Protos: sec.protos(),
 	}}
+	md.Attributes = sec.attributes()
 	for _, c := range codecs {
 		addCodec(md, c.PT, c.Codec.String(), codecFmtp(c.Codec))
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/pion/sdp/v3"
 )
 
@@ -25,20 +26,25 @@ func parseSDP(body []byte) (sd *sdp.SessionDescription, err error) {
 }
 
 // negotiateOffer picks the audio stream of an offer and, in our order of
-// preference, the codec we answer it with (RFC 3264 §6). The error is a
-// *StatusError: 488 with a Warning when nothing fits (RFC 3261 §20.43).
+// preference, the codec we answer it with (RFC 3264 §6), under the
+// preferred SRTP policy. The error is a *StatusError: 488 with a Warning
+// when nothing fits (RFC 3261 §20.43).
 func negotiateOffer(sd *sdp.SessionDescription) (audioMedia, error) {
-	return negotiateOfferWith(sd, audioPreference)
+	return negotiateOfferWith(sd, audioPreference, bridge.SRTPPreferred)
 }
 
-// negotiateOfferWith is negotiateOffer over the codecs prefs, in order.
-// A re-offer in a dialog passes the codec in use only: the bridge does
-// not change a leg's codec mid-call.
-func negotiateOfferWith(sd *sdp.SessionDescription, prefs []audioCodec) (audioMedia, error) {
+// negotiateOfferWith is negotiateOffer over the codecs prefs, in order,
+// under an SRTP policy (see mediaSecurity). A re-offer in a dialog passes
+// the codec in use only: the bridge does not change a leg's codec
+// mid-call. Where both are offered, an encrypted stream wins over a plain
+// one, then the better codec.
+func negotiateOfferWith(sd *sdp.SessionDescription, prefs []audioCodec, policy bridge.SRTPPolicy) (audioMedia, error) {
 	sessionDir := directionOf(sd.Attributes, sendRecv)
 	sawAudio, sawRTP := false, false
+	var secErr error
 	var best audioMedia
-	bestRank := len(prefs)
+	worst := 2 * len(prefs)
+	bestScore := worst
 	for i, md := range sd.MediaDescriptions {
 		if !strings.EqualFold(md.MediaName.Media, "audio") || md.MediaName.Port.Value == 0 {
 			continue
@@ -50,14 +56,29 @@ func negotiateOfferWith(sd *sdp.SessionDescription, prefs []audioCodec) (audioMe
 		}
 		sawRTP = true
 		m, rank, ok := chooseAudio(md, prefs)
-		if !ok || rank >= bestRank {
+		if !ok {
 			continue
 		}
-		m.Index, m.Profile = i, profile
+		score := rank
+		if score >= bestScore {
+			continue
+		}
+		keys, err := mediaSecurity(md, profile, policy)
+		if err != nil {
+			secErr = err
+			continue
+		}
+		if keys == nil {
+			score += len(prefs)
+			if score >= bestScore {
+				continue
+			}
+		}
+		m.Index, m.Profile, m.SRTP = i, profile, keys
 		m.Direction = directionOf(md.Attributes, sessionDir).mirror()
 		m.Remote, m.RemoteRTCP, m.RTCPMux = remoteAddrs(sd, md)
-		best, bestRank = m, rank
-		if rank == 0 {
+		best, bestScore = m, score
+		if score == 0 {
 			break
 		}
 	}
@@ -66,19 +87,22 @@ func negotiateOfferWith(sd *sdp.SessionDescription, prefs []audioCodec) (audioMe
 		return audioMedia{}, notAcceptable(warnMediaTypeUnavailable, "Media type not available", ErrNoAudio)
 	case !sawRTP:
 		return audioMedia{}, notAcceptable(warnIncompatibleTransport, "Incompatible transport protocol", ErrUnsupportedTransport)
-	case bestRank == len(prefs):
+	case bestScore == worst && secErr != nil:
+		return audioMedia{}, secErr
+	case bestScore == worst:
 		return audioMedia{}, notAcceptable(warnIncompatibleFormat, "Incompatible media format", ErrNoCommonCodec)
 	}
 	return best, nil
 }
 
-// rtpProfile reports whether protos is plain RTP, "RTP/AVP" or "RTP/AVPF",
-// which are what we speak (SRTP profiles are for a later issue), and
-// returns it as written.
+// rtpProfile reports whether protos is RTP we speak: "RTP/AVP",
+// "RTP/AVPF", or their SRTP forms "RTP/SAVP" and "RTP/SAVPF" (RFC 3711,
+// RFC 5124) keyed by SDES; it returns the profile as written.
+// DTLS-SRTP ("UDP/TLS/RTP/SAVPF") is for browsers, not here.
 func rtpProfile(protos []string) (string, bool) {
 	p := strings.Join(protos, "/")
 	switch strings.ToUpper(p) {
-	case "RTP/AVP", "RTP/AVPF":
+	case "RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF":
 		return p, true
 	}
 	return "", false

@@ -48,33 +48,35 @@ func fixtureBody(t testing.TB, path string) []byte {
 }
 
 func TestNegotiateRealEndpoints(t *testing.T) {
-	// want is the audio codec chosen, or the Warning code of the 488.
+	// want is the audio codec chosen and the a=crypto tag answered (-1:
+	// plain RTP), or the Warning code of the 488.
 	tests := map[string]struct {
 		codec string
+		tag   int
 		warn  int
 	}{
-		"aver-evc130-200ok.sip":                        {codec: "G722/8000"},
-		"aver-evc130-invite.sip":                       {codec: "G722/8000"},
-		"baresip-1.0.0-srtp-sdes-invite.sip":           {warn: warnIncompatibleTransport}, // SRTP only
+		"aver-evc130-200ok.sip":                        {codec: "G722/8000", tag: -1},
+		"aver-evc130-invite.sip":                       {codec: "G722/8000", tag: -1},
+		"baresip-1.0.0-srtp-sdes-invite.sip":           {codec: "opus/48000/2", tag: 1},   // RTP/SAVP
 		"chromium-156-headless-loopback-answer.sdp":    {warn: warnIncompatibleTransport}, // DTLS-SRTP
 		"chromium-156-headless-simulcast-offer.sdp":    {warn: warnIncompatibleTransport},
-		"cisco-e20-tenc4.1.6-200ok.sip":                {codec: "G722/8000"},
-		"cisco-jabbervideo-mcx4.3-invite-via-vcs.sip":  {codec: "PCMU/8000"},
-		"cisco-te4.1.1-invite-via-vcs-srtp-bfcp.sip":   {codec: "G722/8000"}, // best-effort SRTP on RTP/AVP
-		"generic-video-endpoint-h224.sdp":              {codec: "PCMU/8000"},
-		"huawei-viewpoint9000-200ok.sip":               {codec: "G722/8000"},
-		"huawei-viewpoint9000-invite.sip":              {codec: "G722/8000"},
-		"microsoft-lync-invite.sip":                    {warn: warnIncompatibleTransport}, // SRTP only
-		"pexip-pexep-invite-udp-bfcp.sip":              {warn: warnIncompatibleFormat},    // AAC-LD only
-		"polycom-hdx8000-2.5-200ok.sip":                {codec: "G722/8000"},
-		"polycom-hdx8000-2.5-ipv6-invite.sip":          {codec: "G722/8000"},
-		"polycom-hdx8000-bfcp-c-only.sdp":              {codec: "G722/8000"},
-		"polycom-hdx8000-bfcp-c-s.sdp":                 {codec: "G722/8000"},
-		"polycom-hdx8000-bfcp-s-only.sdp":              {codec: "G722/8000"},
-		"polycom-realpresence-group-srtp-bfcp-svc.sdp": {warn: warnIncompatibleTransport},
-		"sony-xg77-invite.sip":                         {codec: "G722/8000"},
-		"yealink-vc400-30.10-200ok.sip":                {codec: "G722/8000"},
-		"yealink-vc400-30.10-invite.sip":               {codec: "G722/8000"},
+		"cisco-e20-tenc4.1.6-200ok.sip":                {codec: "G722/8000", tag: -1},
+		"cisco-jabbervideo-mcx4.3-invite-via-vcs.sip":  {codec: "PCMU/8000", tag: -1},
+		"cisco-te4.1.1-invite-via-vcs-srtp-bfcp.sip":   {codec: "G722/8000", tag: 0}, // best-effort SRTP on RTP/AVP
+		"generic-video-endpoint-h224.sdp":              {codec: "PCMU/8000", tag: -1},
+		"huawei-viewpoint9000-200ok.sip":               {codec: "G722/8000", tag: -1},
+		"huawei-viewpoint9000-invite.sip":              {codec: "G722/8000", tag: -1},
+		"microsoft-lync-invite.sip":                    {codec: "G722/8000", tag: 2},   // a=cryptoscale is not a=crypto; tag 2 has an MKI
+		"pexip-pexep-invite-udp-bfcp.sip":              {warn: warnIncompatibleFormat}, // AAC-LD only
+		"polycom-hdx8000-2.5-200ok.sip":                {codec: "G722/8000", tag: -1},
+		"polycom-hdx8000-2.5-ipv6-invite.sip":          {codec: "G722/8000", tag: -1},
+		"polycom-hdx8000-bfcp-c-only.sdp":              {codec: "G722/8000", tag: -1},
+		"polycom-hdx8000-bfcp-c-s.sdp":                 {codec: "G722/8000", tag: -1},
+		"polycom-hdx8000-bfcp-s-only.sdp":              {codec: "G722/8000", tag: -1},
+		"polycom-realpresence-group-srtp-bfcp-svc.sdp": {codec: "G722/8000", tag: 1}, // lifetime 2^31
+		"sony-xg77-invite.sip":                         {codec: "G722/8000", tag: -1},
+		"yealink-vc400-30.10-200ok.sip":                {codec: "G722/8000", tag: -1},
+		"yealink-vc400-30.10-invite.sip":               {codec: "G722/8000", tag: -1},
 	}
 	files, _ := filepath.Glob(filepath.Join(sharedTestdata, "sip", "*.s[id]p"))
 	if len(files) == 0 {
@@ -105,6 +107,13 @@ func TestNegotiateRealEndpoints(t *testing.T) {
 			}
 			if got := m.Codec.String(); got != want.codec {
 				t.Errorf("codec = %s, want %s", got, want.codec)
+			}
+			gotTag := -1
+			if m.SRTP != nil {
+				gotTag = int(m.SRTP.Tag)
+			}
+			if gotTag != want.tag {
+				t.Errorf("crypto tag = %d, want %d (-1: plain)", gotTag, want.tag)
 			}
 			checkAnswer(t, offer, m)
 		})
@@ -141,6 +150,7 @@ func checkAnswer(t *testing.T, offer *sdp.SessionDescription, m audioMedia) {
 			if len(am.MediaName.Formats) != 1+len(m.Events) {
 				t.Errorf("audio formats = %v, want the codec and %d telephone-event", am.MediaName.Formats, len(m.Events))
 			}
+			checkAnswerCrypto(t, om, am, m)
 			continue
 		}
 		if am.MediaName.Port.Value != 0 {

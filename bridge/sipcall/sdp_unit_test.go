@@ -174,7 +174,10 @@ func TestNegotiateOfferRefusals(t *testing.T) {
 		{"video alone is 488 media type not available", "m=video 5004 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n", 304, ErrNoAudio},
 		{"G.729 alone is 488 incompatible media format", "m=audio 5004 RTP/AVP 18\r\n", 305, ErrNoCommonCodec},
 		{"stereo G.722 is not our G.722", "m=audio 5004 RTP/AVP 117\r\na=rtpmap:117 G722/8000/2\r\n", 305, ErrNoCommonCodec},
-		{"SRTP alone is 488 incompatible transport", "m=audio 5004 RTP/SAVP 0\r\n", 302, ErrUnsupportedTransport},
+		{"SRTP without a crypto line is 488 incompatible transport", "m=audio 5004 RTP/SAVP 0\r\n", 302, ErrUnsupportedCrypto},
+		{"SRTP with only unknown suites is 488 incompatible transport",
+			"m=audio 5004 RTP/SAVP 0\r\na=crypto:1 F8_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n", 302, ErrUnsupportedCrypto},
+		{"DTLS-SRTP is 488 incompatible transport", "m=audio 5004 UDP/TLS/RTP/SAVPF 0\r\n", 302, ErrUnsupportedTransport},
 		{"an audio line the offerer disabled is no audio", "m=audio 0 RTP/AVP 0\r\n", 304, ErrNoAudio},
 	}
 	for _, tt := range tests {
@@ -199,7 +202,7 @@ func TestNegotiateOfferRefusals(t *testing.T) {
 
 func TestLateOffer(t *testing.T) {
 	local := localMedia{Addr: netip.MustParseAddr("192.0.2.10"), Port: 40000, SessionID: 1, Version: 1}
-	raw, err := buildOffer(local, sendRecv, ourOffer)
+	raw, err := buildOffer(local, sendRecv, ourOffer, cryptoOffer{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ type Server struct {
 	mu       sync.Mutex
 	udp      net.PacketConn
 	tcp      net.Listener
+	tls      net.Listener // SIP over TLS (tls.go), nil without a certificate
 	closed   bool
 	serving  sync.WaitGroup // the ServeUDP and ServeTCP goroutines
 	handling sync.WaitGroup // requests in our handlers
@@ -126,6 +127,12 @@ func (s *Server) Listen(ctx context.Context) error {
 		return err
 	}
 	s.udp, s.tcp = udp, tcp
+	if err := s.listenTLS(ctx); err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		s.udp, s.tcp = nil, nil
+		return err
+	}
 	s.log.Info("sip listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(),
 		"domain", s.cfg.Domain)
 
@@ -209,7 +216,7 @@ func (s *Server) Close() error {
 		s.endCalls(bridge.EndShutdown)
 		s.mu.Lock()
 		s.closed = true
-		udp, tcp := s.udp, s.tcp
+		udp, tcp, tl := s.udp, s.tcp, s.tls
 		s.mu.Unlock()
 
 		var errs []error
@@ -218,6 +225,9 @@ func (s *Server) Close() error {
 		}
 		if tcp != nil {
 			errs = append(errs, ignoreClosed(tcp.Close()))
+		}
+		if tl != nil {
+			errs = append(errs, ignoreClosed(tl.Close()))
 		}
 		s.serving.Wait()
 		// Closing the user agent closes accepted TCP connections, so a

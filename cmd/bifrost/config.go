@@ -80,6 +80,14 @@ type SIPConfig struct {
 	// (RFC 4028; at least 90s).
 	SessionExpires time.Duration `yaml:"session_expires"`
 	MinSE          time.Duration `yaml:"min_se"`
+	// TLSListen is where SIP over TLS listens once TLSCert and TLSKey name a
+	// PEM certificate (chain) and its key; without them, no TLS.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
+	// SRTP is the system-wide SRTP policy, required, preferred or off; a
+	// room may override it (sip_tls.go).
+	SRTP string `yaml:"srtp"`
 }
 
 // RTPConfig is the YAML shape of the bridge's port range.
@@ -104,6 +112,8 @@ func defaultConfig() Config {
 			RTPTimeout:     sipcall.DefaultRTPTimeout,
 			SessionExpires: sipcall.DefaultSessionExpires,
 			MinSE:          sipcall.DefaultMinSE,
+			TLSListen:      sipcall.DefaultTLSAddr,
+			SRTP:           string(bridge.SRTPPreferred),
 		},
 		RTP:       RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
 		Privacy:   PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
@@ -213,6 +223,10 @@ var envVars = []envVar{
 	{"BIFROST_SIP_RTP_TIMEOUT", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.RTPTimeout })},
 	{"BIFROST_SIP_SESSION_EXPIRES", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.SessionExpires })},
 	{"BIFROST_SIP_MIN_SE", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.MinSE })},
+	{"BIFROST_SIP_TLS_LISTEN", false, stringVar(func(c *Config) *string { return &c.SIP.TLSListen })},
+	{"BIFROST_SIP_TLS_CERT", false, stringVar(func(c *Config) *string { return &c.SIP.TLSCert })},
+	{"BIFROST_SIP_TLS_KEY", false, stringVar(func(c *Config) *string { return &c.SIP.TLSKey })},
+	{"BIFROST_SIP_SRTP", false, stringVar(func(c *Config) *string { return &c.SIP.SRTP })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
 	{"BIFROST_PHONEBOOK_BARE_TMS_ORGANISATION", false, stringVar(func(c *Config) *string { return &c.Phonebook.BareTMSOrganisation })},
@@ -347,6 +361,9 @@ func (c Config) validate() error {
 	if err := c.webadmin().Validate(); err != nil {
 		return err
 	}
+	if err := c.SIP.validateSecurity(); err != nil {
+		return err
+	}
 	if err := c.sipcall().Validate(); err != nil {
 		return fmt.Errorf("sip.addr: %w", err)
 	}
@@ -413,6 +430,7 @@ func (c Config) sipcall() sipcall.Config {
 		Addr: c.SIP.Addr, Domain: c.SIP.Domain, UserAgent: "Bifrost/" + version(),
 		DisableLatching: !c.SIP.SymmetricRTP, RTPTimeout: c.SIP.RTPTimeout,
 		SessionExpires: c.SIP.SessionExpires, MinSE: c.SIP.MinSE,
+		TLS: c.SIP.tlsConfig(), TLSAddr: c.SIP.TLSListen, SRTP: bridge.SRTPPolicy(c.SIP.SRTP),
 	}
 }
 

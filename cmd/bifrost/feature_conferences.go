@@ -333,6 +333,7 @@ type conferenceRow struct {
 
 type participantRow struct {
 	ID, Name, URI, Protocol, Codec, Role, State, Duration string
+	Encryption                                            string // encryptionLabel
 	Muted, Speaking                                       bool
 }
 
@@ -377,7 +378,7 @@ func (c *confAdmin) pageGet(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Participants = append(d.Participants, participantRow{ID: string(p.ID), Name: p.DisplayName, URI: p.RemoteURI,
 			Protocol: string(p.Protocol), Codec: codec, Role: string(p.Role), State: string(p.State),
-			Duration: since(p.Duration), Muted: p.Muted, Speaking: p.ID == v.ActiveSpeaker})
+			Duration: since(p.Duration), Muted: p.Muted, Speaking: p.ID == v.ActiveSpeaker, Encryption: encryptionLabel(p)})
 	}
 	webadmin.RenderPage(w, r, http.StatusOK, webadmin.FeaturePage{Template: conferenceTemplates, Name: "conference",
 		Title: "Conference in " + v.RoomName, Active: "/admin/conferences"}, d)

@@ -31,6 +31,7 @@ type roomRow struct {
 	GuestPIN          string `db:"guest_pin"`
 	MaxParticipants   int    `db:"max_participants"`
 	GuestsWaitForHost bool   `db:"guests_wait_for_host"`
+	SRTPPolicy        string `db:"srtp_policy"`
 }
 
 // ResolveRoom returns the room alias dials, or an error wrapping
@@ -48,7 +49,8 @@ func (r *roomResolver) ResolveRoom(ctx context.Context, alias string) (bridge.Ro
 	q := `SELECT id, organisation_id, name, alias, coalesce(name_alias, '') AS name_alias,
 	             coalesce(host_pin, '') AS host_pin, coalesce(guest_pin, '') AS guest_pin,
 	             coalesce(max_participants, 0) AS max_participants,
-	             ` + wait + ` AS guests_wait_for_host
+	             ` + wait + ` AS guests_wait_for_host,
+	             coalesce(srtp_policy, '') AS srtp_policy
 	        FROM rooms
 	       WHERE alias = $1 OR lower(name_alias) = lower($1)
 	       ORDER BY alias = $1 DESC
@@ -65,6 +67,7 @@ func (r *roomResolver) ResolveRoom(ctx context.Context, alias string) (bridge.Ro
 		Name: row.Name, Alias: row.Alias, NameAlias: row.NameAlias,
 		HostPIN: row.HostPIN, GuestPIN: row.GuestPIN,
 		MaxParticipants: row.MaxParticipants, GuestsWaitForHost: row.GuestsWaitForHost,
+		SRTP: srtpPolicy(row.SRTPPolicy),
 	}, nil
 }
 
