@@ -67,6 +67,12 @@ func (c *conn) loop(ctx context.Context) {
 		if err := c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
 			return
 		}
+		// Close cancels ctx and then sets a past read deadline. Had it done
+		// so just before the line above, that deadline is gone: ctx tells.
+		if ctx.Err() != nil {
+			c.disconnect(ldap.LDAPResultUnavailable, "server stopping")
+			return
+		}
 		p, err := readMessage(c.r, c.srv.cfg.MaxMessageBytes)
 		if err != nil {
 			c.readFailed(ctx, err)
