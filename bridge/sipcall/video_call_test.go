@@ -13,6 +13,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/bridge/video"
 )
 
 // videoRooms admits video participants: fakeParticipants that also count
@@ -28,9 +29,24 @@ type videoFakeParticipant struct {
 	mu        sync.Mutex
 	packets   int
 	keyframes int
+	idrs      int // packets that start an H.264 keyframe
 }
 
-func (p *videoFakeParticipant) ReceiveVideo(*rtp.Packet) { p.mu.Lock(); p.packets++; p.mu.Unlock() }
+func (p *videoFakeParticipant) ReceiveVideo(pkt *rtp.Packet) {
+	info, _ := video.Inspect(pkt.Payload)
+	p.mu.Lock()
+	p.packets++
+	if info.Keyframe() {
+		p.idrs++
+	}
+	p.mu.Unlock()
+}
+
+func (p *videoFakeParticipant) keyframesReceived() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.idrs
+}
 func (p *videoFakeParticipant) KeyframeRequested(bridge.ParticipantID) {
 	p.mu.Lock()
 	p.keyframes++
