@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -319,4 +320,43 @@ func TestAudioOnlyParticipantsAndLeaversDoNotDisturbVideo(t *testing.T) {
 		t.Errorf("carol's last packet is from %s; want alice after bob left", last.source)
 	}
 	checkContinuous(t, "carol", got)
+}
+
+// TestRandomTalkKeepsEveryReceiversStreamContinuous drives four switched
+// participants through a seeded random conversation — speaker changes,
+// keyframes with and without parameter sets, silence, switch timeouts, a
+// leave and a rejoin — and checks each receiver's outgoing stream never
+// skips or repeats a sequence number nor steps its timestamp back.
+func TestRandomTalkKeepsEveryReceiversStreamContinuous(t *testing.T) {
+	h := newHarness(t, Config{VideoSwitchTimeout: 500 * time.Millisecond})
+	rng := rand.New(rand.NewPCG(7, 11))
+	var cs []*videoCaller
+	for _, n := range []string{"alice", "bob", "carol", "dave"} {
+		cs = append(cs, admitVideo(t, h, n, VideoSwitched))
+	}
+	for step := range 3000 {
+		if step == 1500 {
+			cs[3].p.Leave(EndHungUp, 0)
+			cs = append(cs[:3], admitVideo(t, h, "erin", VideoSwitched))
+		}
+		switch r := rng.IntN(100); {
+		case r < 3:
+			speak(t, h, cs[rng.IntN(len(cs))])
+		default:
+			c := cs[rng.IntN(len(cs))]
+			c.frame(rng.IntN(20) == 0, rng.IntN(2) == 0)
+		}
+		h.clock.Advance(10*time.Millisecond, 10*time.Millisecond)
+	}
+	for _, c := range cs {
+		got := c.leg.received()
+		if len(got) == 0 {
+			t.Errorf("%s received nothing", c.leg.info.DisplayName)
+			continue
+		}
+		checkContinuous(t, c.leg.info.DisplayName, got)
+		if n := len(c.leg.sources()); n < 5 {
+			t.Errorf("%s was switched %d times; the conversation should switch it often", c.leg.info.DisplayName, n-1)
+		}
+	}
 }
