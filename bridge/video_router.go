@@ -393,3 +393,16 @@ func (r *videoRouter) keyframeRequested(from *Participant, source ParticipantID)
 	}
 	r.requestKeyframe(src, r.clock.Now())
 }
+
+// VideoResolution returns the picture size of the video the participant
+// sends, from the last sequence parameter set seen (0x0 before one, or
+// without video): for the admin view.
+func (p *Participant) VideoResolution() (width, height int) {
+	vp := p.video.Load()
+	if vp == nil {
+		return 0, 0
+	}
+	vp.srcMu.Lock()
+	defer vp.srcMu.Unlock()
+	return vp.params.Resolution()
+}

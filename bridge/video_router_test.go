@@ -86,7 +86,7 @@ func admitVideo(t testing.TB, h *harness, name string, mode VideoMode) *videoCal
 
 // H.264 payloads, enough for the router to tell them apart.
 var (
-	spsNAL   = []byte{0x67, 0x42, 0xe0, 0x1f, 0xda}
+	spsNAL   = []byte{0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x03, 0x00, 0x32, 0x0f, 0x16, 0x2e, 0x48} // x264, 640x360
 	ppsNAL   = []byte{0x68, 0xce, 0x3c, 0x80}
 	stapA    = append(append(append([]byte{0x78, 0, byte(len(spsNAL))}, spsNAL...), 0, byte(len(ppsNAL))), ppsNAL...)
 	idrNAL   = []byte{0x65, 0x88, 0x84}
@@ -237,6 +237,9 @@ func TestParameterSetsSentOnceAreResentAheadOfTheIDR(t *testing.T) {
 	}
 	if got[0].ts != got[1].ts || got[1].seq != got[0].seq+1 || got[0].marker {
 		t.Errorf("the parameter sets %+v do not lead the IDR %+v (same timestamp, seq-1, no marker)", got[0], got[1])
+	}
+	if w, h := a.p.VideoResolution(); w != 640 || h != 360 {
+		t.Errorf("alice's resolution %dx%d; want the 640x360 of her SPS", w, h)
 	}
 }
 

@@ -52,3 +52,18 @@ func FuzzH264Fmtp(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResolution feeds arbitrary SPS NAL units to the resolution reader:
+// no input may crash it, and what it accepts is a plausible picture.
+func FuzzResolution(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "h264", "sps-*.hex"))
+	for _, name := range files {
+		f.Add(payload(f, filepath.Base(name)))
+	}
+	f.Fuzz(func(t *testing.T, nal []byte) {
+		w, h, err := Resolution(nal)
+		if err == nil && (w <= 0 || h <= 0 || w > 16384 || h > 32768) {
+			t.Fatalf("resolution %dx%d from %x", w, h, nal)
+		}
+	})
+}

@@ -87,6 +87,10 @@ func TestParamSetsAreKeptAndResentAsOneSTAPA(t *testing.T) {
 	if err != nil || !info.SPS || !info.PPS {
 		t.Fatalf("our STAP-A reads as %+v, %v", info, err)
 	}
+	s.Observe(payload(t, "sps-baseline-640x360.hex"))
+	if w, h := s.Resolution(); w != 640 || h != 360 {
+		t.Errorf("resolution %dx%d; want 640x360 from the new SPS", w, h)
+	}
 	s.Observe(payload(t, "single-sps.hex"))
 	if !s.Complete() {
 		t.Fatal("a new SPS lost the PPS")

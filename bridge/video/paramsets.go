@@ -1,5 +1,7 @@
 package video
 
+import "bytes"
+
 // maxParamSet bounds a kept SPS or PPS; real ones are tens of bytes.
 const maxParamSet = 512
 
@@ -9,7 +11,8 @@ const maxParamSet = 512
 // once, at the start of the call). After the first SPS and PPS it does not
 // allocate.
 type ParamSets struct {
-	sps, pps []byte
+	sps, pps      []byte
+	width, height int
 }
 
 // Observe records the parameter sets in one RTP payload. FU-A fragmented
@@ -22,12 +25,20 @@ func (s *ParamSets) Observe(payload []byte) {
 		switch {
 		case len(nal) > maxParamSet:
 		case typ == NALSPS:
+			if bytes.Equal(s.sps, nal) {
+				return // resent unchanged, as most encoders do with each IDR
+			}
 			s.sps = append(s.sps[:0], nal...)
+			s.width, s.height, _ = Resolution(nal)
 		case typ == NALPPS:
 			s.pps = append(s.pps[:0], nal...)
 		}
 	})
 }
+
+// Resolution is the picture size of the last SPS; 0x0 before one, or if
+// it could not be read.
+func (s *ParamSets) Resolution() (width, height int) { return s.width, s.height }
 
 // Complete reports whether both an SPS and a PPS were seen.
 func (s *ParamSets) Complete() bool { return len(s.sps) > 0 && len(s.pps) > 0 }
