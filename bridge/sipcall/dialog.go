@@ -146,6 +146,7 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 		m.SRTP = current.SRTP // the peer kept its keys: ours stay too
 	}
 	c.local.Version++
+	c.renegotiateVideoLocked(sd)
 	body, err := buildAnswer(sd, m, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("sipcall: build SDP: %w", err)
@@ -224,6 +225,7 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	}
 	c.info.AudioCodec = m.Codec.String()
 	c.media.update(m)
+	c.takeVideoAnswerLocked(sd)
 	return nil
 }
 
@@ -256,6 +258,7 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		ct = h.Value()
 	}
 	if len(req.Body()) == 0 || ct == "application/media_control+xml" {
+		c.onMediaControl(req.Body())
 		s.reply(req, 200, "OK", tx.Respond)
 		return
 	}

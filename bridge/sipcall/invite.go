@@ -201,6 +201,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.media = media
 	c.local = localMedia{Addr: s.mediaAddr(local), Port: media.localPort(), SessionID: rand.Uint64() >> 1, Version: 1}
+	s.startVideo(c, offerSD, src) // offerSD nil: video goes into our late offer
 
 	var body []byte
 	if offer {
@@ -215,6 +216,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	if err != nil {
 		media.close()
+		c.closeVideo()
 		return nil, nil, fmt.Errorf("sipcall: build SDP: %w", err)
 	}
 
