@@ -35,6 +35,9 @@ type call struct {
 	// re-INVITE without SDP), for the answer in the ACK.
 	sdesOffer cryptoOffer
 	video     *videoSession // nil without H.264 video (video_leg.go)
+	// videoKeys are the SDES keys of the video's SRTP layer, nil while
+	// it is plain. Guarded by mu.
+	videoKeys *sdesKeys
 	// videoOn is false once a renegotiation refused the video.
 	videoOn atomic.Bool
 

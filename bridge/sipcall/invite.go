@@ -168,7 +168,6 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
 		c.info.AudioCodec = m.Codec.String()
-		c.info.Encryption = encryptionOf(m)
 	}
 	c.policy = policy
 	crypto, err := cryptoFor(m.SRTP, nil)
@@ -201,7 +200,8 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.media = media
 	c.local = localMedia{Addr: s.mediaAddr(local), Port: media.localPort(), SessionID: rand.Uint64() >> 1, Version: 1}
-	s.startVideo(c, offerSD, src) // offerSD nil: video goes into our late offer
+	s.startVideo(c, offerSD, src, m.SRTP) // offerSD nil: video goes into our late offer
+	c.info.Encryption = c.encryptionLocked(m.SRTP)
 
 	var body []byte
 	if offer {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/pion/sdp/v3"
 
+	"github.com/bifrost-video/bifrost/bridge"
+
 	"github.com/bifrost-video/bifrost/bridge/video"
 )
 
@@ -75,7 +77,7 @@ func goldenAnswer(t *testing.T, body []byte) []byte {
 		return fmt.Appendf(nil, "refused: %v\n", err)
 	}
 	local := localMedia{Addr: netip.MustParseAddr("192.0.2.10"), Port: 40000, SessionID: 7, Version: 1}
-	v, hasVideo := negotiateVideo(offer, video.DefaultCeiling)
+	v, hasVideo := negotiateVideo(offer, video.DefaultCeiling, offeredVideoSecurity(bridge.SRTPPreferred, m.SRTP))
 	if hasVideo {
 		local.Video = &localVideo{Media: v, Port: 40002, Ceiling: video.DefaultCeiling}
 	}
@@ -119,6 +121,7 @@ func goldenAnswer(t *testing.T, body []byte) []byte {
 	if hasVideo != (offeredH264 >= 0) || (hasVideo && v.Index != offeredH264) {
 		t.Errorf("video answered on m-line %d (%v); the offer has H.264 main video on m-line %d", v.Index, hasVideo, offeredH264)
 	}
+	checkGoldenCrypto(t, offer, ans, m.Index)
 	if hasVideo {
 		am := ans.MediaDescriptions[v.Index]
 		if len(am.MediaName.Formats) != 1 || am.MediaName.Port.Value != 40002 || !hasRTPMap(am.Attributes, "H264/90000") {
@@ -129,6 +132,70 @@ func goldenAnswer(t *testing.T, body []byte) []byte {
 		}
 	}
 	return raw
+}
+
+// checkGoldenCrypto checks the SDES of an answer as the offerer would
+// (RFC 4568 §7.1.2, §7.1.3): every m-line we take on RTP/SAVP(F) has one
+// a=crypto, under a tag and suite the offer's m-line has; when the audio
+// (m-line audio) is encrypted, so is the video; every key is our own and
+// no two m-lines share one.
+func checkGoldenCrypto(t *testing.T, offer, ans *sdp.SessionDescription, audio int) {
+	t.Helper()
+	seen := map[string]int{}
+	for i, om := range offer.MediaDescriptions {
+		if _, ok := om.Attribute("crypto"); ok {
+			for _, a := range om.Attributes {
+				if a.Key != "crypto" {
+					continue
+				}
+				if ca, err := parseCrypto(a.Value); err == nil {
+					seen[string(ca.Keys[0].Material)] = -1 - i
+				}
+			}
+		}
+	}
+	_, audioEncrypted := ans.MediaDescriptions[audio].Attribute("crypto")
+	for i, am := range ans.MediaDescriptions {
+		if am.MediaName.Port.Value == 0 {
+			continue
+		}
+		var lines []string
+		for _, a := range am.Attributes {
+			if a.Key == "crypto" {
+				lines = append(lines, a.Value)
+			}
+		}
+		profile, _ := rtpProfile(am.MediaName.Protos)
+		switch {
+		case len(lines) > 1:
+			t.Errorf("m-line %d answers %d crypto lines, want one", i, len(lines))
+		case len(lines) == 0 && isSecureProfile(profile):
+			t.Errorf("m-line %d is answered %s without a=crypto", i, profile)
+		case len(lines) == 0 && audioEncrypted && am.MediaName.Media == "video":
+			t.Errorf("video m-line %d is answered in clear while the audio is encrypted", i)
+		}
+		for _, l := range lines {
+			ca, err := parseCrypto(l)
+			if err != nil {
+				t.Errorf("m-line %d: our a=crypto does not parse: %v", i, err)
+				continue
+			}
+			offered := false
+			for _, oa := range offer.MediaDescriptions[i].Attributes {
+				if oc, err := parseCrypto(oa.Value); oa.Key == "crypto" && err == nil && oc.Tag == ca.Tag && oc.Suite == ca.Suite {
+					offered = true
+				}
+			}
+			if !offered {
+				t.Errorf("m-line %d: answered crypto tag %d %s was not offered there", i, ca.Tag, ca.Suite)
+			}
+			key := string(ca.Keys[0].Material)
+			if j, dup := seen[key]; dup {
+				t.Errorf("m-line %d reuses the key of m-line %d (negative: the offer's)", i, j)
+			}
+			seen[key] = i
+		}
+	}
 }
 
 // inlineKey matches the key of an a=crypto line (RFC 4568 §9.2), which

@@ -43,6 +43,9 @@ type videoMedia struct {
 	// ContentMain: the offer labelled the stream a=content:main (RFC
 	// 4796); the answer says so too.
 	ContentMain bool
+	// SRTP is the stream's SDES keys (RFC 4568), nil for plain RTP; they
+	// are the video's own, never the audio's (sdp_video_security.go).
+	SRTP *sdesKeys
 }
 
 // h264Rank orders the H.264 formats of one m-line: packetization mode 1
@@ -67,11 +70,13 @@ func h264Rank(p video.H264Params) int {
 }
 
 // negotiateVideo picks the main video stream of an offer and its best
-// H.264 format (RFC 6184 §8.2.2), answered under ceiling. ok is false when
-// the offer has no video we take: no video m-line, none on RTP/AVP(F),
-// H.264 not offered (H.263, H.261, VP8 and proprietary codecs are declined)
-// or only as content (a=content:slides, answered port 0 in this version).
-func negotiateVideo(sd *sdp.SessionDescription, ceiling video.Ceiling) (videoMedia, bool) {
+// H.264 format (RFC 6184 §8.2.2), answered under ceiling, and its keys
+// from sec (nil: no SRTP is looked at). ok is false when the offer has no
+// video we take: no video m-line, none on RTP/(S)AVP(F), H.264 not
+// offered (H.263, H.261, VP8 and proprietary codecs are declined), only
+// as content (a=content:slides, answered port 0 in this version), or
+// protected as sec refuses.
+func negotiateVideo(sd *sdp.SessionDescription, ceiling video.Ceiling, sec videoSecurity) (videoMedia, bool) {
 	sessionDir := directionOf(sd.Attributes, sendRecv)
 	for i, md := range sd.MediaDescriptions {
 		if !strings.EqualFold(md.MediaName.Media, "video") || md.MediaName.Port.Value == 0 {
@@ -88,6 +93,13 @@ func negotiateVideo(sd *sdp.SessionDescription, ceiling video.Ceiling) (videoMed
 		v, ok := chooseH264(md)
 		if !ok {
 			continue
+		}
+		if sec != nil {
+			keys, err := sec(md, profile)
+			if err != nil {
+				continue
+			}
+			v.SRTP = keys
 		}
 		v.Index, v.Profile = i, profile
 		v.Answer = v.Offered.Answer(ceiling)
@@ -174,8 +186,9 @@ func bandwidthKbps(md *sdp.MediaDescription) int {
 
 // videoDescription is our video m-line for v on port, under ceiling: the
 // chosen H.264 format with our fmtp, b=AS and b=TIAS at the ceiling's bit
-// rate (what we want to receive), the feedback both sides support, and
-// RTCP on the next port or muxed as offered.
+// rate (what we want to receive), the feedback both sides support, RTCP
+// on the next port or muxed as offered, and our crypto line when the
+// stream has SDES keys.
 func videoDescription(v videoMedia, port int, ceiling video.Ceiling) *sdp.MediaDescription {
 	md := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{Media: "video", Port: sdp.RangedPort{Value: port}, Protos: splitProfile(v.Profile)},
@@ -202,6 +215,7 @@ func videoDescription(v videoMedia, port int, ceiling video.Ceiling) *sdp.MediaD
 	} else {
 		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtcp", strconv.Itoa(port+1)))
 	}
+	addCrypto(md, v.SRTP)
 	md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(v.Direction.String()))
 	return md
 }
@@ -213,8 +227,11 @@ type localVideo struct {
 	Port    int
 	Ceiling video.Ceiling
 	// Offering: our late offer, not negotiated yet; it offers H.264 in
-	// both packetization modes.
+	// both packetization modes, and Crypto's lines.
 	Offering bool
+	// Crypto is the SDES part of our late offer's video: keys of its own,
+	// on the profile of Media.Profile.
+	Crypto cryptoOffer
 }
 
 // Payload types of the H.264 formats of our own offers.
@@ -236,13 +253,16 @@ func offerVideo(ceiling video.Ceiling) videoMedia {
 }
 
 // offerDescription is our video m-line in an offer: the format in use
-// (re-INVITE without SDP), or both packetization modes in a late offer.
+// with the keys in use (re-INVITE without SDP, RFC 4568 §7.1.4), or both
+// packetization modes with fresh keys in a late offer.
 func (lv *localVideo) offerDescription() *sdp.MediaDescription {
 	if lv == nil {
 		return nil
 	}
 	md := videoDescription(lv.Media, lv.Port, lv.Ceiling)
 	if lv.Offering {
+		// Before the direction, which videoDescription writes last.
+		md.Attributes = slices.Insert(md.Attributes, len(md.Attributes)-1, lv.Crypto.attributes()...)
 		mode0 := lv.Media.Answer
 		mode0.PacketizationMode = 0
 		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(ptH264Mode0))

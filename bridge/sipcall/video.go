@@ -42,7 +42,8 @@ type sentPacket struct {
 // videoSession is the RTP and RTCP of one leg's video: a socket pair from
 // the same pool as the audio, latched the same way, our one outgoing H.264
 // stream (the bridge rewrote its sequence numbers and timestamps; we set
-// our SSRC and payload type), reports, feedback and retransmissions.
+// our SSRC and payload type), reports, feedback and retransmissions. Every
+// packet passes its SRTP layer (srtp.go), under keys of its own.
 type videoSession struct {
 	cfg     mediaConfig
 	ceiling video.Ceiling
@@ -51,6 +52,9 @@ type videoSession struct {
 	rtp     *net.UDPConn
 	rtcp    *net.UDPConn
 	port    int
+	// crypto is the SRTP layer every packet passes; a re-INVITE with new
+	// keys swaps it (call.applyVideoKeysLocked).
+	crypto cryptoSlot
 
 	mu         sync.Mutex
 	m          videoMedia
@@ -60,6 +64,7 @@ type videoSession struct {
 	rtcpLatch  bool
 	ssrc       uint32
 	sendBuf    [maxPacket]byte
+	encBuf     [maxPacket + srtpOverhead]byte
 	sent       uint64
 	sentOctets uint64
 	lastSentAt time.Time
@@ -99,6 +104,9 @@ func newVideoSession(pool *portPool, cfg mediaConfig, ceiling video.Ceiling, m v
 		history: make([]sentPacket, videoHistory),
 		done:    make(chan struct{}),
 	}
+	if cfg.Crypto != nil {
+		s.crypto.store(cfg.Crypto)
+	}
 	s.setMediaLocked(m)
 	s.q.start = cfg.Now()
 	s.wg.Add(3)
@@ -128,8 +136,9 @@ func (s *videoSession) setMediaLocked(m videoMedia) {
 
 // send sends one packet of the bridge's stream for this leg with our SSRC
 // and payload type, keeping its sequence number, timestamp and marker; header
-// extensions are stripped (we negotiate none). It keeps a copy for NACK. It
-// allocates nothing.
+// extensions are stripped (we negotiate none). It keeps a plain copy for
+// NACK, and protects what it sends with SRTP when keyed. It allocates
+// nothing.
 func (s *videoSession) send(pkt *rtp.Packet) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,7 +149,13 @@ func (s *videoSession) send(pkt *rtp.Packet) {
 	n := 12 + copy(s.sendBuf[12:], pkt.Payload)
 	h := &s.history[pkt.SequenceNumber%videoHistory]
 	h.seq, h.n = pkt.SequenceNumber, copy(h.buf[:], s.sendBuf[:n])
-	if _, err := s.rtp.WriteToUDPAddrPort(s.sendBuf[:n], s.remote); err == nil {
+	// A packet SRTP refuses (its key worn out, RFC 3711 §9.2) is dropped
+	// like a failed write.
+	out, err := s.crypto.load().protectRTP(s.encBuf[:0], s.sendBuf[:n])
+	if err == nil {
+		_, err = s.rtp.WriteToUDPAddrPort(out, s.remote)
+	}
+	if err == nil {
 		s.sent++
 		s.sentOctets += uint64(len(pkt.Payload))
 		s.lastSentAt, s.lastSentTS = s.cfg.Now(), pkt.Timestamp
@@ -148,10 +163,12 @@ func (s *videoSession) send(pkt *rtp.Packet) {
 }
 
 // read reads one socket until it is closed; the RTP socket also carries
-// RTCP with rtcp-mux.
+// RTCP with rtcp-mux. Packets that fail SRTP authentication are dropped
+// unseen, before they can latch or count (RFC 3711 §3.3).
 func (s *videoSession) read(conn *net.UDPConn, isRTP bool) {
 	defer s.wg.Done()
 	buf := make([]byte, maxPacket)
+	plain := make([]byte, maxPacket)
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -160,11 +177,16 @@ func (s *videoSession) read(conn *net.UDPConn, isRTP bool) {
 			}
 			continue
 		}
+		crypto := s.crypto.load()
 		if !isRTP || isRTCP(buf[:n]) {
-			s.handleRTCP(buf[:n], from, isRTP)
+			if p, err := crypto.unprotectRTCP(plain[:0], buf[:n]); err == nil {
+				s.handleRTCP(p, from, isRTP)
+			}
 			continue
 		}
-		s.handleRTP(buf[:n], from)
+		if p, err := crypto.unprotectRTP(plain[:0], buf[:n]); err == nil {
+			s.handleRTP(p, from)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/sdp/v3"
 
+	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/bifrost-video/bifrost/bridge/video"
 )
 
@@ -33,7 +34,7 @@ func FuzzVideoAnswer(f *testing.F) {
 		if err != nil {
 			return
 		}
-		v, ok := negotiateVideo(sd, video.DefaultCeiling)
+		v, ok := negotiateVideo(sd, video.DefaultCeiling, offeredVideoSecurity(bridge.SRTPPreferred, nil))
 		l := local
 		if ok {
 			l.Video = &localVideo{Media: v, Port: 40002, Ceiling: video.DefaultCeiling}

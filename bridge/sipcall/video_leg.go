@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -40,25 +41,40 @@ const pictureFastUpdate = `<?xml version="1.0" encoding="utf-8" ?>
 
 // startVideo negotiates the offer's video and opens its socket pair. A
 // call without H.264 video, or whose video ports could not be allocated,
-// stays audio-only: its video m-lines are answered with port 0.
+// stays audio-only: its video m-lines are answered with port 0. The video
+// is encrypted under the call's policy, and always when the audio is
+// (audio: its keys; see videoPolicy).
 //
-// Without an offer (offer nil) the video goes into our late offer, and
-// the answer in the ACK decides (takeVideoAnswerLocked).
-func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.AddrPort) {
+// Without an offer (offer nil) the video goes into our late offer, with
+// keys of its own as the audio's policy asks, and the answer in the ACK
+// decides (takeVideoAnswerLocked).
+func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.AddrPort, audio *sdesKeys) {
 	if s.cfg.DisableVideo {
 		return
 	}
 	var v videoMedia
+	var sec cryptoOffer
 	if offer == nil {
 		v = offerVideo(s.cfg.VideoMax)
+		var err error
+		if sec, err = newCryptoOffer(c.policy); err != nil {
+			c.log.Warn("sip call: no keys for video, audio only", "error", err)
+			return
+		}
+		v.Profile = strings.Join(sec.protos(), "/")
 	} else {
 		var ok bool
-		if v, ok = negotiateVideo(offer, s.cfg.VideoMax); !ok {
+		if v, ok = negotiateVideo(offer, s.cfg.VideoMax, offeredVideoSecurity(c.policy, audio)); !ok {
 			return
 		}
 	}
+	crypto, err := cryptoFor(v.SRTP, nil)
+	if err != nil {
+		c.log.Warn("sip call: no SRTP context for video, audio only", "error", err)
+		return
+	}
 	vs, err := newVideoSession(s.pool, mediaConfig{
-		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Now: s.cfg.Now, Log: c.log,
+		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Now: s.cfg.Now, Log: c.log, Crypto: crypto,
 	}, s.cfg.VideoMax, v, videoEvents{
 		packet: func(pkt *rtp.Packet) {
 			if p, ok := c.participant().(videoParticipant); ok {
@@ -78,26 +94,35 @@ func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.Ad
 		return
 	}
 	c.video = vs
+	c.videoKeys = v.SRTP
 	c.videoOn.Store(true)
-	c.local.Video = &localVideo{Media: v, Port: vs.localPort(), Ceiling: s.cfg.VideoMax, Offering: offer == nil}
+	c.local.Video = &localVideo{Media: v, Port: vs.localPort(), Ceiling: s.cfg.VideoMax, Offering: offer == nil, Crypto: sec}
 	c.info.VideoCodec = "H264/90000"
 }
 
 // takeVideoAnswerLocked reads the answer to our offer's video (late offer,
-// re-INVITE without SDP): H.264 in one of the formats we offered starts
-// the stream; a refusal (port 0, no video m-line, another codec) turns
-// video off for the call. The caller holds c.mu.
-func (c *call) takeVideoAnswerLocked(answer *sdp.SessionDescription) {
+// re-INVITE without SDP): H.264 in one of the formats we offered, keyed
+// as we offered (acceptCryptoAnswer), starts the stream; a refusal (port
+// 0, no video m-line, another codec, crypto we did not offer, plain video
+// while the audio, whose keys are audio, is encrypted) turns video off for
+// the call. The caller holds c.mu.
+func (c *call) takeVideoAnswerLocked(answer *sdp.SessionDescription, audio *sdesKeys) {
 	lv := c.local.Video
 	if c.video == nil || lv == nil {
 		return
 	}
-	v, ok := negotiateVideo(answer, lv.Ceiling)
+	offered := lv.Crypto
+	if !lv.Offering {
+		offered = keepKeys(lv.Media.SRTP, lv.Media.Profile)
+	}
+	v, ok := negotiateVideo(answer, lv.Ceiling, answeredVideoSecurity(offered, c.policy, audio))
 	if !ok || v.Index != lv.Media.Index || (v.PT != lv.Media.PT && !(lv.Offering && v.PT == ptH264Mode0)) {
-		c.local.Video = nil
-		c.info.VideoCodec = ""
-		c.videoOn.Store(false)
-		c.video.update(videoMedia{Direction: inactive})
+		c.videoOffLocked()
+		return
+	}
+	if err := c.applyVideoKeysLocked(v.SRTP); err != nil {
+		c.log.Warn("sip call: no SRTP context for video, video off", "error", err)
+		c.videoOffLocked()
 		return
 	}
 	// The answer's fmtp says what the peer decodes; what it may send us
@@ -108,23 +133,65 @@ func (c *call) takeVideoAnswerLocked(answer *sdp.SessionDescription) {
 	c.video.update(v)
 }
 
-// renegotiateVideoLocked applies a re-offer (hold, resume, a new address)
-// to the call's video: the stream keeps its payload type and session; a
-// re-offer without H.264 video gets port 0 and stops our sending. The
-// caller holds c.mu.
-func (c *call) renegotiateVideoLocked(offer *sdp.SessionDescription) {
+// renegotiateVideoLocked applies a re-offer (hold, resume, a new address,
+// new keys) to the call's video; audio is the keys the re-offer's audio
+// gets. The stream keeps its payload type and session; its keys change
+// when the peer changes its own (RFC 4568 §7.1.4), as the audio's do. A
+// re-offer without H.264 video, or with plain video where the video or
+// the audio is encrypted (no downgrade mid-call), gets port 0 and stops
+// our sending. The caller holds c.mu.
+func (c *call) renegotiateVideoLocked(offer *sdp.SessionDescription, audio *sdesKeys) {
 	if c.video == nil {
 		return
 	}
-	v, ok := negotiateVideo(offer, c.srv.cfg.VideoMax)
+	policy := c.policy.Or(bridge.SRTPPreferred)
+	if c.videoKeys != nil {
+		policy = bridge.SRTPRequired
+	}
+	v, ok := negotiateVideo(offer, c.srv.cfg.VideoMax, offeredVideoSecurity(policy, audio))
 	if !ok {
-		c.local.Video = nil
-		c.videoOn.Store(false)
-		c.video.update(videoMedia{Direction: inactive})
+		c.videoOffLocked()
+		return
+	}
+	if samePeerKeys(c.videoKeys, v.SRTP) {
+		v.SRTP = c.videoKeys // the peer kept its keys: ours stay too
+	}
+	if err := c.applyVideoKeysLocked(v.SRTP); err != nil {
+		c.log.Warn("sip call: no SRTP context for video, video off", "error", err)
+		c.videoOffLocked()
 		return
 	}
 	c.local.Video = &localVideo{Media: v, Port: c.video.localPort(), Ceiling: c.srv.cfg.VideoMax}
+	c.videoOn.Store(true)
+	c.info.VideoCodec = "H264/90000"
 	c.video.update(v)
+}
+
+// videoOffLocked turns the call's video off after a renegotiation
+// refused it: port 0 in our descriptions, nothing sent. The caller holds
+// c.mu.
+func (c *call) videoOffLocked() {
+	c.local.Video = nil
+	c.info.VideoCodec = ""
+	c.videoOn.Store(false)
+	c.video.update(videoMedia{Direction: inactive})
+}
+
+// applyVideoKeysLocked installs the video's SRTP layer for k when it
+// differs from the keys in use (a new context under an old key would
+// reuse key stream, RFC 3711 §9.1). The caller holds c.mu.
+func (c *call) applyVideoKeysLocked(k *sdesKeys) error {
+	if sameKeys(c.videoKeys, k) {
+		return nil
+	}
+	crypto, err := cryptoFor(k, c.video.crypto.load())
+	if err != nil {
+		return err
+	}
+	c.video.crypto.store(crypto)
+	c.videoKeys = k
+	c.log.Info("sip video keys changed", "encrypted", k != nil)
+	return nil
 }
 
 // closeVideo stops the video session, if any.

@@ -67,11 +67,18 @@ func (s *videoSession) handleRTCP(b []byte, from netip.AddrPort, muxed bool) {
 	rtpDst := s.remote
 	s.mu.Unlock()
 
+	crypto := s.crypto.load()
 	for _, pkt := range resend {
-		_, _ = s.rtp.WriteToUDPAddrPort(pkt, rtpDst)
+		// The same packet under the same index: SRTP gives the same
+		// bytes again (RFC 3711 §3.3.1), nothing new to an eavesdropper.
+		if out, err := crypto.protectRTP(nil, pkt); err == nil {
+			_, _ = s.rtp.WriteToUDPAddrPort(out, rtpDst)
+		}
 	}
 	if len(reply) > 0 && dst.IsValid() {
-		_, _ = conn.WriteToUDPAddrPort(reply, dst)
+		if out, err := crypto.protectRTCP(nil, reply); err == nil {
+			_, _ = conn.WriteToUDPAddrPort(out, dst)
+		}
 	}
 	if keyframe && s.ev.keyframeRequested != nil {
 		s.ev.keyframeRequested()
@@ -123,7 +130,9 @@ func (s *videoSession) requestKeyframe() {
 		return
 	}
 	if raw, err := rtcp.Marshal([]rtcp.Packet{pkt}); err == nil {
-		_, _ = conn.WriteToUDPAddrPort(raw, dst)
+		if raw, err = s.crypto.load().protectRTCP(nil, raw); err == nil {
+			_, _ = conn.WriteToUDPAddrPort(raw, dst)
+		}
 	}
 }
 
@@ -185,6 +194,8 @@ func (s *videoSession) sendReport(now time.Time) {
 		return
 	}
 	if raw, err := rtcp.Marshal(pkts); err == nil {
-		_, _ = conn.WriteToUDPAddrPort(append(raw, tmmbr...), dst)
+		if raw, err = s.crypto.load().protectRTCP(nil, append(raw, tmmbr...)); err == nil {
+			_, _ = conn.WriteToUDPAddrPort(raw, dst)
+		}
 	}
 }
