@@ -34,6 +34,12 @@ type call struct {
 	// sdesOffer is the crypto of our pending offer (late offer,
 	// re-INVITE without SDP), for the answer in the ACK.
 	sdesOffer cryptoOffer
+	video     *videoSession // nil without H.264 video (video_leg.go)
+	// videoKeys are the SDES keys of the video's SRTP layer, nil while
+	// it is plain. Guarded by mu.
+	videoKeys *sdesKeys
+	// videoOn is false once a renegotiation refused the video.
+	videoOn atomic.Bool
 
 	part atomic.Pointer[Participant]
 
@@ -126,6 +132,7 @@ func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 		p := c.participant()
 		c.mu.Unlock()
 		c.media.close()
+		c.closeVideo()
 		if p != nil {
 			p.Leave(reason, code)
 		}

@@ -146,6 +146,7 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 		m.SRTP = current.SRTP // the peer kept its keys: ours stay too
 	}
 	c.local.Version++
+	c.renegotiateVideoLocked(sd, m.SRTP)
 	body, err := buildAnswer(sd, m, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("sipcall: build SDP: %w", err)
@@ -219,6 +220,9 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	if m.SRTP, err = acceptCryptoAnswer(sd.MediaDescriptions[0], c.sdesOffer, c.policy); err != nil {
 		return err
 	}
+	// The video first, so that the leg's encryption (applyKeys) covers
+	// both streams.
+	c.takeVideoAnswerLocked(sd, m.SRTP)
 	if err := c.applyKeys(m); err != nil {
 		return err
 	}
@@ -256,6 +260,7 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		ct = h.Value()
 	}
 	if len(req.Body()) == 0 || ct == "application/media_control+xml" {
+		c.onMediaControl(req.Body())
 		s.reply(req, 200, "OK", tx.Respond)
 		return
 	}

@@ -168,7 +168,6 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	c.info = legInfo(req, src, callID, s.cfg.Now())
 	if offer {
 		c.info.AudioCodec = m.Codec.String()
-		c.info.Encryption = encryptionOf(m)
 	}
 	c.policy = policy
 	crypto, err := cryptoFor(m.SRTP, nil)
@@ -201,6 +200,8 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.media = media
 	c.local = localMedia{Addr: s.mediaAddr(local), Port: media.localPort(), SessionID: rand.Uint64() >> 1, Version: 1}
+	s.startVideo(c, offerSD, src, m.SRTP) // offerSD nil: video goes into our late offer
+	c.info.Encryption = c.encryptionLocked(m.SRTP)
 
 	var body []byte
 	if offer {
@@ -215,6 +216,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	if err != nil {
 		media.close()
+		c.closeVideo()
 		return nil, nil, fmt.Errorf("sipcall: build SDP: %w", err)
 	}
 

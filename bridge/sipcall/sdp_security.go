@@ -84,11 +84,7 @@ func newCryptoOffer(policy bridge.SRTPPolicy) (cryptoOffer, error) {
 // the keys in use, so that nothing changes unless the peer changes its
 // own (RFC 4568 §7.1.4); plain for a plain call.
 func keepCryptoOffer(current audioMedia) cryptoOffer {
-	if current.SRTP == nil {
-		return cryptoOffer{}
-	}
-	k := *current.SRTP
-	return cryptoOffer{Secure: isSecureProfile(current.Profile), Lines: []sdesKeys{k}}
+	return keepKeys(current.SRTP, current.Profile)
 }
 
 // protos are the m= proto tokens of the offer.

@@ -201,12 +201,15 @@ func sameKeys(old, next *sdesKeys) bool {
 // keys, RFC 4568 §7.1.4); packets in flight finish with the old one.
 func (s *mediaSession) setCrypto(c mediaCrypto) { s.crypto.store(c) }
 
-// encryptionOf is what LegInfo.Encryption says of a negotiated stream.
-func encryptionOf(m audioMedia) bridge.Encryption {
-	if m.SRTP != nil {
-		return bridge.EncryptionSRTPSDES
+// encryptionLocked is what LegInfo.Encryption says of the call with
+// audio keys audio: SRTP only when every active stream is encrypted, the
+// audio and the video while it is on; a half-encrypted call is "none", as
+// its video goes in clear. The caller holds c.mu (or owns c alone).
+func (c *call) encryptionLocked(audio *sdesKeys) bridge.Encryption {
+	if audio == nil || (c.video != nil && c.videoOn.Load() && c.videoKeys == nil) {
+		return bridge.EncryptionNone
 	}
-	return bridge.EncryptionNone
+	return bridge.EncryptionSRTPSDES
 }
 
 // renegotiationPolicy is the policy for a re-offer in c: an encrypted
@@ -222,17 +225,17 @@ func (c *call) renegotiationPolicy(current audioMedia) bridge.SRTPPolicy {
 }
 
 // applyKeys installs the protection layer for m when its keys differ
-// from those in use, and records the leg's encryption. c.mu is held.
+// from those in use, and records the leg's encryption, audio and video
+// (the video's keys are applied first). c.mu is held.
 func (c *call) applyKeys(m audioMedia) error {
-	if sameKeys(c.media.currentMedia().SRTP, m.SRTP) {
-		return nil
+	if !sameKeys(c.media.currentMedia().SRTP, m.SRTP) {
+		crypto, err := cryptoFor(m.SRTP, c.media.crypto.load())
+		if err != nil {
+			return statusError(500, "Server Internal Error", err)
+		}
+		c.media.setCrypto(crypto)
+		c.log.Info("sip media keys changed", "encrypted", m.SRTP != nil)
 	}
-	crypto, err := cryptoFor(m.SRTP, c.media.crypto.load())
-	if err != nil {
-		return statusError(500, "Server Internal Error", err)
-	}
-	c.media.setCrypto(crypto)
-	c.info.Encryption = encryptionOf(m)
-	c.log.Info("sip media keys changed", "encryption", string(c.info.Encryption))
+	c.info.Encryption = c.encryptionLocked(m.SRTP)
 	return nil
 }

@@ -88,6 +88,8 @@ type SIPConfig struct {
 	// SRTP is the system-wide SRTP policy, required, preferred or off; a
 	// room may override it (sip_tls.go).
 	SRTP string `yaml:"srtp"`
+	// VideoMax is the H.264 ceiling declared to endpoints (config_video.go).
+	VideoMax string `yaml:"video_max"`
 }
 
 // RTPConfig is the YAML shape of the bridge's port range.
@@ -114,6 +116,7 @@ func defaultConfig() Config {
 			MinSE:          sipcall.DefaultMinSE,
 			TLSListen:      sipcall.DefaultTLSAddr,
 			SRTP:           string(bridge.SRTPPreferred),
+			VideoMax:       "720p30",
 		},
 		RTP:       RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
 		Privacy:   PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
@@ -227,6 +230,7 @@ var envVars = []envVar{
 	{"BIFROST_SIP_TLS_CERT", false, stringVar(func(c *Config) *string { return &c.SIP.TLSCert })},
 	{"BIFROST_SIP_TLS_KEY", false, stringVar(func(c *Config) *string { return &c.SIP.TLSKey })},
 	{"BIFROST_SIP_SRTP", false, stringVar(func(c *Config) *string { return &c.SIP.SRTP })},
+	{"BIFROST_SIP_VIDEO_MAX", false, stringVar(func(c *Config) *string { return &c.SIP.VideoMax })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
 	{"BIFROST_PHONEBOOK_BARE_TMS_ORGANISATION", false, stringVar(func(c *Config) *string { return &c.Phonebook.BareTMSOrganisation })},
@@ -368,6 +372,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("sip.addr: %w", err)
 	}
 	if err := c.SIP.validateTimers(); err != nil {
+		return err
+	}
+	if _, _, err := c.SIP.video(); err != nil {
 		return err
 	}
 	if err := c.bridge().Validate(); err != nil {
