@@ -100,14 +100,14 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, err
 	}
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{s.log}}
 	se.SetLite(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.umux = webrtc.NewICEUDPMux(nil, s.udp)
+	s.umux = webrtc.NewICEUDPMux(pionLogs{s.log}.NewLogger("udpmux"), s.udp)
 	se.SetICEUDPMux(s.umux)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if s.tcp != nil {
-		s.tmux = webrtc.NewICETCPMux(nil, s.tcp, 64)
+		s.tmux = webrtc.NewICETCPMux(pionLogs{s.log}.NewLogger("tcpmux"), s.tcp, 64)
 		se.SetICETCPMux(s.tmux)
 		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}

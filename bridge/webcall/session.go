@@ -51,6 +51,7 @@ type session struct {
 	negotiating bool
 	pending     bool
 	fresh       []bridge.ParticipantID // tracks added in the current offer
+	gone        map[bridge.ParticipantID]bool // left: late packets add no track
 }
 
 type inbound struct {
@@ -80,6 +81,7 @@ func newSession(s *Server, c *websocket.Conn, r *http.Request, alias string) *se
 		pcFailed: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		tiles:    newTiles(s.cfg.MaxTiles),
+		gone:     make(map[bridge.ParticipantID]bool),
 	}
 }
 
@@ -171,7 +173,9 @@ func (se *session) loop(ctx context.Context) (bridge.EndReason, int) {
 		case <-se.overflow:
 			se.resync(ctx)
 		case src := <-se.sources:
-			se.apply(ctx, se.tiles.seen(src))
+			if !se.gone[src] {
+				se.apply(ctx, se.tiles.seen(src))
+			}
 		}
 	}
 }
@@ -323,6 +327,7 @@ func (se *session) negotiate(ctx context.Context) {
 func (se *session) roomEvent(ctx context.Context, ev bridge.RoomEvent) {
 	switch ev.Kind {
 	case bridge.EventParticipantLeft:
+		se.gone[ev.ParticipantID] = true
 		se.apply(ctx, se.tiles.left(ev.ParticipantID))
 	case bridge.EventActiveSpeaker:
 		if ev.ParticipantID != se.part.ID() {
@@ -347,6 +352,7 @@ func (se *session) resync(ctx context.Context) {
 	}
 	for _, src := range append([]bridge.ParticipantID(nil), se.tiles.known...) {
 		if !here[src] {
+			se.gone[src] = true
 			se.apply(ctx, se.tiles.left(src))
 		}
 	}
