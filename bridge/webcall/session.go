@@ -50,7 +50,7 @@ type session struct {
 	pinTries    int
 	negotiating bool
 	pending     bool
-	fresh       []bridge.ParticipantID // tracks added in the current offer
+	fresh       []bridge.ParticipantID        // tracks added in the current offer
 	gone        map[bridge.ParticipantID]bool // left: late packets add no track
 }
 
