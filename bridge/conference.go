@@ -23,6 +23,7 @@ type conference struct {
 	startedAt time.Time
 	log       *slog.Logger
 	mixer     audioMixer
+	video     *videoRouter
 
 	opMu sync.Mutex
 
@@ -54,6 +55,7 @@ func newConference(b *Bridge, room RoomInfo, now time.Time) *conference {
 	}
 	c.log = b.log.With("room_id", string(room.ID), "conference_id", string(c.id))
 	c.mixer = b.newMixer(b.cfg.MaxSpeakers, c.onActiveSpeaker)
+	c.video = newVideoRouter(b.clock, c.log, b.cfg)
 	b.metrics.mixers.started(c.mixer)
 	return c
 }
@@ -171,7 +173,10 @@ func (c *conference) onActiveSpeaker(id ParticipantID) {
 	}
 	c.activeSpeaker = id
 	ev := c.event(EventActiveSpeaker, id, now)
-	c.enqueue(func() { c.b.publish(ev) })
+	c.enqueue(func() {
+		c.video.setSpeaker(id)
+		c.b.publish(ev)
+	})
 }
 
 // join puts p, admitted with its role decided, into the mix. It returns false
@@ -198,6 +203,7 @@ func (c *conference) join(p *Participant) bool {
 		return false
 	}
 	port.SetMuted(muted)
+	c.video.add(p) // before Joined reports true
 	now := c.b.clock.Now()
 	c.mu.Lock()
 	p.state = stateJoined
@@ -291,6 +297,7 @@ func (c *conference) leave(p *Participant, reason EndReason, code int) {
 	if port != nil {
 		port.Close()
 	}
+	c.video.remove(p)
 	b.metrics.participants.WithLabelValues(string(p.info.Protocol)).Dec()
 	p.log.Info("left", "reason", string(reason), "code", code)
 	if ended {

@@ -32,6 +32,14 @@ type Config struct {
 	// MaxSpeakers is how many of the loudest participants each listener hears.
 	// Zero means the default.
 	MaxSpeakers int
+	// VideoTiles is how many sources a VideoForwarded leg (a browser) gets at
+	// most, active speakers first. Zero means the default.
+	VideoTiles int
+	// VideoSwitchTimeout is how long a VideoSwitched leg keeps showing the
+	// previous speaker while the bridge waits for the new speaker's keyframe;
+	// after it, the switch happens at the next frame anyway. Zero means the
+	// default.
+	VideoSwitchTimeout time.Duration
 }
 
 // Defaults of the room and IVR settings.
@@ -42,6 +50,8 @@ const (
 	DefaultWaitPromptInterval = 15 * time.Second
 	DefaultQualityInterval    = 10 * time.Second
 	DefaultMaxSpeakers        = 3
+	DefaultVideoTiles         = 9
+	DefaultVideoSwitchTimeout = 2 * time.Second
 )
 
 // withDefaults returns c with its zero room and IVR settings set to the defaults.
@@ -63,6 +73,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSpeakers == 0 {
 		c.MaxSpeakers = DefaultMaxSpeakers
+	}
+	if c.VideoTiles == 0 {
+		c.VideoTiles = DefaultVideoTiles
+	}
+	if c.VideoSwitchTimeout == 0 {
+		c.VideoSwitchTimeout = DefaultVideoSwitchTimeout
 	}
 	return c
 }
@@ -86,8 +102,11 @@ func (c Config) Validate() error {
 	if c.PINTimeout < 0 || c.PINDigitTimeout < 0 || c.WaitPromptInterval < 0 || c.QualityInterval < 0 {
 		return fmt.Errorf("bridge: timeouts and intervals must not be negative")
 	}
-	if c.PINAttempts < 0 || c.MaxSpeakers < 0 {
-		return fmt.Errorf("bridge: pin attempts and max speakers must not be negative")
+	if c.VideoSwitchTimeout < 0 {
+		return fmt.Errorf("bridge: video switch timeout must not be negative")
+	}
+	if c.PINAttempts < 0 || c.MaxSpeakers < 0 || c.VideoTiles < 0 {
+		return fmt.Errorf("bridge: pin attempts, max speakers and video tiles must not be negative")
 	}
 	return nil
 }

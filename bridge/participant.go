@@ -36,7 +36,8 @@ type Participant struct {
 	seq   uint64    // order of arrival in the conference
 
 	digits      chan rune
-	port        atomic.Pointer[portRef] // nil unless in the mix
+	port        atomic.Pointer[portRef]   // nil unless in the mix
+	video       atomic.Pointer[videoPart] // nil unless its video is routed
 	lobbyCancel context.CancelFunc
 	lobbyCtx    context.Context
 	lobbyDone   chan struct{}

@@ -60,7 +60,10 @@ func (p *Participant) KeyframeRequested(source ParticipantID) {
 	p.conf.keyframeRequested(p, source)
 }
 
-// receiveVideo and keyframeRequested are the video router's entry points.
-// Until the router lands (issue 7) video is dropped.
-func (c *conference) receiveVideo(from *Participant, pkt *rtp.Packet)           {}
-func (c *conference) keyframeRequested(from *Participant, source ParticipantID) {}
+// receiveVideo and keyframeRequested are the video router's entry points
+// (video_router.go).
+func (c *conference) receiveVideo(from *Participant, pkt *rtp.Packet) { c.video.receive(from, pkt) }
+
+func (c *conference) keyframeRequested(from *Participant, source ParticipantID) {
+	c.video.keyframeRequested(from, source)
+}

@@ -17,6 +17,8 @@ type localMedia struct {
 	// each new description in a dialog (RFC 3264 §8).
 	SessionID uint64
 	Version   uint64
+	// Video is our video stream, nil when the call has none.
+	Video *localVideo
 }
 
 // sdpUsername is the o= username of our descriptions.
@@ -49,6 +51,10 @@ func newDescription(l localMedia) *sdp.SessionDescription {
 func buildAnswer(offer *sdp.SessionDescription, m audioMedia, l localMedia) ([]byte, error) {
 	sd := newDescription(l)
 	for i, om := range offer.MediaDescriptions {
+		if vd := l.Video.answerFor(i); vd != nil {
+			sd.MediaDescriptions = append(sd.MediaDescriptions, vd)
+			continue
+		}
 		if i != m.Index {
 			sd.MediaDescriptions = append(sd.MediaDescriptions, rejectedMedia(om))
 			continue
