@@ -270,6 +270,51 @@ func (c *client) startMedia(tone float64) {
 		c.t.Fatal(err)
 	}
 	go sendTone(pc, mic, tone)
+	cam, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "cam", "client")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := pc.AddTransceiverFromTrack(cam, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+		c.t.Fatal(err)
+	}
+	go sendVideo(pc, cam)
+}
+
+// sendVideo sends a stand-in H.264 stream at 25 frames/s: each frame one
+// single-NAL packet, an IDR slice (with SPS and PPS before it) every second,
+// non-IDR slices between. The bridge inspects the NAL types (RFC 6184 §5.3),
+// not the picture.
+func sendVideo(pc *webrtc.PeerConnection, tr *webrtc.TrackLocalStaticRTP) {
+	sps := []byte{0x67, 0x42, 0xe0, 0x1f, 0xda, 0x02, 0x80, 0xbf, 0xe5, 0x84, 0x00, 0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x03, 0x00, 0xc8, 0x3c, 0x60, 0xc9, 0x20}
+	pps := []byte{0x68, 0xce, 0x06, 0xe2}
+	idr := []byte{0x65, 0x88, 0x84, 0x00, 0x33, 0xff}
+	slice := []byte{0x41, 0x9a, 0x02, 0x04, 0x00}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: ptH264}}
+	tick := time.NewTicker(40 * time.Millisecond)
+	defer tick.Stop()
+	var seq uint16
+	write := func(ts uint32, payload []byte, marker bool) {
+		pkt.SequenceNumber = seq
+		seq++
+		pkt.Timestamp = ts
+		pkt.Marker = marker
+		pkt.Payload = payload
+		_ = tr.WriteRTP(&pkt)
+	}
+	for i := 0; ; i++ {
+		<-tick.C
+		if pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
+			return
+		}
+		ts := uint32(i * 3600)
+		if i%25 == 0 {
+			write(ts, sps, false)
+			write(ts, pps, false)
+			write(ts, idr, true)
+		} else {
+			write(ts, slice, true)
+		}
+	}
 }
 
 // sendTone sends a sine as Opus, 20 ms a packet, until pc closes.
