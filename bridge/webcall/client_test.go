@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -56,11 +55,7 @@ func newRig(t testing.TB, cfg Config, rooms ...bridge.RoomInfo) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /join/{alias}/ws", func(w http.ResponseWriter, r *http.Request) {
-		srv.ServeWebSocket(w, r, r.PathValue("alias"))
-	})
-	hs := httptest.NewServer(mux)
+	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
 		_ = srv.Close()

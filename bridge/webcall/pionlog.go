@@ -21,26 +21,37 @@ func (f pionLogs) NewLogger(scope string) logging.LeveledLogger {
 type pionLogger struct{ log *slog.Logger }
 
 func (l pionLogger) out(level slog.Level, msg string) {
-	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+	if l.on() {
 		l.log.Debug(msg, "pion_level", level.String())
 	}
 }
+
+// outf formats only when the message is logged: formatting reads pion's
+// structures, which pion does not always lock for its own logging (a data
+// race in PeerConnection.onTrack's debug line).
+func (l pionLogger) outf(level slog.Level, format string, args []any) {
+	if l.on() {
+		l.log.Debug(fmt.Sprintf(format, args...), "pion_level", level.String())
+	}
+}
+
+func (l pionLogger) on() bool { return l.log.Enabled(context.Background(), slog.LevelDebug) }
 
 func (l pionLogger) Trace(msg string)                  {}
 func (l pionLogger) Tracef(format string, args ...any) {}
 func (l pionLogger) Debug(msg string)                  { l.out(slog.LevelDebug, msg) }
 func (l pionLogger) Debugf(format string, args ...any) {
-	l.out(slog.LevelDebug, fmt.Sprintf(format, args...))
+	l.outf(slog.LevelDebug, format, args)
 }
 func (l pionLogger) Info(msg string) { l.out(slog.LevelInfo, msg) }
 func (l pionLogger) Infof(format string, args ...any) {
-	l.out(slog.LevelInfo, fmt.Sprintf(format, args...))
+	l.outf(slog.LevelInfo, format, args)
 }
 func (l pionLogger) Warn(msg string) { l.out(slog.LevelWarn, msg) }
 func (l pionLogger) Warnf(format string, args ...any) {
-	l.out(slog.LevelWarn, fmt.Sprintf(format, args...))
+	l.outf(slog.LevelWarn, format, args)
 }
 func (l pionLogger) Error(msg string) { l.out(slog.LevelError, msg) }
 func (l pionLogger) Errorf(format string, args ...any) {
-	l.out(slog.LevelError, fmt.Sprintf(format, args...))
+	l.outf(slog.LevelError, format, args)
 }

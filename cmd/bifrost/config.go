@@ -46,6 +46,7 @@ type Config struct {
 	RTP  RTPConfig  `yaml:"rtp"`
 
 	Privacy PrivacyConfig `yaml:"privacy"` // serve_cdr.go
+	WebRTC  WebRTCConfig  `yaml:"webrtc"`  // serve_webrtc.go
 }
 
 // LogConfig selects the log level and format.
@@ -105,6 +106,7 @@ func defaultConfig() Config {
 		},
 		RTP:     RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
 		Privacy: PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
+		WebRTC:  defaultWebRTCConfig(),
 	}
 }
 
@@ -211,6 +213,10 @@ var envVars = []envVar{
 	{"BIFROST_SIP_MIN_SE", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.MinSE })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
+	{"BIFROST_WEBRTC_UDP_PORT", false, intVar(func(c *Config) *int { return &c.WebRTC.UDPPort })},
+	{"BIFROST_WEBRTC_TCP_PORT", false, intVar(func(c *Config) *int { return &c.WebRTC.TCPPort })},
+	{"BIFROST_WEBRTC_PUBLIC_IP", false, stringVar(func(c *Config) *string { return &c.WebRTC.PublicIP })},
+	{"BIFROST_WEBRTC_MAX_TILES", false, intVar(func(c *Config) *int { return &c.WebRTC.MaxTiles })},
 }
 
 // loadConfig builds the configuration from the defaults, the file at path (if not
@@ -354,6 +360,9 @@ func (c Config) validate() error {
 		if _, err := decodeKey(c.SecretKey); err != nil {
 			return fmt.Errorf("secret_key: %w", err)
 		}
+	}
+	if err := c.WebRTC.validate(c.PublicIP); err != nil {
+		return err
 	}
 	if c.Privacy.InactiveAdminsAfter < 0 {
 		return fmt.Errorf("privacy.inactive_admins_after %v: must be 0 (off) or positive", c.Privacy.InactiveAdminsAfter)
