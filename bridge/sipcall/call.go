@@ -28,6 +28,7 @@ type call struct {
 	id    string // the dialog ID
 	room  bridge.RoomInfo
 	media *mediaSession
+	video *videoSession // nil without H.264 video (video_leg.go)
 
 	part atomic.Pointer[Participant]
 
@@ -120,6 +121,7 @@ func (c *call) end(reason bridge.EndReason, code int, bye bool) {
 		p := c.participant()
 		c.mu.Unlock()
 		c.media.close()
+		c.closeVideo()
 		if p != nil {
 			p.Leave(reason, code)
 		}

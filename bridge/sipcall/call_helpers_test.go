@@ -151,6 +151,7 @@ type testUA struct {
 	dialog *sipgo.DialogUA
 	rtp    *rtpPeer
 	byes   chan *sip.Request
+	infos  chan *sip.Request // INFOs the server sent (video_call_test.go)
 }
 
 func newTestUA(t testing.TB) *testUA {
@@ -168,7 +169,14 @@ func newTestUA(t testing.TB) *testUA {
 		t.Fatal(err)
 	}
 	port := conn.LocalAddr().(*net.UDPAddr).Port
-	u := &testUA{t: t, port: port, rtp: newRTPPeer(t), byes: make(chan *sip.Request, 4)}
+	u := &testUA{t: t, port: port, rtp: newRTPPeer(t), byes: make(chan *sip.Request, 4), infos: make(chan *sip.Request, 4)}
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		select {
+		case u.infos <- req:
+		default:
+		}
+	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 		u.byes <- req

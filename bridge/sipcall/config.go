@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/bridge/video"
 )
 
 // Defaults for Config fields left empty.
@@ -48,6 +49,11 @@ type Config struct {
 	MinSE time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// VideoMax is the most video any endpoint may send (declared in our
+	// answers); zero means video.DefaultCeiling, 720p30 at 1.5 Mbit/s.
+	VideoMax video.Ceiling
+	// DisableVideo answers every video m-line with port 0.
+	DisableVideo bool
 
 	// beforeAnswer, nil but in tests, runs between admission and the 200
 	// (to land a CANCEL there).
@@ -81,6 +87,7 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.VideoMax = videoCeiling(c.VideoMax)
 	return c
 }
 

@@ -142,6 +142,7 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, error) {
 		return nil, err
 	}
 	c.local.Version++
+	c.renegotiateVideoLocked(sd)
 	body, err := buildAnswer(sd, m, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("sipcall: build SDP: %w", err)
@@ -243,6 +244,7 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		ct = h.Value()
 	}
 	if len(req.Body()) == 0 || ct == "application/media_control+xml" {
+		c.onMediaControl(req.Body())
 		s.reply(req, 200, "OK", tx.Respond)
 		return
 	}

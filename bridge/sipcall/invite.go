@@ -193,6 +193,9 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.media = media
 	c.local = localMedia{Addr: s.mediaAddr(local), Port: media.localPort(), SessionID: rand.Uint64() >> 1, Version: 1}
+	if offer {
+		s.startVideo(c, offerSD, src)
+	}
 
 	var body []byte
 	if offer {
@@ -203,6 +206,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	if err != nil {
 		media.close()
+		c.closeVideo()
 		return nil, nil, fmt.Errorf("sipcall: build SDP: %w", err)
 	}
 

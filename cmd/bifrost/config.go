@@ -79,6 +79,8 @@ type SIPConfig struct {
 	// (RFC 4028; at least 90s).
 	SessionExpires time.Duration `yaml:"session_expires"`
 	MinSE          time.Duration `yaml:"min_se"`
+	// VideoMax is the H.264 ceiling declared to endpoints (config_video.go).
+	VideoMax string `yaml:"video_max"`
 }
 
 // RTPConfig is the YAML shape of the bridge's port range.
@@ -103,6 +105,7 @@ func defaultConfig() Config {
 			RTPTimeout:     sipcall.DefaultRTPTimeout,
 			SessionExpires: sipcall.DefaultSessionExpires,
 			MinSE:          sipcall.DefaultMinSE,
+			VideoMax:       "720p30",
 		},
 		RTP:     RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
 		Privacy: PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
@@ -211,6 +214,7 @@ var envVars = []envVar{
 	{"BIFROST_SIP_RTP_TIMEOUT", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.RTPTimeout })},
 	{"BIFROST_SIP_SESSION_EXPIRES", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.SessionExpires })},
 	{"BIFROST_SIP_MIN_SE", false, durationVar(func(c *Config) *time.Duration { return &c.SIP.MinSE })},
+	{"BIFROST_SIP_VIDEO_MAX", false, stringVar(func(c *Config) *string { return &c.SIP.VideoMax })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
 	{"BIFROST_WEBRTC_UDP_PORT", false, intVar(func(c *Config) *int { return &c.WebRTC.UDPPort })},
@@ -351,6 +355,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("sip.addr: %w", err)
 	}
 	if err := c.SIP.validateTimers(); err != nil {
+		return err
+	}
+	if _, _, err := c.SIP.video(); err != nil {
 		return err
 	}
 	if err := c.bridge().Validate(); err != nil {

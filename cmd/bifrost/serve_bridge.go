@@ -19,7 +19,7 @@ func (e *env) bridgeSIP(db *sqlx.DB, reg prometheus.Registerer, obs bridge.CallO
 		Logger:   e.log.With("component", "bridge"),
 		Registry: reg,
 	})
-	cfg := e.cfg.sipcall()
+	cfg := e.cfg.sipcallVideo(e.cfg.sipcall())
 	cfg.Media = e.cfg.bridge()
 	cfg.Rooms = sipcall.BridgeRooms(br)
 	return cfg, br

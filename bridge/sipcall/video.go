@@ -1,0 +1,241 @@
+package sipcall
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/bifrost-video/bifrost/bridge/video"
+)
+
+// videoHistory is how many sent video packets a leg keeps for NACK
+// retransmission (RFC 4585 §6.2.1): about a second at the default ceiling.
+const videoHistory = 256
+
+// videoEvents is what a video session tells its call.
+type videoEvents struct {
+	// packet gets each received H.264 packet, valid during the call only.
+	packet func(pkt *rtp.Packet)
+	// keyframeRequested is called when the peer asks for a keyframe of what
+	// we send it (PLI, FIR or SIP INFO).
+	keyframeRequested func()
+	// fastUpdate sends SIP INFO picture_fast_update (RFC 5168) when the
+	// peer negotiated neither PLI nor FIR.
+	fastUpdate func()
+}
+
+// sentPacket is one packet of the NACK history.
+type sentPacket struct {
+	seq uint16
+	n   int
+	buf [maxPacket]byte
+}
+
+// videoSession is the RTP and RTCP of one leg's video: a socket pair from
+// the same pool as the audio, latched the same way, our one outgoing H.264
+// stream (the bridge rewrote its sequence numbers and timestamps; we set
+// our SSRC and payload type), reports, feedback and retransmissions.
+type videoSession struct {
+	cfg     mediaConfig
+	ceiling video.Ceiling
+	ev      videoEvents
+	pool    *portPool
+	rtp     *net.UDPConn
+	rtcp    *net.UDPConn
+	port    int
+
+	mu         sync.Mutex
+	m          videoMedia
+	remote     netip.AddrPort
+	remoteRTCP netip.AddrPort
+	latched    bool
+	rtcpLatch  bool
+	ssrc       uint32
+	sendBuf    [maxPacket]byte
+	sent       uint64
+	sentOctets uint64
+	lastSentAt time.Time
+	lastSentTS uint32
+	history    []sentPacket
+	rx         rxStats
+	q          qualityAcc
+	lastSR     uint32
+	firSeq     uint8
+	// peerMaxKbps is what the peer said it takes (TMMBR, REMB), 0 if it
+	// said nothing.
+	peerMaxKbps int
+
+	in rtp.Packet // the reader's packet, reused
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// newVideoSession allocates a port pair and starts reading.
+func newVideoSession(pool *portPool, cfg mediaConfig, ceiling video.Ceiling, m videoMedia, ev videoEvents) (*videoSession, error) {
+	rtpConn, rtcpConn, err := pool.allocate()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RTCPInterval <= 0 {
+		cfg.RTCPInterval = DefaultRTCPInterval
+	}
+	s := &videoSession{
+		cfg: cfg, ceiling: ceiling, ev: ev, pool: pool, rtp: rtpConn, rtcp: rtcpConn,
+		port:    rtpConn.LocalAddr().(*net.UDPAddr).Port,
+		ssrc:    rand.Uint32(),
+		history: make([]sentPacket, videoHistory),
+		done:    make(chan struct{}),
+	}
+	s.setMediaLocked(m)
+	s.q.start = cfg.Now()
+	s.wg.Add(3)
+	go s.read(s.rtp, true)
+	go s.read(s.rtcp, false)
+	go s.timers()
+	return s, nil
+}
+
+// localPort is the RTP port; RTCP is on the next.
+func (s *videoSession) localPort() int { return s.port }
+
+// update applies a renegotiation.
+func (s *videoSession) update(m videoMedia) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setMediaLocked(m)
+}
+
+func (s *videoSession) setMediaLocked(m videoMedia) {
+	if m.Remote != s.m.Remote || !s.m.Remote.IsValid() {
+		s.latched, s.rtcpLatch = false, false
+		s.remote, s.remoteRTCP = m.Remote, m.RemoteRTCP
+	}
+	s.m = m
+}
+
+// send sends one packet of the bridge's stream for this leg with our SSRC
+// and payload type, keeping its sequence number, timestamp and marker; header
+// extensions are stripped (we negotiate none). It keeps a copy for NACK. It
+// allocates nothing.
+func (s *videoSession) send(pkt *rtp.Packet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.m.Direction.sends() || !s.remote.IsValid() || len(pkt.Payload) > maxPacket-12 {
+		return
+	}
+	putRTP(s.sendBuf[:], rtpHeader{Marker: pkt.Marker, PT: s.m.PT, Seq: pkt.SequenceNumber, TS: pkt.Timestamp, SSRC: s.ssrc})
+	n := 12 + copy(s.sendBuf[12:], pkt.Payload)
+	h := &s.history[pkt.SequenceNumber%videoHistory]
+	h.seq, h.n = pkt.SequenceNumber, copy(h.buf[:], s.sendBuf[:n])
+	if _, err := s.rtp.WriteToUDPAddrPort(s.sendBuf[:n], s.remote); err == nil {
+		s.sent++
+		s.sentOctets += uint64(len(pkt.Payload))
+		s.lastSentAt, s.lastSentTS = s.cfg.Now(), pkt.Timestamp
+	}
+}
+
+// read reads one socket until it is closed; the RTP socket also carries
+// RTCP with rtcp-mux.
+func (s *videoSession) read(conn *net.UDPConn, isRTP bool) {
+	defer s.wg.Done()
+	buf := make([]byte, maxPacket)
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if !isRTP || isRTCP(buf[:n]) {
+			s.handleRTCP(buf[:n], from, isRTP)
+			continue
+		}
+		s.handleRTP(buf[:n], from)
+	}
+}
+
+// handleRTP takes one datagram from the RTP port: H.264 of the negotiated
+// payload type goes to the bridge, anything else is dropped.
+func (s *videoSession) handleRTP(b []byte, from netip.AddrPort) {
+	if err := s.in.Unmarshal(b); err != nil {
+		return
+	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	now := s.cfg.Now()
+	s.mu.Lock()
+	if s.in.PayloadType != s.m.PT || !s.m.Direction.receives() || !s.latch(from) {
+		s.mu.Unlock()
+		return
+	}
+	arrival := uint32(now.UnixNano() / int64(time.Second/video.ClockRate))
+	s.rx.update(s.in.SSRC, s.in.SequenceNumber, s.in.Timestamp, arrival, len(s.in.Payload))
+	s.mu.Unlock()
+	if s.ev.packet != nil {
+		s.ev.packet(&s.in)
+	}
+}
+
+// latch applies symmetric RTP as the audio does (see mediaSession): the
+// first packet from the SDP or signalling address fixes where we send.
+// The caller holds s.mu.
+func (s *videoSession) latch(from netip.AddrPort) bool {
+	if !s.cfg.Latch {
+		return true
+	}
+	switch {
+	case !s.latched:
+		sdpAddr := s.m.Remote.Addr()
+		if (sdpAddr.IsValid() || s.cfg.Signalling.IsValid()) && from.Addr() != sdpAddr && from.Addr() != s.cfg.Signalling {
+			return false
+		}
+		s.latched, s.remote = true, from
+		if !s.rtcpLatch {
+			s.remoteRTCP = netip.AddrPortFrom(from.Addr(), from.Port()+1)
+			if s.m.RTCPMux {
+				s.remoteRTCP = from
+			}
+		}
+		return true
+	default:
+		return from == s.remote
+	}
+}
+
+// timers sends RTCP reports at randomised intervals (RFC 3550 §6.3.5).
+func (s *videoSession) timers() {
+	defer s.wg.Done()
+	for {
+		d := time.Duration(float64(s.cfg.RTCPInterval) * (0.5 + rand.Float64()))
+		t := time.NewTimer(d)
+		select {
+		case <-s.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		s.sendReport(s.cfg.Now())
+	}
+}
+
+// close stops the goroutines, closes the sockets and returns the ports.
+// It is idempotent and waits.
+func (s *videoSession) close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		_ = s.rtp.Close()
+		_ = s.rtcp.Close()
+		s.wg.Wait()
+		s.pool.release(s.port)
+	})
+}

@@ -1,0 +1,161 @@
+package sipcall
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+
+	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/bridge/video"
+)
+
+// A call is a VideoSwitched leg when it negotiated H.264.
+var _ bridge.VideoLeg = (*call)(nil)
+
+// videoParticipant is what a participant with video also takes; the
+// bridge's Participant implements it.
+type videoParticipant interface {
+	ReceiveVideo(pkt *rtp.Packet)
+	KeyframeRequested(source bridge.ParticipantID)
+}
+
+// fastUpdateTimeout bounds the wait for the answer to our INFO.
+const fastUpdateTimeout = 5 * time.Second
+
+// pictureFastUpdate is the RFC 5168 §3 body asking for a keyframe.
+const pictureFastUpdate = `<?xml version="1.0" encoding="utf-8" ?>
+<media_control>
+  <vc_primitive>
+    <to_encoder>
+      <picture_fast_update/>
+    </to_encoder>
+  </vc_primitive>
+</media_control>
+`
+
+// startVideo negotiates the offer's video and opens its socket pair. A
+// call without H.264 video, or whose video ports could not be allocated,
+// stays audio-only: its video m-lines are answered with port 0.
+func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.AddrPort) {
+	if s.cfg.DisableVideo {
+		return
+	}
+	v, ok := negotiateVideo(offer, s.cfg.VideoMax)
+	if !ok {
+		return
+	}
+	vs, err := newVideoSession(s.pool, mediaConfig{
+		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Now: s.cfg.Now, Log: c.log,
+	}, s.cfg.VideoMax, v, videoEvents{
+		packet: func(pkt *rtp.Packet) {
+			if p, ok := c.participant().(videoParticipant); ok {
+				p.ReceiveVideo(pkt)
+			}
+		},
+		keyframeRequested: func() {
+			if p, ok := c.participant().(videoParticipant); ok {
+				p.KeyframeRequested("")
+			}
+		},
+		fastUpdate: func() { s.background.Go(c.sendFastUpdate) },
+	})
+	if err != nil {
+		c.log.Warn("sip call: no ports for video, audio only", "error", err)
+		return
+	}
+	c.video = vs
+	c.local.Video = &localVideo{Media: v, Port: vs.localPort(), Ceiling: s.cfg.VideoMax}
+	c.info.VideoCodec = "H264/90000"
+}
+
+// renegotiateVideoLocked applies a re-offer (hold, resume, a new address)
+// to the call's video: the stream keeps its payload type and session; a
+// re-offer without H.264 video gets port 0 and stops our sending. The
+// caller holds c.mu.
+func (c *call) renegotiateVideoLocked(offer *sdp.SessionDescription) {
+	if c.video == nil {
+		return
+	}
+	v, ok := negotiateVideo(offer, c.srv.cfg.VideoMax)
+	if !ok {
+		c.local.Video = nil
+		c.video.update(videoMedia{Direction: inactive})
+		return
+	}
+	c.local.Video = &localVideo{Media: v, Port: c.video.localPort(), Ceiling: c.srv.cfg.VideoMax}
+	c.video.update(v)
+}
+
+// closeVideo stops the video session, if any.
+func (c *call) closeVideo() {
+	if c.video != nil {
+		c.video.close()
+	}
+}
+
+// VideoMode is VideoSwitched with H.264 negotiated, else VideoNone.
+func (c *call) VideoMode() bridge.VideoMode {
+	if c.video == nil {
+		return bridge.VideoNone
+	}
+	return bridge.VideoSwitched
+}
+
+// SendVideo sends one packet of the bridge's switched stream to the caller.
+func (c *call) SendVideo(_ bridge.ParticipantID, pkt *rtp.Packet) {
+	if c.video != nil {
+		c.video.send(pkt)
+	}
+}
+
+// RequestKeyframe asks the caller's endpoint for a keyframe.
+func (c *call) RequestKeyframe() {
+	if c.video != nil {
+		c.video.requestKeyframe()
+	}
+}
+
+// sendFastUpdate sends SIP INFO picture_fast_update (RFC 5168) in the
+// dialog and waits, bounded, for its answer.
+func (c *call) sendFastUpdate() {
+	if c.isEnded() || !c.awaitAnswered() {
+		return
+	}
+	contact := c.sess.InviteRequest.Contact()
+	if contact == nil {
+		return
+	}
+	req := sip.NewRequest(sip.INFO, contact.Address)
+	req.SetTransport(c.sess.InviteRequest.Transport())
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/media_control+xml"))
+	req.SetBody([]byte(pictureFastUpdate))
+	ctx, cancel := context.WithTimeout(context.Background(), fastUpdateTimeout)
+	defer cancel()
+	if _, err := c.sess.Do(ctx, req); err != nil {
+		c.log.Debug("sip info picture_fast_update failed", "error", err)
+	}
+}
+
+// onMediaControl takes an INFO application/media_control+xml body: a
+// picture_fast_update (RFC 5168 §3) asks for a keyframe of what we send.
+func (c *call) onMediaControl(body []byte) {
+	if !bytes.Contains(body, []byte("picture_fast_update")) {
+		return
+	}
+	if p, ok := c.participant().(videoParticipant); ok {
+		p.KeyframeRequested("")
+	}
+}
+
+// videoCeiling returns the configured ceiling or the default.
+func videoCeiling(c video.Ceiling) video.Ceiling {
+	if c.Kbps == 0 {
+		return video.DefaultCeiling
+	}
+	return c
+}
