@@ -81,6 +81,8 @@ type client struct {
 	ws   *websocket.Conn
 	pc   *webrtc.PeerConnection
 	msgs chan map[string]any
+	// quiet clients send no media (benchmark subscribers).
+	quiet bool
 	// ending is set when the test is over: errors from then on are expected.
 	ending atomic.Bool
 
@@ -264,7 +266,9 @@ func (c *client) startMedia(tone float64) {
 	if _, err := pc.AddTransceiverFromTrack(mic, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
 		c.t.Fatal(err)
 	}
-	go sendTone(pc, mic, tone)
+	if !c.quiet {
+		go sendTone(pc, mic, tone)
+	}
 	cam, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "cam", "client")
 	if err != nil {
 		c.t.Fatal(err)
@@ -272,7 +276,9 @@ func (c *client) startMedia(tone float64) {
 	if _, err := pc.AddTransceiverFromTrack(cam, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
 		c.t.Fatal(err)
 	}
-	go sendVideo(pc, cam)
+	if !c.quiet {
+		go sendVideo(pc, cam)
+	}
 }
 
 // sendVideo sends a stand-in H.264 stream at 25 frames/s: each frame one
