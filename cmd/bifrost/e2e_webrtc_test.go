@@ -176,8 +176,8 @@ func statsOf(t *testing.T, ctx context.Context) pageStats {
 	return s
 }
 
-// TestE2EBrowsersAndBaresipMeet: two Chromiums and one baresip in a room.
-// Each browser decodes the other's video and hears the mix; baresip hears
+// TestE2EBrowsersAndBaresipMeet: two Chromiums and one baresip (video) in a
+// room. Each browser decodes the other two's video and hears the mix; baresip hears
 // both browsers; a third browser joins and leaves without the first two
 // reconnecting; a wrong PIN is refused on the page.
 func TestE2EBrowsersAndBaresipMeet(t *testing.T) {
@@ -192,7 +192,7 @@ func TestE2EBrowsersAndBaresipMeet(t *testing.T) {
 
 	joinPage(t, ada, base+"/join/1234", "Ada", "")
 	joinPage(t, bob, base+"/join/1234", "Bob", "")
-	phone := startBaresip(t, "phone", toneWAV(t, dir, 440, 60), "opus/48000/2", e.uri(room.Alias))
+	phone := startBaresipVideo(t, "phone", "blue", toneWAV(t, dir, 440, 60), e.uri(room.Alias))
 
 	eventually(t, 45*time.Second, "two browsers and baresip in the mix", func() bool {
 		n := 0
@@ -204,10 +204,12 @@ func TestE2EBrowsersAndBaresipMeet(t *testing.T) {
 		return n == 3
 	})
 	var sa, sb pageStats
-	eventually(t, 45*time.Second, "each browser to decode the other's video and hear the mix", func() bool {
+	phoneID := string(webParticipants(e, room.ID)["phone"].ID)
+	eventually(t, 45*time.Second, "each browser to decode the other's and baresip's video and hear the mix", func() bool {
 		sa, sb = statsOf(t, ada), statsOf(t, bob)
 		return sa.State == "connected" && sb.State == "connected" &&
-			sa.Frames[sb.Self] > 10 && sb.Frames[sa.Self] > 10 && sa.Energy > 0.01 && sb.Energy > 0.01
+			sa.Frames[sb.Self] > 10 && sb.Frames[sa.Self] > 10 && sa.Frames[phoneID] > 10 && sb.Frames[phoneID] > 10 &&
+			sa.Energy > 0.001 && sb.Energy > 0.001 // silence measures about 1e-8
 	})
 	t.Logf("Ada: %+v", sa)
 	t.Logf("Bob: %+v", sb)

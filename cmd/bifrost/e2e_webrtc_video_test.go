@@ -15,9 +15,10 @@ import (
 )
 
 // startBaresipVideo starts a baresip video endpoint whose camera is a solid
-// colour and whose microphone is silent, dialling uri (recipe in
-// ../shared/interop/TEST-CLIENTS.md: MJPEG in AVI, avcodec's H.264).
-func startBaresipVideo(t *testing.T, name, colour, uri string) *baresip {
+// colour and whose microphone plays wav (silence when empty), dialling uri
+// (recipe in ../shared/interop/TEST-CLIENTS.md: MJPEG in AVI, avcodec's
+// H.264); sndfile records what it hears.
+func startBaresipVideo(t *testing.T, name, colour, wav, uri string) *baresip {
 	t.Helper()
 	bin := needTool(t, "baresip")
 	ff := needTool(t, "ffmpeg")
@@ -36,6 +37,9 @@ func startBaresipVideo(t *testing.T, name, colour, uri string) *baresip {
 		if out, err := exec.Command(ff, append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
 			t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
 		}
+	}
+	if wav == "" {
+		wav = filepath.Join(dir, "silence.wav")
 	}
 	sipPort, ctrlPort := freePort(t), freePort(t)
 	rtp := 30000 + 100*rand.IntN(90)
@@ -63,6 +67,7 @@ module aufile.so
 module avformat.so
 module fakevideo.so
 module snapshot.so
+module sndfile.so
 module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
@@ -70,7 +75,8 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:%d
 avcodec_h264enc libx264
 avcodec_h264dec h264
-`, sipPort, filepath.Join(dir, "silence.wav"), filepath.Join(dir, "clip.avi"), rtp, rtp+99, modDir, ctrlPort)
+snd_path %s
+`, sipPort, wav, filepath.Join(dir, "clip.avi"), rtp, rtp+99, modDir, ctrlPort, filepath.Join(dir, "rec"))
 	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=opus/48000/2;video_codecs=H264\n", name, sipPort)
 	for f, body := range map[string]string{"config": config, "accounts": account} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
@@ -155,7 +161,7 @@ func TestE2EBrowserAndBaresipSeeEachOther(t *testing.T) {
 	dir := t.TempDir()
 	ada := chromium(t, toneWAV(t, dir, 600, 30), colourY4M(t, dir, "red"))
 	joinPage(t, ada, base+"/join/1234", "Ada", "")
-	phone := startBaresipVideo(t, "phone", "blue", e.uri(room.Alias))
+	phone := startBaresipVideo(t, "phone", "blue", "", e.uri(room.Alias))
 
 	eventually(t, 45*time.Second, "the browser and baresip in the mix, baresip with video", func() bool {
 		ps := webParticipants(e, room.ID)
