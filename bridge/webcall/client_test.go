@@ -83,6 +83,8 @@ type client struct {
 	msgs chan map[string]any
 	// quiet clients send no media (benchmark subscribers).
 	quiet bool
+	// tcpOnly clients use ICE-TCP only, as on a network that blocks UDP.
+	tcpOnly bool
 	// ending is set when the test is over: errors from then on are expected.
 	ending atomic.Bool
 
@@ -205,6 +207,9 @@ func (c *client) startMedia(tone float64) {
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if c.tcpOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {

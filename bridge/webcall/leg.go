@@ -39,6 +39,10 @@ type leg struct {
 	cameraOff atomic.Bool
 
 	sent, received, lost atomic.Uint64
+	sentBytes, recvBytes atomic.Uint64
+	rateMu               sync.Mutex // the last Quality call, for the bitrates
+	rateAt               time.Time
+	rateSent, rateRecv   uint64
 	jitterSum, jitterN   atomic.Uint64 // RR jitter in µs
 	jitterMax            atomic.Uint64
 	remb                 atomic.Uint64 // the browser's receive estimate, bit/s
@@ -115,6 +119,7 @@ func (l *leg) SendAudio(payload []byte) {
 	l.ats += uint32(media.Opus.SamplesPerFrame())
 	if err := l.mix.WriteRTP(&l.apkt); err == nil {
 		l.sent.Add(1)
+		l.sentBytes.Add(uint64(12 + len(payload)))
 	}
 	l.apkt.Payload = nil
 }
@@ -139,6 +144,20 @@ func (l *leg) Quality() bridge.Quality {
 	if n := l.jitterN.Load(); n > 0 {
 		q.JitterAvg = time.Duration(l.jitterSum.Load()/n) * time.Microsecond
 	}
+	// The bitrates since the previous call (the bridge's report interval).
+	now, sent, recv := time.Now(), l.sentBytes.Load(), l.recvBytes.Load()
+	l.rateMu.Lock()
+	if !l.rateAt.IsZero() {
+		if d := now.Sub(l.rateAt).Seconds(); d > 0 {
+			q.BitrateOut = int(float64(sent-l.rateSent) * 8 / d)
+			q.BitrateIn = int(float64(recv-l.rateRecv) * 8 / d)
+		}
+	} else if d := now.Sub(l.start).Seconds(); d > 0 {
+		q.BitrateOut = int(float64(sent) * 8 / d)
+		q.BitrateIn = int(float64(recv) * 8 / d)
+	}
+	l.rateAt, l.rateSent, l.rateRecv = now, sent, recv
+	l.rateMu.Unlock()
 	return q
 }
 
@@ -149,7 +168,10 @@ func (l *leg) VideoMode() bridge.VideoMode { return bridge.VideoForwarded }
 // packet of a source without a track asks the session for one.
 func (l *leg) SendVideo(source bridge.ParticipantID, pkt *rtp.Packet) {
 	if o := (*l.outs.Load())[source]; o != nil {
-		_ = o.track.WriteRTP(pkt)
+		if o.track.WriteRTP(pkt) == nil {
+			l.sent.Add(1)
+			l.sentBytes.Add(uint64(pkt.MarshalSize()))
+		}
 		return
 	}
 	if _, dup := l.asked.LoadOrStore(source, true); dup {
@@ -239,6 +261,7 @@ func (l *leg) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 				continue
 			}
 			l.received.Add(1)
+			l.recvBytes.Add(uint64(n))
 			p := l.part.Load()
 			if p == nil {
 				continue

@@ -22,6 +22,14 @@ const maxPINTries = 3
 // writeTimeout bounds one signalling write.
 const writeTimeout = 5 * time.Second
 
+// pingInterval keeps the WebSocket alive through proxies that close idle
+// connections (nginx's default is 60 s) and finds dead browsers: a ping not
+// answered within pingTimeout ends the session.
+const (
+	pingInterval = 20 * time.Second
+	pingTimeout  = 10 * time.Second
+)
+
 // session is one browser's WebSocket and, once it joined, its PeerConnection
 // and bridge leg. Everything but the leg's media methods runs on run's
 // goroutine.
@@ -107,6 +115,7 @@ func (se *session) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go se.read(ctx)
+	go se.keepalive(ctx)
 
 	reason, code := se.loop(ctx)
 	if se.part != nil {
@@ -136,6 +145,27 @@ func (se *session) read(ctx context.Context) {
 		select {
 		case se.in <- in:
 		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// keepalive pings the browser until ctx ends; a lost pong closes the
+// socket, which ends the session through read.
+func (se *session) keepalive(ctx context.Context) {
+	t := time.NewTicker(pingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+		err := se.c.Ping(pctx)
+		cancel()
+		if err != nil {
+			se.c.CloseNow()
 			return
 		}
 	}

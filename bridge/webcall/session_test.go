@@ -201,3 +201,34 @@ func TestBrowsersReceiveEachOthersVideoThroughTheRouter(t *testing.T) {
 		t.Errorf("Ada receives her own video: %v", sa)
 	}
 }
+
+// TestICETCPFallback: a browser that cannot use UDP connects over the ICE-TCP
+// port and hears the room.
+func TestICETCPFallback(t *testing.T) {
+	r := newRig(t, Config{TCPAddr: "127.0.0.1:0"}, testRoom)
+	a, b := dial(t, r, "1234"), dial(t, r, "1234")
+	b.tcpOnly = true
+	a.join("Ada", "", 440)
+	b.join("Brian", "", 660)
+	eventually(t, 20*time.Second, "Brian, on TCP only, to hear Ada", func() bool {
+		rms, _, _, _, _ := b.snapshot()
+		return rms > 1000
+	})
+	pair, err := b.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP {
+		t.Errorf("Brian's selected pair %v (%v); want TCP", pair, err)
+	}
+}
+
+// TestQualityFromTheLeg: the leg reports packets both ways and bitrates.
+func TestQualityFromTheLeg(t *testing.T) {
+	r := newRig(t, Config{}, testRoom)
+	a, b := dial(t, r, "1234"), dial(t, r, "1234")
+	a.join("Ada", "", 440)
+	b.join("Brian", "", 660)
+	eventually(t, 15*time.Second, "Ada to hear Brian", func() bool { rms, _, _, _, _ := a.snapshot(); return rms > 1000 })
+	q := r.legOf(t, a.id).Quality()
+	if q.PacketsSent == 0 || q.PacketsReceived == 0 || q.BitrateIn == 0 || q.BitrateOut == 0 {
+		t.Errorf("quality %+v: want packets and bitrates both ways", q)
+	}
+}
