@@ -22,13 +22,21 @@ type Config struct {
 	// MaxTiles caps the video tracks each browser receives (active speakers
 	// first); 0 means DefaultMaxTiles, negative means no video to browsers.
 	MaxTiles int
+	// TileBitrate caps what each browser's camera sends, in bit/s: the
+	// server tells the browser with REMB (RFC draft-alvestrand-rmcat-remb).
+	// It is also the share of a browser's downlink one tile is given: when
+	// the browser's own REMB says its link carries less than that many
+	// tiles, it gets fewer tiles (active speakers first) until the link
+	// recovers. 0 means DefaultTileBitrate.
+	TileBitrate int
 }
 
 // Defaults of Config.
 const (
-	DefaultUDPPort  = 10000
-	DefaultTCPPort  = 10000
-	DefaultMaxTiles = 9
+	DefaultUDPPort     = 10000
+	DefaultTCPPort     = 10000
+	DefaultMaxTiles    = 9
+	DefaultTileBitrate = 1_000_000
 )
 
 func (c Config) withDefaults() Config {
@@ -40,6 +48,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxTiles < 0 {
 		c.MaxTiles = 0
+	}
+	if c.TileBitrate <= 0 {
+		c.TileBitrate = DefaultTileBitrate
 	}
 	return c
 }

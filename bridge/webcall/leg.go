@@ -193,6 +193,16 @@ func (l *leg) RequestKeyframe() {
 	_ = l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 }
 
+// capCamera tells the browser the most its camera may send (REMB, which
+// browsers apply as an upper bound of their send-side estimate).
+func (l *leg) capCamera(bitrate int) {
+	ssrc := l.camSSRC.Load()
+	if ssrc == 0 {
+		return
+	}
+	_ = l.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(bitrate), SSRCs: []uint32{ssrc}}})
+}
+
 // addSource adds a track for source's video; the caller renegotiates.
 func (l *leg) addSource(source bridge.ParticipantID) error {
 	tr, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video-"+string(source), string(source))

@@ -30,6 +30,10 @@ const (
 	pingTimeout  = 10 * time.Second
 )
 
+// rateInterval is how often the server caps the browser's camera (REMB) and
+// fits its tiles to its downlink.
+const rateInterval = time.Second
+
 // session is one browser's WebSocket and, once it joined, its PeerConnection
 // and bridge leg. Everything but the leg's media methods runs on run's
 // goroutine.
@@ -173,8 +177,12 @@ func (se *session) keepalive(ctx context.Context) {
 
 // loop handles messages and events; it returns how the call ended.
 func (se *session) loop(ctx context.Context) (bridge.EndReason, int) {
+	rate := time.NewTicker(rateInterval)
+	defer rate.Stop()
 	for {
 		select {
+		case <-rate.C:
+			se.rate(ctx)
 		case <-ctx.Done():
 			return bridge.EndHungUp, 0
 		case <-se.stop:
@@ -423,6 +431,23 @@ func (se *session) apply(ctx context.Context, c change) {
 		se.fresh = append(se.fresh, src)
 	}
 	se.negotiate(ctx)
+}
+
+// rate caps the browser's camera at the tile bitrate and fits the number of
+// tiles it receives to its downlink estimate (REMB), so that a poor link
+// loses tiles, least recent speakers first, instead of freezing all.
+func (se *session) rate(ctx context.Context) {
+	if se.leg == nil {
+		return
+	}
+	cfg := se.s.cfg
+	se.leg.capCamera(cfg.TileBitrate)
+	want := cfg.MaxTiles
+	if est := se.leg.remb.Load(); est > 0 {
+		fit := int(est / uint64(cfg.TileBitrate))
+		want = max(1, min(cfg.MaxTiles, fit))
+	}
+	se.apply(ctx, se.tiles.setMax(want))
 }
 
 // fail sends an error message; the caller then ends the session.

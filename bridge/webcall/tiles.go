@@ -49,6 +49,16 @@ func (t *tiles) speaker(source bridge.ParticipantID) change {
 	return t.settle()
 }
 
+// setMax changes the cap (the browser's downlink cannot take more tiles,
+// or can take more again).
+func (t *tiles) setMax(max int) change {
+	if max == t.max {
+		return change{}
+	}
+	t.max = max
+	return t.settle()
+}
+
 // left records that source left the room.
 func (t *tiles) left(source bridge.ParticipantID) change {
 	i := t.index(source)

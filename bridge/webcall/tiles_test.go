@@ -46,3 +46,14 @@ func TestTilesCapZero(t *testing.T) {
 	wantChange(t, "a sends", tl.seen("a"), nil, nil)
 	wantChange(t, "a speaks", tl.speaker("a"), nil, nil)
 }
+
+func TestTilesShrinkAndGrow(t *testing.T) {
+	tl := newTiles(3)
+	for _, s := range []bridge.ParticipantID{"a", "b", "c"} {
+		tl.seen(s)
+	}
+	tl.speaker("c")
+	wantChange(t, "a poor link: one tile, the speaker's", tl.setMax(1), nil, []string{"a", "b"})
+	wantChange(t, "the same cap", tl.setMax(1), nil, nil)
+	wantChange(t, "the link recovers", tl.setMax(3), []string{"a", "b"}, nil)
+}

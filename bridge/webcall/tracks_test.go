@@ -97,3 +97,20 @@ func TestVideoTracksFollowJoinsAndLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestPoorDownlinkLosesTiles: when a browser's REMB says its link carries
+// one tile's bitrate, it keeps one tile (the most recent speaker's); when
+// the link recovers, the others come back.
+func TestPoorDownlinkLosesTiles(t *testing.T) {
+	r := newRig(t, Config{MaxTiles: 3, TileBitrate: 500_000}, testRoom)
+	a, b, c := dial(t, r, "1234"), dial(t, r, "1234"), dial(t, r, "1234")
+	a.join("Ada", "", 440)
+	b.join("Brian", "", 660)
+	c.join("Cleo", "", 880)
+	la := r.legOf(t, a.id)
+	eventually(t, 15*time.Second, "Ada to get both others' video", func() bool { return len(*la.outs.Load()) == 2 })
+	la.remb.Store(600_000) // room for one tile of 500 kbit/s
+	eventually(t, 10*time.Second, "Ada down to one tile", func() bool { return len(*la.outs.Load()) == 1 })
+	la.remb.Store(3_000_000)
+	eventually(t, 10*time.Second, "Ada back to two tiles", func() bool { return len(*la.outs.Load()) == 2 })
+}

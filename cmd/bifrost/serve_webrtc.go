@@ -26,24 +26,29 @@ type WebRTCConfig struct {
 	// MaxTiles caps the video streams each browser receives, active speakers
 	// first.
 	MaxTiles int `yaml:"max_tiles"`
+	// TileBitrate caps each browser's camera, in bit/s; a browser whose
+	// downlink carries fewer tiles of it gets fewer tiles.
+	TileBitrate int `yaml:"tile_bitrate"`
 }
 
 func defaultWebRTCConfig() WebRTCConfig {
 	return WebRTCConfig{
-		UDPPort:  webcall.DefaultUDPPort,
-		TCPPort:  webcall.DefaultTCPPort,
-		TURN:     []webcall.ICEServer{},
-		MaxTiles: webcall.DefaultMaxTiles,
+		UDPPort:     webcall.DefaultUDPPort,
+		TCPPort:     webcall.DefaultTCPPort,
+		TURN:        []webcall.ICEServer{},
+		MaxTiles:    webcall.DefaultMaxTiles,
+		TileBitrate: webcall.DefaultTileBitrate,
 	}
 }
 
 // webcall converts the YAML shape; public is the top-level public_ip.
 func (w WebRTCConfig) webcall(public string) webcall.Config {
 	c := webcall.Config{
-		UDPAddr:    net.JoinHostPort("", strconv.Itoa(w.UDPPort)),
-		PublicIP:   w.PublicIP,
-		ICEServers: w.TURN,
-		MaxTiles:   w.MaxTiles,
+		UDPAddr:     net.JoinHostPort("", strconv.Itoa(w.UDPPort)),
+		PublicIP:    w.PublicIP,
+		ICEServers:  w.TURN,
+		MaxTiles:    w.MaxTiles,
+		TileBitrate: w.TileBitrate,
 	}
 	if w.TCPPort != 0 {
 		c.TCPAddr = net.JoinHostPort("", strconv.Itoa(w.TCPPort))
@@ -60,8 +65,11 @@ func (w WebRTCConfig) validate(public string) error {
 			return fmt.Errorf("webrtc.%s %d: want 0 to 65535", name, p)
 		}
 	}
-	if w.MaxTiles < 0 {
-		return fmt.Errorf("webrtc.max_tiles %d: must be 0 or more", w.MaxTiles)
+	if w.TileBitrate < 64_000 {
+		return fmt.Errorf("webrtc.tile_bitrate %d: want at least 64000 (bit/s)", w.TileBitrate)
+	}
+	if w.MaxTiles < 1 {
+		return fmt.Errorf("webrtc.max_tiles %d: must be at least 1", w.MaxTiles)
 	}
 	return w.webcall(public).Validate()
 }
