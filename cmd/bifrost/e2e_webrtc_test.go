@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/bifrost-video/bifrost/bridge/webcall"
@@ -267,5 +270,41 @@ func TestE2EBrowsersAndBaresipMeet(t *testing.T) {
 	}
 	if _, in := webParticipants(e, pinRoom.ID)["Eve"]; in {
 		t.Error("Eve is in the PIN room with a wrong PIN")
+	}
+}
+
+// TestServeMountsTheJoinPage: serve shows the demo room's join link in its
+// banner, and that link serves the page, its files and a WebSocket that
+// answers a join.
+func TestServeMountsTheJoinPage(t *testing.T) {
+	s := startServe(t, dataDir(t))
+	m := regexp.MustCompile(`Join:\s+(http://\S+/join/(\d+))`).FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no join link in the banner:\n%s", s.stdout.String())
+	}
+	page := "http://" + s.httpAddr + "/join/" + m[2]
+	for _, u := range []string{page, "http://" + s.httpAddr + "/join-assets/join.js"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", u, resp.StatusCode)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws://"+s.httpAddr+"/join/"+m[2]+"/ws", nil)
+	if err != nil {
+		t.Fatalf("WebSocket: %v", err)
+	}
+	defer ws.CloseNow()
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"type":"join","name":"Ada"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, msg, err := ws.Read(ctx)
+	if err != nil || !strings.Contains(string(msg), `"type":"joined"`) {
+		t.Fatalf("join answered %s (%v); want joined", msg, err)
 	}
 }
