@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/bifrost-video/bifrost/bridge"
 )
@@ -180,4 +183,18 @@ func TestE2EBrowserAndBaresipSeeEachOther(t *testing.T) {
 		return ok && r > 150 && g < 100 && b < 100
 	})
 	t.Logf("baresip shows rgb(%d,%d,%d)", r, g, b)
+
+	// An admin removes the browser: the page says so and offers the lobby.
+	confs := e.b.Conferences(t.Context())
+	if len(confs) != 1 {
+		t.Fatalf("%d conferences, want 1", len(confs))
+	}
+	if err := e.b.Kick(t.Context(), confs[0].ID, webParticipants(e, room.ID)["Ada"].ID); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := chromedp.Run(ada, chromedp.Poll[string](`(() => { const p = document.getElementById("lobby-error"); return !p.hidden && !document.getElementById("lobby").hidden && p.textContent; })()`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil || !strings.Contains(msg, "removed") {
+		t.Errorf("after the kick the page says %q (%v); want that she was removed", msg, err)
+	}
 }
