@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,4 +200,81 @@ func TestE2EBrowserAndBaresipSeeEachOther(t *testing.T) {
 	if err != nil || !strings.Contains(msg, "removed") {
 		t.Errorf("after the kick the page says %q (%v); want that she was removed", msg, err)
 	}
+}
+
+// cutProxy forwards TCP connections to target until cut closes them all.
+type cutProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(u, c); _ = u.Close() }()
+			go func() { _, _ = io.Copy(c, u); _ = c.Close() }()
+		}
+	}()
+	return p
+}
+
+// cut drops every connection, as a broken network would.
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = nil
+}
+
+// TestE2EPageRejoinsAfterConnectionLoss: the signalling connection drops
+// (no bye); the page says it is re-joining and comes back into the room as
+// a new participant on its own.
+func TestE2EPageRejoinsAfterConnectionLoss(t *testing.T) {
+	room := bridge.RoomInfo{ID: "room-rejoin", OrganisationID: "org", Name: "Rejoin room", Alias: "1234"}
+	e := startE2E(t, room)
+	base := startWebcall(t, e)
+	proxy := startCutProxy(t, strings.TrimPrefix(base, "http://"))
+	dir := t.TempDir()
+	ada := chromium(t, toneWAV(t, dir, 600, 30), colourY4M(t, dir, "red"))
+	joinPage(t, ada, "http://"+proxy.ln.Addr().String()+"/join/1234", "Ada", "")
+	first := ""
+	eventually(t, 30*time.Second, "Ada connected", func() bool {
+		s := statsOf(t, ada)
+		first = s.Self
+		return s.State == "connected"
+	})
+	proxy.cut()
+	status, err := chromedp.Run(ada, chromedp.Poll[string](`(() => { const s = document.getElementById("status").textContent; return s.includes("e-joining") && s; })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		t.Fatalf("the page did not say it is re-joining: %v", err)
+	}
+	t.Logf("page status: %q", status)
+	eventually(t, 30*time.Second, "Ada back in the room as a new participant, connected", func() bool {
+		s := statsOf(t, ada)
+		p, in := webParticipants(e, room.ID)["Ada"]
+		return s.State == "connected" && s.Self != first && in && string(p.ID) == s.Self && len(webParticipants(e, room.ID)) == 1
+	})
 }
