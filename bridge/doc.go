@@ -15,6 +15,14 @@
 // host, until a host is in; then it joins the conference's mixer
 // (bridge/media), which sends it every 20 ms the mix of the others.
 //
+// Video (video.go, video_router.go) is routed, never decoded: legs that
+// implement VideoLeg hand in H.264 RTP with Participant.ReceiveVideo. A
+// VideoSwitched leg (SIP) gets the active speaker, the speaker the previous
+// one, in one continuous rewritten stream, switched at the new source's
+// keyframe (bridge/video); a VideoForwarded leg (WebRTC) gets every other
+// source as received, up to Config.VideoTiles, speakers first. Keyframe
+// requests go to the sources throttled.
+//
 // Concurrency: each conference serialises the operations that change its mix
 // (join, leave, mute) and calls out (CallObserver, Leg.Hangup, room event
 // subscribers) from one goroutine of its own, in the order the changes

@@ -31,7 +31,12 @@ import (
 // bridge); a source's srcMu guards its parameter sets and keyframe throttle.
 // The packet path takes no lock of the router: it reads the members from an
 // atomic snapshot, and each packet locks its source, then each receiver in
-// turn, never two at once.
+// turn; only a receiver switching to a source at an IDR without parameter
+// sets also locks that source (receiver first) to copy them.
+//
+// Known limit: packets are forwarded as the source packetized them, so a
+// receiver that negotiated packetization-mode 0 gets the FU-A and STAP-A
+// of a mode 1 source (most decoders take them; baresip and linphonec do).
 type videoRouter struct {
 	clock         Clock
 	log           *slog.Logger

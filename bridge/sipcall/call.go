@@ -29,6 +29,8 @@ type call struct {
 	room  bridge.RoomInfo
 	media *mediaSession
 	video *videoSession // nil without H.264 video (video_leg.go)
+	// videoOn is false once a renegotiation refused the video.
+	videoOn atomic.Bool
 
 	part atomic.Pointer[Participant]
 

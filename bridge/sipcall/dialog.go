@@ -212,6 +212,7 @@ func (c *call) takeAnswer(req *sip.Request) error {
 	}
 	c.info.AudioCodec = m.Codec.String()
 	c.media.update(m)
+	c.takeVideoAnswerLocked(sd)
 	return nil
 }
 

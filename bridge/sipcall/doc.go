@@ -3,11 +3,22 @@
 //
 // A call is an INVITE dialog (RFC 3261) whose request-URI user names a
 // room: the offer is negotiated with pion/sdp (sdp_offer.go, sdp_answer.go;
-// RFC 3264, audio only for now, other m-lines answered with port 0), the
-// leg gets an RTP/RTCP port pair and a media session (media.go, rtcp.go:
-// RFC 3550 reports, symmetric RTP, inactivity timeout; dtmf.go: RFC 4733
-// and INFO digits), and is admitted into the room through Rooms, which the
-// bridge satisfies (BridgeRooms). Inside the dialog it takes ACK (with the
+// RFC 3264; the first audio stream and the main H.264 video stream are
+// taken, every other m-line, content and BFCP included, is answered with
+// port 0), the leg gets an RTP/RTCP port pair and a media session
+// (media.go, rtcp.go: RFC 3550 reports, symmetric RTP, inactivity timeout;
+// dtmf.go: RFC 4733 and INFO digits), and is admitted into the room through
+// Rooms, which the bridge satisfies (BridgeRooms).
+//
+// Video (sdp_video.go, video*.go): H.264 (RFC 6184) answered under a
+// configured ceiling (Config.VideoMax, default 720p30 at 1.5 Mbit/s:
+// profile-level-id and max-* parameters, b=AS and b=TIAS), packetization
+// mode 1 preferred, rtcp-fb as offered. A video leg is a
+// bridge.VideoSwitched leg: a second port pair, the bridge's rewritten
+// stream sent with our SSRC, SR/RR, PLI/FIR (RFC 4585, RFC 5104) or SIP INFO
+// picture_fast_update (RFC 5168) both ways, NACK retransmission and
+// TMMBR/REMB. Golden answers to the shared real-world offers live under
+// testdata/golden (go test -run TestGoldenAnswers -update rewrites them). Inside the dialog it takes ACK (with the
 // answer to a late offer), BYE, CANCEL before the answer, re-INVITE and
 // UPDATE (hold, resume, address change, RFC 4028 session refresh), INFO
 // and OPTIONS. Refusals are *StatusError values that carry their SIP

@@ -193,9 +193,7 @@ func (s *Server) setupCall(req *sip.Request, sess *sipgo.DialogServerSession) (*
 	}
 	c.media = media
 	c.local = localMedia{Addr: s.mediaAddr(local), Port: media.localPort(), SessionID: rand.Uint64() >> 1, Version: 1}
-	if offer {
-		s.startVideo(c, offerSD, src)
-	}
+	s.startVideo(c, offerSD, src) // offerSD nil: video goes into our late offer
 
 	var body []byte
 	if offer {

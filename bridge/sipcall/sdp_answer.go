@@ -159,6 +159,9 @@ func buildOffer(l localMedia, dir direction, codecs []offeredCodec) ([]byte, err
 		sdp.NewAttribute("rtcp", strconv.Itoa(l.Port+1)),
 		sdp.NewPropertyAttribute(dir.String()))
 	sd.MediaDescriptions = []*sdp.MediaDescription{md}
+	if vd := l.Video.offerDescription(); vd != nil {
+		sd.MediaDescriptions = append(sd.MediaDescriptions, vd)
+	}
 	return sd.Marshal()
 }
 

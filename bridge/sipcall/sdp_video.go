@@ -2,6 +2,7 @@ package sipcall
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -206,11 +207,55 @@ func videoDescription(v videoMedia, port int, ceiling video.Ceiling) *sdp.MediaD
 }
 
 // localVideo is our side of the video stream: the negotiated video and our
-// RTP port, for buildAnswer.
+// RTP port, for buildAnswer and buildOffer.
 type localVideo struct {
 	Media   videoMedia
 	Port    int
 	Ceiling video.Ceiling
+	// Offering: our late offer, not negotiated yet; it offers H.264 in
+	// both packetization modes.
+	Offering bool
+}
+
+// Payload types of the H.264 formats of our own offers.
+const (
+	ptH264Mode1 = 96
+	ptH264Mode0 = 97
+)
+
+// offerVideo is the video of our late offer: Constrained Baseline (what
+// every endpoint decodes) at the ceiling, every feedback we take, on m-line
+// 1 after the audio.
+func offerVideo(ceiling video.Ceiling) videoMedia {
+	p := video.H264Params{ProfileLevelID: video.ProfileLevelID{ProfileIDC: video.ProfileBaseline, IOP: 0xe0, LevelIDC: 31}, PacketizationMode: 1}
+	return videoMedia{
+		Index: 1, Profile: "RTP/AVP", PT: ptH264Mode1, Offered: p, Answer: p.Answer(ceiling),
+		FB:        videoFeedback{NACK: true, PLI: true, FIR: true, TMMBR: true},
+		Direction: sendRecv,
+	}
+}
+
+// offerDescription is our video m-line in an offer: the format in use
+// (re-INVITE without SDP), or both packetization modes in a late offer.
+func (lv *localVideo) offerDescription() *sdp.MediaDescription {
+	if lv == nil {
+		return nil
+	}
+	md := videoDescription(lv.Media, lv.Port, lv.Ceiling)
+	if lv.Offering {
+		mode0 := lv.Media.Answer
+		mode0.PacketizationMode = 0
+		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(ptH264Mode0))
+		// After the mode 1 format's rtpmap and fmtp, which videoDescription
+		// writes first.
+		md.Attributes = slices.Insert(md.Attributes, 2,
+			sdp.NewAttribute("rtpmap", strconv.Itoa(ptH264Mode0)+" H264/90000"),
+			sdp.NewAttribute("fmtp", strconv.Itoa(ptH264Mode0)+" "+mode0.Fmtp()))
+		for _, fb := range []string{"nack", "nack pli", "ccm fir", "ccm tmmbr"} {
+			md.Attributes = append(md.Attributes, sdp.NewAttribute("rtcp-fb", strconv.Itoa(ptH264Mode0)+" "+fb))
+		}
+	}
+	return md
 }
 
 // answerFor returns our answer to the offer's m-line i if it is our video

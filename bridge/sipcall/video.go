@@ -27,6 +27,9 @@ type videoEvents struct {
 	// fastUpdate sends SIP INFO picture_fast_update (RFC 5168) when the
 	// peer negotiated neither PLI nor FIR.
 	fastUpdate func()
+	// limitKbps is the bit rate the peer may send (video_bandwidth.go); nil
+	// means the ceiling. It must not be called with s.mu held.
+	limitKbps func() int
 }
 
 // sentPacket is one packet of the NACK history.

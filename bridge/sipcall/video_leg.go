@@ -41,13 +41,21 @@ const pictureFastUpdate = `<?xml version="1.0" encoding="utf-8" ?>
 // startVideo negotiates the offer's video and opens its socket pair. A
 // call without H.264 video, or whose video ports could not be allocated,
 // stays audio-only: its video m-lines are answered with port 0.
+//
+// Without an offer (offer nil) the video goes into our late offer, and
+// the answer in the ACK decides (takeVideoAnswerLocked).
 func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.AddrPort) {
 	if s.cfg.DisableVideo {
 		return
 	}
-	v, ok := negotiateVideo(offer, s.cfg.VideoMax)
-	if !ok {
-		return
+	var v videoMedia
+	if offer == nil {
+		v = offerVideo(s.cfg.VideoMax)
+	} else {
+		var ok bool
+		if v, ok = negotiateVideo(offer, s.cfg.VideoMax); !ok {
+			return
+		}
 	}
 	vs, err := newVideoSession(s.pool, mediaConfig{
 		Latch: !s.cfg.DisableLatching, Signalling: src.Addr(), Now: s.cfg.Now, Log: c.log,
@@ -63,14 +71,41 @@ func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.Ad
 			}
 		},
 		fastUpdate: func() { s.background.Go(c.sendFastUpdate) },
+		limitKbps:  func() int { return s.roomVideoLimit(c.room.ID, c) },
 	})
 	if err != nil {
 		c.log.Warn("sip call: no ports for video, audio only", "error", err)
 		return
 	}
 	c.video = vs
-	c.local.Video = &localVideo{Media: v, Port: vs.localPort(), Ceiling: s.cfg.VideoMax}
+	c.videoOn.Store(true)
+	c.local.Video = &localVideo{Media: v, Port: vs.localPort(), Ceiling: s.cfg.VideoMax, Offering: offer == nil}
 	c.info.VideoCodec = "H264/90000"
+}
+
+// takeVideoAnswerLocked reads the answer to our offer's video (late offer,
+// re-INVITE without SDP): H.264 in one of the formats we offered starts
+// the stream; a refusal (port 0, no video m-line, another codec) turns
+// video off for the call. The caller holds c.mu.
+func (c *call) takeVideoAnswerLocked(answer *sdp.SessionDescription) {
+	lv := c.local.Video
+	if c.video == nil || lv == nil {
+		return
+	}
+	v, ok := negotiateVideo(answer, lv.Ceiling)
+	if !ok || v.Index != lv.Media.Index || (v.PT != lv.Media.PT && !(lv.Offering && v.PT == ptH264Mode0)) {
+		c.local.Video = nil
+		c.info.VideoCodec = ""
+		c.videoOn.Store(false)
+		c.video.update(videoMedia{Direction: inactive})
+		return
+	}
+	// The answer's fmtp says what the peer decodes; what it may send us
+	// stays what we offered.
+	v.Answer = lv.Media.Answer
+	v.Answer.PacketizationMode = v.Offered.PacketizationMode
+	lv.Media, lv.Offering = v, false
+	c.video.update(v)
 }
 
 // renegotiateVideoLocked applies a re-offer (hold, resume, a new address)
@@ -84,6 +119,7 @@ func (c *call) renegotiateVideoLocked(offer *sdp.SessionDescription) {
 	v, ok := negotiateVideo(offer, c.srv.cfg.VideoMax)
 	if !ok {
 		c.local.Video = nil
+		c.videoOn.Store(false)
 		c.video.update(videoMedia{Direction: inactive})
 		return
 	}
@@ -100,7 +136,7 @@ func (c *call) closeVideo() {
 
 // VideoMode is VideoSwitched with H.264 negotiated, else VideoNone.
 func (c *call) VideoMode() bridge.VideoMode {
-	if c.video == nil {
+	if c.video == nil || !c.videoOn.Load() {
 		return bridge.VideoNone
 	}
 	return bridge.VideoSwitched

@@ -130,10 +130,15 @@ func (s *videoSession) requestKeyframe() {
 // sendReport sends our compound report: an SR while we send (its RTP time
 // extrapolated at 90 kHz from the last packet of our rewritten stream, so
 // the NTP/RTP mapping holds across switches), else an RR; a reception
-// report block for the peer's stream; SDES CNAME; and the room's ceiling
-// as TMMBR or REMB when negotiated, so the peer does not send more than
-// every other participant can take (RFC 5104 §4.2.1).
+// report block for the peer's stream; SDES CNAME; and the room's limit
+// (the ceiling, or less if a receiver asked for less) as TMMBR or REMB when
+// negotiated, so the peer does not send more than every other participant
+// can take (RFC 5104 §4.2.1).
 func (s *videoSession) sendReport(now time.Time) {
+	limit := s.ceiling.Kbps
+	if s.ev.limitKbps != nil {
+		limit = min(limit, s.ev.limitKbps())
+	}
 	s.mu.Lock()
 	dst, conn := s.remoteRTCP, s.rtcp
 	if s.m.RTCPMux {
@@ -167,7 +172,7 @@ func (s *videoSession) sendReport(now time.Time) {
 	pkts = append(pkts, rtcp.NewCNAMESourceDescription(s.ssrc, rtcpCNAME))
 	var tmmbr []byte
 	if s.rx.started {
-		bps := uint64(s.ceiling.Kbps) * 1000
+		bps := uint64(limit) * 1000
 		switch {
 		case s.m.FB.TMMBR:
 			tmmbr = appendTMMB(nil, fmtTMMBR, s.ssrc, tmmbEntry{SSRC: s.rx.ssrc, Bitrate: bps, Overhead: 40})

@@ -174,3 +174,37 @@ func TestTMMBRBitratesRoundTrip(t *testing.T) {
 		t.Error("a short TMMBR was read")
 	}
 }
+
+// TestVideoSenderReportsMapNTPToTheRewrittenStream: an SR's RTP time is
+// the rewritten stream's last timestamp moved on at 90 kHz to the SR's NTP
+// time (RFC 3550 §6.4.1), so receivers keep lip sync and jitter across
+// switches.
+func TestVideoSenderReportsMapNTPToTheRewrittenStream(t *testing.T) {
+	peer := newRTPPeer(t)
+	clock := &fakeClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	m := videoMedia{Profile: "RTP/AVP", PT: 96, Remote: peer.addr(), RemoteRTCP: peer.rtcpAddr(), Direction: sendRecv}
+	s, err := newVideoSession(testPool(t, 2), mediaConfig{RTCPInterval: time.Hour, Now: clock.Now}, video.DefaultCeiling, m, videoEvents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	s.send(&rtp.Packet{Header: rtp.Header{SequenceNumber: 1, Timestamp: 4294960000}, Payload: []byte{0x65}})
+	peer.read()
+	sent := clock.Now()
+	clock.Set(sent.Add(500 * time.Millisecond))
+	s.sendReport(clock.Now())
+	pkts, err := rtcp.Unmarshal(peer.readRTCP())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, ok := pkts[0].(*rtcp.SenderReport)
+	if !ok {
+		t.Fatalf("first packet %T; want an SR", pkts[0])
+	}
+	if want := uint32(4294960000 + 45000 - 1<<32); sr.RTPTime != want {
+		t.Errorf("SR RTP time %d; want %d (the last timestamp plus 500 ms at 90 kHz, wrapped)", sr.RTPTime, want)
+	}
+	if sr.NTPTime != ntpTime(clock.Now()) || sr.PacketCount != 1 || sr.OctetCount != 1 {
+		t.Errorf("SR %+v; want NTP of now, 1 packet of 1 octet", sr)
+	}
+}

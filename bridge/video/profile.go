@@ -104,18 +104,23 @@ var levels = []struct {
 }
 
 // levelRank orders p's level (1b between 1 and 1.1); unknown levels rank
-// as level 1.
+// as level 1 (Supported refuses them).
 func levelRank(p ProfileLevelID) int {
+	i, _ := levelIndex(p)
+	return i
+}
+
+func levelIndex(p ProfileLevelID) (int, bool) {
 	idc := p.LevelIDC
 	if p.level1b() {
 		idc = 9
 	}
 	for i, l := range levels {
 		if l.idc == idc {
-			return i
+			return i, true
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // LevelLimits returns the limits of p's level.
@@ -224,11 +229,15 @@ func ParseH264Fmtp(s string) (H264Params, error) {
 }
 
 // Supported reports whether the bridge takes this format: Baseline
-// (Constrained or not), Main or High profile in packetization mode 0 or 1.
+// (Constrained or not), Main or High profile at a level of H.264 Table
+// A-1, in packetization mode 0 or 1.
 func (p H264Params) Supported() bool {
 	switch p.ProfileLevelID.ProfileIDC {
 	case ProfileBaseline, ProfileMain, ProfileHigh:
 	default:
+		return false
+	}
+	if _, ok := levelIndex(p.ProfileLevelID); !ok {
 		return false
 	}
 	return p.PacketizationMode == 0 || p.PacketizationMode == 1

@@ -65,6 +65,9 @@ func TestProfileFlagsAndLimits(t *testing.T) {
 	if p, _ := ParseH264Fmtp("profile-level-id=53e01f"); p.Supported() {
 		t.Error("SVC profile 0x53 accepted")
 	}
+	if p, _ := ParseH264Fmtp("profile-level-id=4200ff"); p.Supported() {
+		t.Error("unknown level 0xff accepted")
+	}
 	if p, _ := ParseH264Fmtp("packetization-mode=2"); p.Supported() {
 		t.Error("interleaved mode accepted")
 	}
