@@ -20,8 +20,11 @@
 // that track's source, and the bridge's RequestKeyframe becomes a PLI to the
 // browser. Transport-wide congestion control feedback (draft-holmer-rmcat-
 // transport-wide-cc-extensions-01) is sent for what the browser sends, so its
-// encoder adapts to its uplink; REMB (draft-alvestrand-rmcat-remb-03) from the
-// browser is kept as the estimate of its downlink.
+// encoder adapts to its uplink, and a REMB (draft-alvestrand-rmcat-remb-03)
+// every second caps its camera at Config.TileBitrate. The browser's own REMB
+// estimates its downlink: when that carries fewer tiles of TileBitrate than
+// it is shown, it gets fewer tiles (active speakers first) until the link
+// recovers, so a poor link degrades instead of freezing every picture.
 //
 // # Signalling protocol
 //
