@@ -19,6 +19,10 @@ import (
 // server closes it (the SIP IVR's default too).
 const maxPINTries = 3
 
+// wrongPINDelay is how long the server waits before it answers a wrong PIN,
+// as the IVR does by playing its prompt: it slows down guessing.
+const wrongPINDelay = time.Second
+
 // writeTimeout bounds one signalling write.
 const writeTimeout = 5 * time.Second
 
@@ -282,6 +286,11 @@ func (se *session) join(ctx context.Context, m Message) (hangupReq, bool) {
 	role, ok := bridge.CheckPIN(room, m.PIN)
 	if !ok {
 		se.pinTries++
+		select {
+		case <-time.After(wrongPINDelay):
+		case <-ctx.Done():
+			return hangupReq{bridge.EndHungUp, 0}, true
+		}
 		se.send(ctx, errorMsg{Type: TypeError, Code: CodeWrongPIN, Message: "wrong PIN"})
 		if se.pinTries >= maxPINTries {
 			return hangupReq{bridge.EndRejected, 403}, true
