@@ -45,6 +45,7 @@ type leg struct {
 	rateSent, rateRecv   uint64
 	jitterSum, jitterN   atomic.Uint64 // RR jitter in µs
 	jitterMax            atomic.Uint64
+	rttSum, rttN, rttMax atomic.Uint64 // from RR LSR/DLSR, in µs
 	remb                 atomic.Uint64 // the browser's receive estimate, bit/s
 
 	closeOnce sync.Once
@@ -143,6 +144,10 @@ func (l *leg) Quality() bridge.Quality {
 	}
 	if n := l.jitterN.Load(); n > 0 {
 		q.JitterAvg = time.Duration(l.jitterSum.Load()/n) * time.Microsecond
+	}
+	if n := l.rttN.Load(); n > 0 {
+		q.RTTAvg = time.Duration(l.rttSum.Load()/n) * time.Microsecond
+		q.RTTMax = time.Duration(l.rttMax.Load()) * time.Microsecond
 	}
 	// The bitrates since the previous call (the bridge's report interval).
 	now, sent, recv := time.Now(), l.sentBytes.Load(), l.recvBytes.Load()
@@ -315,7 +320,19 @@ func (l *leg) readRTCP(s *webrtc.RTPSender, source bridge.ParticipantID) {
 }
 
 func (l *leg) receiverReport(rr *rtcp.ReceiverReport) {
+	now := time.Now()
 	for _, r := range rr.Reports {
+		if rtt, ok := roundTrip(now, r.LastSenderReport, r.Delay); ok {
+			us := uint64(rtt.Microseconds())
+			l.rttSum.Add(us)
+			l.rttN.Add(1)
+			for {
+				m := l.rttMax.Load()
+				if us <= m || l.rttMax.CompareAndSwap(m, us) {
+					break
+				}
+			}
+		}
 		l.lost.Store(uint64(r.TotalLost))
 		us := uint64(r.Jitter) * 1_000_000 / uint64(media.Opus.ClockRate)
 		l.jitterSum.Add(us)
@@ -327,6 +344,30 @@ func (l *leg) receiverReport(rr *rtcp.ReceiverReport) {
 			}
 		}
 	}
+}
+
+// roundTrip is the round-trip time a receiver report gives (RFC 3550
+// §6.4.1): its arrival time, less the last SR's time (lsr, the middle 32
+// bits of its NTP timestamp) and the receiver's delay since (dlsr), all in
+// 1/65536 s. ok is false without an SR yet, or for a negative result.
+func roundTrip(arrival time.Time, lsr, dlsr uint32) (time.Duration, bool) {
+	if lsr == 0 {
+		return 0, false
+	}
+	a := ntpMiddle(arrival)
+	d := int32(a - lsr - dlsr)
+	if d < 0 {
+		return 0, false
+	}
+	return time.Duration(int64(d) * int64(time.Second) >> 16), true
+}
+
+// ntpMiddle is the middle 32 bits of t's NTP timestamp (RFC 5905 §6).
+func ntpMiddle(t time.Time) uint32 {
+	const unixToNTP = 2208988800
+	secs := uint64(t.Unix()) + unixToNTP
+	frac := uint64(t.Nanosecond()) << 32 / 1e9
+	return uint32(secs<<16 | frac>>16)
 }
 
 // close ends the PeerConnection and waits for its readers. It is idempotent.
