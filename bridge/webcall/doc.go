@@ -51,7 +51,8 @@
 // bad_message, out_of_order, shutting_down, internal). After wrong_pin,
 // room_full and room_locked the connection stays open and the browser may send
 // another join (three wrong PINs end it); after any other error the server
-// closes it. A browser whose WebSocket drops has left the room: it reconnects
+// closes it. When the media connection fails the server closes the socket
+// without a bye. A browser whose WebSocket drops has left the room: it reconnects
 // with a new join and becomes a new participant, and nobody else reconnects.
 // Each track's stream ID (a=msid) is the participant ID of its source, which
 // the participants message names.

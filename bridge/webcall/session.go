@@ -196,7 +196,8 @@ func (se *session) loop(ctx context.Context) (bridge.EndReason, int) {
 			se.send(ctx, byeMsg{Type: TypeBye, Reason: string(h.reason)})
 			return h.reason, h.code
 		case <-se.pcFailed:
-			se.send(ctx, errorMsg{Type: TypeError, Code: CodeInternal, Message: "the media connection failed"})
+			// No bye: the page takes a close without one as a lost
+			// connection and re-joins.
 			return bridge.EndTimeout, 0
 		case in, ok := <-se.in:
 			if !ok {
