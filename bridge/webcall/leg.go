@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bifrost-video/bifrost/bridge"
@@ -37,6 +38,10 @@ type leg struct {
 	camSSRC atomic.Uint32
 
 	cameraOff atomic.Bool
+	// noVideo is set when the browser's answer refused video (port 0: a
+	// browser without H.264, such as Firefox before its OpenH264 plugin
+	// arrives); the leg is then audio-only.
+	noVideo atomic.Bool
 
 	sent, received, lost atomic.Uint64
 	sentBytes, recvBytes atomic.Uint64
@@ -104,7 +109,13 @@ func newLeg(se *session, name string) (*leg, error) {
 }
 
 // Info describes the call.
-func (l *leg) Info() bridge.LegInfo { return l.info }
+func (l *leg) Info() bridge.LegInfo {
+	info := l.info
+	if l.noVideo.Load() {
+		info.VideoCodec = ""
+	}
+	return info
+}
 
 // AudioCodec is Opus: browsers send it and receive it.
 func (l *leg) AudioCodec() media.AudioCodec { return media.Opus }
@@ -166,8 +177,24 @@ func (l *leg) Quality() bridge.Quality {
 	return q
 }
 
-// VideoMode: browsers receive every other participant's stream.
-func (l *leg) VideoMode() bridge.VideoMode { return bridge.VideoForwarded }
+// VideoMode: browsers receive every other participant's stream, unless the
+// browser refused video.
+func (l *leg) VideoMode() bridge.VideoMode {
+	if l.noVideo.Load() {
+		return bridge.VideoNone
+	}
+	return bridge.VideoForwarded
+}
+
+// answered notes from the browser's answer whether it took video: the
+// camera's m-line (the second) has a port other than 0 (RFC 3264 §6).
+func (l *leg) answered(answer string) {
+	var sd sdp.SessionDescription
+	if sd.UnmarshalString(answer) != nil || len(sd.MediaDescriptions) < 2 {
+		return
+	}
+	l.noVideo.Store(sd.MediaDescriptions[1].MediaName.Port.Value == 0)
+}
 
 // SendVideo forwards one packet of source's video on its track; the first
 // packet of a source without a track asks the session for one.

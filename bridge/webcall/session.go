@@ -246,6 +246,7 @@ func (se *session) handle(ctx context.Context, m Message) (hangupReq, bool) {
 			return hangupReq{bridge.EndError, 488}, true
 		}
 		se.negotiating = false
+		se.leg.answered(m.SDP)
 		for _, src := range se.fresh {
 			se.part.KeyframeRequested(src) // a new track starts with a keyframe
 		}
