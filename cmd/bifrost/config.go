@@ -48,6 +48,7 @@ type Config struct {
 	Privacy   PrivacyConfig   `yaml:"privacy"`   // serve_cdr.go
 	Phonebook PhonebookConfig `yaml:"phonebook"` // serve_phonebook.go
 	LDAP      LDAPConfig      `yaml:"ldap"`      // serve_pbldap.go
+	WebRTC    WebRTCConfig    `yaml:"webrtc"`    // serve_webrtc.go
 }
 
 // LogConfig selects the log level and format.
@@ -122,6 +123,7 @@ func defaultConfig() Config {
 		Privacy:   PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
 		Phonebook: defaultPhonebookConfig(),
 		LDAP:      LDAPConfig{Listen: "127.0.0.1:3890"},
+		WebRTC:    defaultWebRTCConfig(),
 	}
 }
 
@@ -235,6 +237,10 @@ var envVars = []envVar{
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
 	{"BIFROST_PHONEBOOK_BARE_TMS_ORGANISATION", false, stringVar(func(c *Config) *string { return &c.Phonebook.BareTMSOrganisation })},
 	{"BIFROST_PHONEBOOK_REFRESH", false, durationVar(func(c *Config) *time.Duration { return &c.Phonebook.Refresh })},
+	{"BIFROST_WEBRTC_UDP_PORT", false, intVar(func(c *Config) *int { return &c.WebRTC.UDPPort })},
+	{"BIFROST_WEBRTC_TCP_PORT", false, intVar(func(c *Config) *int { return &c.WebRTC.TCPPort })},
+	{"BIFROST_WEBRTC_PUBLIC_IP", false, stringVar(func(c *Config) *string { return &c.WebRTC.PublicIP })},
+	{"BIFROST_WEBRTC_MAX_TILES", false, intVar(func(c *Config) *int { return &c.WebRTC.MaxTiles })},
 }
 
 // loadConfig builds the configuration from the defaults, the file at path (if not
@@ -384,6 +390,9 @@ func (c Config) validate() error {
 		if _, err := decodeKey(c.SecretKey); err != nil {
 			return fmt.Errorf("secret_key: %w", err)
 		}
+	}
+	if err := c.WebRTC.validate(c.PublicIP); err != nil {
+		return err
 	}
 	if c.Privacy.InactiveAdminsAfter < 0 {
 		return fmt.Errorf("privacy.inactive_admins_after %v: must be 0 (off) or positive", c.Privacy.InactiveAdminsAfter)

@@ -78,6 +78,11 @@ func serve(ctx context.Context, e *env) error {
 
 	sipCfg, br := e.bridgeSIP(db, reg, cdrRT.observer()) // serve_bridge.go
 	defer func() { _ = br.Close() }()                    // after the SIP server: calls end with their BYEs first
+	wrtc, err := e.startWebRTC(br)                       // serve_webrtc.go; closed before the bridge
+	if err != nil {
+		return err
+	}
+	defer wrtc.close()
 	web := webadmin.New(e.cfg.webadmin(), webadmin.Deps{
 		Logger:    e.log.With("component", "http"),
 		Registry:  reg,
@@ -88,6 +93,7 @@ func serve(ctx context.Context, e *env) error {
 			conferencesFeature(db, br, e.log.With("component", "http")),
 			directoryFeature(db, e.SecretKey, e.log.With("component", "directory")),
 			pb.feature(),
+			wrtc.feature(),
 		},
 		Ready: func(ctx context.Context) error {
 			current, latest, err := migrations.Status(ctx, db)

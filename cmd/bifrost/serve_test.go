@@ -99,6 +99,8 @@ func bifrostCmd(dir string, extraEnv []string, args ...string) *exec.Cmd {
 		"BIFROST_DATA_DIR="+dir,
 		"BIFROST_HTTP_ADDR=127.0.0.1:0",
 		"BIFROST_SIP_ADDR=127.0.0.1:0",
+		"BIFROST_WEBRTC_UDP_PORT=0", // any free port: tests run side by side
+		"BIFROST_WEBRTC_TCP_PORT=0",
 		"BIFROST_DATABASE_URL=",
 		"BIFROST_SHUTDOWN_TIMEOUT=10s",
 	)
