@@ -20,7 +20,9 @@ func findSharedTestdata() string {
 	if dir := os.Getenv("BIFROST_SHARED_TESTDATA"); dir != "" {
 		return dir
 	}
-	for _, dir := range []string{"../../../shared/testdata", "../../../../shared/testdata"} {
+	// ../shared next to the checkout (at its usual depth or a worktree's),
+	// or the workplace's own copy for a checkout elsewhere (a CI clone).
+	for _, dir := range []string{"../../../shared/testdata", "../../../../shared/testdata", "/work/shared/testdata"} {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
 			return dir
 		}
