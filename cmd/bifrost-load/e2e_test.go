@@ -205,8 +205,10 @@ func TestLoadCallersJoinHearTheMixAndLoseNothing(t *testing.T) {
 func TestLoadKeysThePINAsTelephoneEvents(t *testing.T) {
 	room := bridge.RoomInfo{ID: "room-pin", OrganisationID: "org", Name: "PIN", Alias: "5678", HostPIN: "2468", GuestPIN: "1357"}
 	tb := startBridge(t, room)
+	// Each caller stays 10 s after keying its PIN, so the two overlap in the
+	// room however far apart a loaded machine lets their prompts start.
 	_, wait := startLoad(t, "--target", tb.uri(room.Alias), "--callers", "2", "--rate", "20",
-		"--duration", "2s", "--codec", "pcmu", "--pin", "1357")
+		"--duration", "10s", "--codec", "pcmu", "--pin", "1357")
 	eventually(t, 30*time.Second, "both callers admitted as guests by their PIN", func() bool {
 		return tb.joined(room.ID, bridge.RoleGuest) == 2
 	})
