@@ -42,12 +42,16 @@ type ParticipantView struct {
 	Transport   string
 	AudioCodec  string
 	VideoCodec  string
-	Encryption  Encryption
-	Role        Role // empty while entering the PIN
-	State       ParticipantState
-	Muted       bool
-	Since       time.Time // when it was admitted
-	Duration    time.Duration
+	// VideoWidth and VideoHeight are the picture size of the video the
+	// participant sends (Participant.VideoResolution), 0 before its first
+	// sequence parameter set or without video.
+	VideoWidth, VideoHeight int
+	Encryption              Encryption
+	Role                    Role // empty while entering the PIN
+	State                   ParticipantState
+	Muted                   bool
+	Since                   time.Time // when it was admitted
+	Duration                time.Duration
 }
 
 // Conferences returns every live conference, oldest first, with its
@@ -201,10 +205,13 @@ func (c *conference) view(now time.Time) (ConferenceView, bool) {
 		case stateJoined:
 			state = ParticipantJoined
 		}
+		// srcMu, which VideoResolution takes, is a leaf lock: safe under
+		// c.mu.
+		w, h := p.VideoResolution()
 		v.Participants = append(v.Participants, ParticipantView{
 			ID: p.id, DisplayName: p.info.DisplayName, RemoteURI: p.info.RemoteURI,
 			Protocol: p.info.Protocol, Transport: p.info.Transport, AudioCodec: p.info.AudioCodec,
-			VideoCodec: p.info.VideoCodec, Encryption: p.info.Encryption, Role: p.role, State: state,
+			VideoCodec: p.info.VideoCodec, VideoWidth: w, VideoHeight: h, Encryption: p.info.Encryption, Role: p.role, State: state,
 			Muted: p.muted, Since: p.since, Duration: now.Sub(p.since),
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/emiago/sipgo/sip"
@@ -128,6 +129,10 @@ func (s *Server) ActiveCalls() int {
 }
 
 // endCalls ends every call with reason, sending BYEs, and waits for them.
+// It waits on a group of its own: a handler still running (a re-INVITE
+// arming its 2xx retransmission) may add to s.background meanwhile, which
+// must not race a Wait (sync.WaitGroup); Close waits for s.background
+// once the handlers are done.
 func (s *Server) endCalls(reason bridge.EndReason) {
 	s.callsMu.Lock()
 	calls := make([]*call, 0, len(s.calls))
@@ -135,10 +140,11 @@ func (s *Server) endCalls(reason bridge.EndReason) {
 		calls = append(calls, c)
 	}
 	s.callsMu.Unlock()
+	var ending sync.WaitGroup
 	for _, c := range calls {
-		s.background.Go(func() { c.end(reason, 0, true) })
+		ending.Go(func() { c.end(reason, 0, true) })
 	}
-	s.background.Wait()
+	ending.Wait()
 }
 
 // stamp adds our Server header to res and counts it, as send does for

@@ -35,8 +35,12 @@
 // preferred, off; the room's, else Config.SRTP) to RTP/SAVP(F) and to
 // Cisco's best-effort RTP/AVP with crypto, and srtp.go is the protection
 // layer every RTP and RTCP packet of a media session passes through
-// (mediaCrypto, swapped when a re-INVITE changes keys). Keys are never
-// logged: sdesKeys prints its suite only.
+// (mediaCrypto, swapped when a re-INVITE changes keys). The video m-line
+// is keyed the same way with keys of its own (sdp_video_security.go), and
+// must be whenever the audio is: plain video next to SRTP audio is
+// declined, and LegInfo.Encryption says srtp-sdes only when every active
+// stream is encrypted. Keys are never logged: sdesKeys prints its suite
+// only.
 //
 // sipcall imports bridge and bridge/media and must not import storage
 // packages (migrations, directory, cdr) nor webadmin: what a call needs

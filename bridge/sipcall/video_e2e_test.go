@@ -3,7 +3,9 @@ package sipcall
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"image"
 	"image/png"
@@ -34,8 +36,10 @@ type baresipVideo struct {
 }
 
 // startBaresipVideo writes the clip, the sound and the config of one
-// instance and starts it dialling room 1234 at server.
-func startBaresipVideo(t *testing.T, baresip, ffmpeg, name, colour, sound string, server net.Addr) *baresipVideo {
+// instance and starts it dialling room 1234 at server; account are more
+// account parameters (";mediaenc=srtp-mand"). With a CA file, it dials
+// over TLS (server is then the TLS address) and trusts that CA.
+func startBaresipVideo(t *testing.T, baresip, ffmpeg, name, colour, sound, account, caFile string, server net.Addr) *baresipVideo {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -50,6 +54,10 @@ func startBaresipVideo(t *testing.T, baresip, ffmpeg, name, colour, sound string
 		"-pix_fmt", "yuvj420p", filepath.Join(dir, "clip.avi"))
 	run("-f", "lavfi", "-i", "aevalsrc="+sound+":s=48000:d=60", "-ac", "1", filepath.Join(dir, "sound.wav"))
 	sipPort, ctrlPort := freePort(t), freePort(t)
+	tlsConfig, uri := "", "sip:1234@"+server.String()
+	if caFile != "" {
+		tlsConfig, uri = "sip_cafile "+caFile, uri+";transport=tls"
+	}
 	rtpBase := 20000 + 4*(sipPort%2000)
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
@@ -75,6 +83,7 @@ module aufile.so
 module avformat.so
 module fakevideo.so
 module snapshot.so
+module srtp.so
 module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
@@ -82,8 +91,9 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:%d
 avcodec_h264enc libx264
 avcodec_h264dec h264
-`, sipPort, filepath.Join(dir, "sound.wav"), filepath.Join(dir, "clip.avi"), rtpBase, rtpBase+40, ctrlPort)
-	accounts := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;audio_codecs=opus/48000/2,PCMU;video_codecs=H264\n", name, sipPort)
+%s
+`, sipPort, filepath.Join(dir, "sound.wav"), filepath.Join(dir, "clip.avi"), rtpBase, rtpBase+40, ctrlPort, tlsConfig)
+	accounts := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;audio_codecs=opus/48000/2,PCMU;video_codecs=H264%s\n", name, sipPort, account)
 	for f, body := range map[string]string{"config": config, "accounts": accounts} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -91,7 +101,7 @@ avcodec_h264dec h264
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	b := &baresipVideo{t: t, name: name, dir: dir, ctrl: "127.0.0.1:" + strconv.Itoa(ctrlPort), out: &logBuffer{}, cancel: cancel}
-	b.cmd = exec.CommandContext(ctx, baresip, "-f", dir, "-t", "80", "-e", "/dial sip:1234@"+server.String())
+	b.cmd = exec.CommandContext(ctx, baresip, "-f", dir, "-t", "80", "-e", "/dial "+uri)
 	b.cmd.Dir = dir
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
 	// Video display: fakevideo's null display; no X needed.
@@ -203,8 +213,10 @@ func (b *baresipVideo) shows() string {
 // (red, green, blue cameras) and an audio-only caller into one room of the
 // real bridge: while red's endpoint plays its tone, green and blue receive
 // red's picture; when green's starts (and red's stops), red and blue
-// switch to green and green sees red, the previous speaker. The audio-only
-// caller stays in the call and keeps receiving the mix.
+// switch to green and green sees red, the previous speaker. Green insists
+// on SRTP (mediaenc=srtp-mand): its audio and video are both encrypted, and
+// it switches like the others; blue calls over SIP/TLS. The audio-only caller stays in the call and
+// keeps receiving the mix.
 func TestBaresipVideoFollowsTheSpeaker(t *testing.T) {
 	baresip := requireTool(t, "baresip", "baresip")
 	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
@@ -215,17 +227,24 @@ func TestBaresipVideoFollowsTheSpeaker(t *testing.T) {
 		return testRoom, nil
 	})})
 	pool := testPool(t, 16)
+	cert, _ := selfSigned(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s := startCallServer(t, BridgeRooms(b), func(c *Config) {
 		c.Media.RTPPortMin, c.Media.RTPPortMax = pool.min, pool.max
 		c.RTPTimeout = time.Minute
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		c.TLSAddr = "127.0.0.1:0"
 	})
 	t.Cleanup(func() { _ = s.Close(); _ = b.Close() })
 
 	// Red speaks for the first 20 s; green from 24 s on; blue never.
 	tone := "'%s*0.4*sin(2*PI*700*t)'"
-	red := startBaresipVideo(t, baresip, ffmpeg, "red", "red", fmt.Sprintf(tone, "lt(t,20)"), s.UDPAddr())
-	green := startBaresipVideo(t, baresip, ffmpeg, "green", "green", fmt.Sprintf(tone, "gt(t,24)"), s.UDPAddr())
-	blue := startBaresipVideo(t, baresip, ffmpeg, "blue", "blue", "0", s.UDPAddr())
+	red := startBaresipVideo(t, baresip, ffmpeg, "red", "red", fmt.Sprintf(tone, "lt(t,20)"), "", "", s.UDPAddr())
+	green := startBaresipVideo(t, baresip, ffmpeg, "green", "green", fmt.Sprintf(tone, "gt(t,24)"), ";mediaenc=srtp-mand", "", s.UDPAddr())
+	blue := startBaresipVideo(t, baresip, ffmpeg, "blue", "blue", "0", "", caFile, s.TLSAddr())
 
 	phone := newTestUA(t)
 	sess, res := phone.invite(s.Server, "1234", phone.defaultOffer())
@@ -257,6 +276,28 @@ func TestBaresipVideoFollowsTheSpeaker(t *testing.T) {
 	waitShows("red and blue to switch to green, and green to show red", 25*time.Second,
 		map[*baresipVideo]string{red: "green", blue: "green", green: "red"})
 
+	seen := 0
+	for _, v := range b.Conferences(t.Context()) {
+		for _, p := range v.Participants {
+			seen++
+			want := bridge.EncryptionNone
+			if strings.Contains(p.RemoteURI, "green@") {
+				want = bridge.EncryptionSRTPSDES
+			}
+			if p.Encryption != want {
+				t.Errorf("%s: encryption %q; want %q", p.RemoteURI, p.Encryption, want)
+			}
+			if strings.Contains(p.RemoteURI, "blue@") != (p.Transport == "tls") {
+				t.Errorf("%s: transport %q; want tls for blue only", p.RemoteURI, p.Transport)
+			}
+			if p.VideoCodec != "" && (p.VideoWidth != 320 || p.VideoHeight != 240) {
+				t.Errorf("%s: sends %dx%d video; want its 320x240 camera", p.RemoteURI, p.VideoWidth, p.VideoHeight)
+			}
+		}
+	}
+	if seen != 4 {
+		t.Errorf("the admin view lists %d participants; want 4", seen)
+	}
 	if n := s.ActiveCalls(); n != 4 {
 		t.Errorf("%d calls up; want all 4, the audio-only one included", n)
 	}

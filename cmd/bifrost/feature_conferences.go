@@ -94,6 +94,8 @@ type participantJSON struct {
 	Transport       string    `json:"transport"`
 	Codec           string    `json:"codec"`
 	VideoCodec      string    `json:"video_codec,omitempty"`
+	VideoWidth      int       `json:"video_width,omitempty"`
+	VideoHeight     int       `json:"video_height,omitempty"`
 	Encryption      string    `json:"encryption"`
 	Role            string    `json:"role"`
 	State           string    `json:"state"`
@@ -124,7 +126,7 @@ func toParticipantJSON(p bridge.ParticipantView) participantJSON {
 	}
 	return participantJSON{
 		ID: string(p.ID), Name: p.DisplayName, URI: p.RemoteURI, Protocol: string(p.Protocol), Transport: p.Transport,
-		Codec: p.AudioCodec, VideoCodec: p.VideoCodec, Encryption: enc, Role: string(p.Role), State: string(p.State),
+		Codec: p.AudioCodec, VideoCodec: p.VideoCodec, VideoWidth: p.VideoWidth, VideoHeight: p.VideoHeight, Encryption: enc, Role: string(p.Role), State: string(p.State),
 		Muted: p.Muted, Since: p.Since.UTC(), DurationSeconds: int64(p.Duration / time.Second),
 	}
 }
@@ -334,6 +336,7 @@ type conferenceRow struct {
 type participantRow struct {
 	ID, Name, URI, Protocol, Codec, Role, State, Duration string
 	Encryption                                            string // encryptionLabel
+	Video                                                 string // videoLabel
 	Muted, Speaking                                       bool
 }
 
@@ -372,13 +375,10 @@ func (c *confAdmin) pageGet(w http.ResponseWriter, r *http.Request) {
 	d := conferencePage{ID: string(v.ID), Room: v.RoomName, Started: v.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration: since(v.Duration), Locked: v.Locked, Participants: []participantRow{}}
 	for _, p := range v.Participants {
-		codec := p.AudioCodec
-		if p.VideoCodec != "" {
-			codec += ", " + p.VideoCodec
-		}
 		d.Participants = append(d.Participants, participantRow{ID: string(p.ID), Name: p.DisplayName, URI: p.RemoteURI,
-			Protocol: string(p.Protocol), Codec: codec, Role: string(p.Role), State: string(p.State),
-			Duration: since(p.Duration), Muted: p.Muted, Speaking: p.ID == v.ActiveSpeaker, Encryption: encryptionLabel(p)})
+			Protocol: string(p.Protocol), Codec: p.AudioCodec, Role: string(p.Role), State: string(p.State),
+			Duration: since(p.Duration), Muted: p.Muted, Speaking: p.ID == v.ActiveSpeaker,
+			Video: videoLabel(p), Encryption: encryptionLabel(p)})
 	}
 	webadmin.RenderPage(w, r, http.StatusOK, webadmin.FeaturePage{Template: conferenceTemplates, Name: "conference",
 		Title: "Conference in " + v.RoomName, Active: "/admin/conferences"}, d)
@@ -480,7 +480,7 @@ const partPathParams = confPathParams + `, {"name": "pid", "in": "path", "requir
 var conferencesOpenAPI = `{
   "/conferences": {"get": {"summary": "List the organisation's live conferences.",
     "responses": {"200": {"description": "{items, total}: id, room_id, room_name, started_at, duration_seconds, locked, participant_count."}}}},
-  "/conferences/{id}": {"get": {"summary": "One live conference with its participants (name, uri, protocol, codec, role, state, muted, duration_seconds).",
+  "/conferences/{id}": {"get": {"summary": "One live conference with its participants (name, uri, protocol, codec, video_codec, video_width, video_height, encryption, role, state, muted, duration_seconds).",
     "parameters": [` + confPathParams + `],
     "responses": {"200": {"description": "The conference."}, "404": {"description": "No such live conference in this organisation."}}}},
   "/conferences/{id}/participants/{pid}/mute": {"post": {"summary": "Mute or unmute a participant: while muted the others do not hear it.",
