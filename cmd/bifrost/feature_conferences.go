@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/cdr"
 	"github.com/bifrost-video/bifrost/internal/audit"
 	"github.com/bifrost-video/bifrost/webadmin"
 )
@@ -356,10 +357,22 @@ func since(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
 
+// started is when a conference started, as its organisation's admins read
+// it: in the organisation's time zone, named.
+func (c *confAdmin) started(r *http.Request, org bridge.OrganisationID, at time.Time) string {
+	loc := time.UTC
+	if c.db != nil {
+		if l, err := cdr.Location(r.Context(), c.db, string(org)); err == nil {
+			loc = l
+		}
+	}
+	return at.In(loc).Format("2006-01-02 15:04:05") + " " + loc.String()
+}
+
 func (c *confAdmin) pageList(w http.ResponseWriter, r *http.Request) {
 	rows := []conferenceRow{}
 	for _, v := range c.list(r) {
-		rows = append(rows, conferenceRow{ID: string(v.ID), Room: v.RoomName, Started: v.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		rows = append(rows, conferenceRow{ID: string(v.ID), Room: v.RoomName, Started: c.started(r, v.OrganisationID, v.StartedAt),
 			Duration: since(v.Duration), Participants: len(v.Participants), Locked: v.Locked})
 	}
 	webadmin.RenderPage(w, r, http.StatusOK, webadmin.FeaturePage{Template: conferenceTemplates, Name: "conferences",
@@ -372,7 +385,7 @@ func (c *confAdmin) pageGet(w http.ResponseWriter, r *http.Request) {
 		c.pageFail(w, r, err)
 		return
 	}
-	d := conferencePage{ID: string(v.ID), Room: v.RoomName, Started: v.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+	d := conferencePage{ID: string(v.ID), Room: v.RoomName, Started: c.started(r, v.OrganisationID, v.StartedAt),
 		Duration: since(v.Duration), Locked: v.Locked, Participants: []participantRow{}}
 	for _, p := range v.Participants {
 		d.Participants = append(d.Participants, participantRow{ID: string(p.ID), Name: p.DisplayName, URI: p.RemoteURI,

@@ -408,7 +408,19 @@ func TestLiveConferencesPages(t *testing.T) {
 	conf := string(alice.ConferenceID())
 	detail := "/admin/conferences/" + conf
 
+	// Times are in the organisation's time zone.
+	if _, err := e.db.SetTimeZone(context.Background(), e.orgA, "Asia/Tokyo"); err != nil {
+		t.Fatal(err)
+	}
+	view, err := e.br.Conference(context.Background(), alice.ConferenceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := view.StartedAt.In(webadmin.LoadLocation("Asia/Tokyo")).Format("2006-01-02 15:04:05") + " Asia/Tokyo"
 	rec := e.page("GET", "/admin/conferences", nil)
+	if !strings.Contains(rec.Body.String(), started) {
+		t.Errorf("the list does not show the start as %q:\n%s", started, rec.Body)
+	}
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `<a href="`+detail+`">Board of A</a>`) ||
 		!strings.Contains(rec.Body.String(), `aria-current="page">Live conferences</a>`) {
 		t.Fatalf("list: %d\n%s", rec.Code, rec.Body)
