@@ -451,7 +451,9 @@ func (c Config) sipcall() sipcall.Config {
 }
 
 func (c Config) bridge() bridge.Config {
-	return bridge.Config{RTPPortMin: c.RTP.PortMin, RTPPortMax: c.RTP.PortMax, PublicIP: c.PublicIP}
+	// webrtc.max_tiles caps the sources the bridge forwards to a browser,
+	// and the tracks the browser leg opens for them.
+	return bridge.Config{RTPPortMin: c.RTP.PortMin, RTPPortMax: c.RTP.PortMax, PublicIP: c.PublicIP, VideoTiles: c.WebRTC.MaxTiles}
 }
 
 // publicBaseURL is the URL people are told to open.

@@ -42,6 +42,7 @@ func TestConfigLayers(t *testing.T) {
 		"BIFROST_HTTP_ADDR":         "127.0.0.1:9000",
 		"BIFROST_RTP_PORT_MIN":      "20000",
 		"BIFROST_DATABASE_URL_FILE": secret,
+		"BIFROST_WEBRTC_MAX_TILES":  "4",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,7 @@ func TestConfigLayers(t *testing.T) {
 		{"numbers come from the environment", cfg.RTP.PortMin, 20000},
 		{"defaults stay where nothing is set", cfg.RTP.PortMax, 49999},
 		{"secrets come from *_FILE, trimmed", cfg.DatabaseURL, "postgres://u:p@db/bifrost"},
+		{"webrtc.max_tiles caps the bridge's forwarding too", cfg.bridge().VideoTiles, 4},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
