@@ -23,6 +23,8 @@ type Phone struct {
 	// SIPPort is the port of its SIP listener; Ctrl the ctrl_tcp address.
 	SIPPort int
 	Ctrl    string
+	// RTPPorts is its RTP port range, first and last.
+	RTPPorts [2]int
 
 	t        testing.TB
 	cmd      *exec.Cmd
@@ -73,7 +75,7 @@ func Start(t testing.TB, dir string, o Options, lifetime time.Duration) *Phone {
 			t.Fatal(err)
 		}
 	}
-	p := &Phone{Name: o.Name, Dir: dir, SIPPort: sipPort, t: t, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &Phone{Name: o.Name, Dir: dir, SIPPort: sipPort, RTPPorts: o.RTPPorts, t: t, out: &lockedBuffer{}, done: make(chan struct{})}
 	if o.Ctrl {
 		p.Ctrl = "127.0.0.1:" + strconv.Itoa(ctrlPort)
 	}
