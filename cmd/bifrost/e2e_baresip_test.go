@@ -7,11 +7,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,29 +36,7 @@ func needTool(t *testing.T, name string) string {
 // with the next port free too (baresip binds SIP TLS on port+1).
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		p := 20000 + rand.IntN(20000)
-		if portFree(p) && portFree(p+1) {
-			return p
-		}
-	}
-	t.Fatal("no free port pair found")
-	return 0
-}
-
-func portFree(p int) bool {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return false
-	}
-	_ = l.Close()
-	u, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return false
-	}
-	_ = u.Close()
-	return true
+	return baresiptest.FreePort(t)
 }
 
 // toneWAV writes a 48 kHz mono WAV of a sine at hz, secs long, with ffmpeg.
