@@ -1,15 +1,14 @@
 package sipcall
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/internal/baresiptest"
 )
 
 // requireTool finds a binary the test needs, failing in CI and skipping
@@ -31,63 +30,19 @@ func requireTool(t *testing.T, name, pkg string) string {
 // sides gives a round-trip time, and a hangup by the bridge reaches
 // baresip as a BYE.
 func TestBaresipCall(t *testing.T) {
-	baresip := requireTool(t, "baresip", "baresip")
-	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
-	dir := t.TempDir()
-	tone := filepath.Join(dir, "tone48k.wav")
-	if out, err := exec.Command(ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
-		"-t", "30", "-ac", "1", tone).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
+	dir := baresiptest.Dir(t, "caller")
+	tone := baresiptest.ToneWAV(t, dir, 1000, 30)
 	rooms := &fakeRooms{}
 	s := startCallServer(t, rooms, func(c *Config) { c.RTPTimeout = 10 * time.Second })
-	sipPort := freePort(t)
-	rtpBase := 20000 + 2*(sipPort%2000)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,%s
-ausrc_srate 48000
-auplay_srate 48000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-rtp_stats yes
-module_path /usr/lib/baresip/modules
-module g711.so
-module g722.so
-module opus.so
-module alsa.so
-module aufile.so
-module_tmp uuid.so
-module_tmp account.so
-module_app menu.so
-`, sipPort, tone, rtpBase, rtpBase+20)
-	accounts := fmt.Sprintf("<sip:caller@127.0.0.1:%d>;regint=0;audio_codecs=opus/48000/2,G722/16000,PCMU\n", sipPort)
-	for name, body := range map[string]string{"config": config, "accounts": accounts} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, baresip, "-f", dir, "-t", "30",
-		"-e", fmt.Sprintf("/dial sip:1234@%s", s.UDPAddr()))
-	cmd.Dir = dir
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("baresip:\n%s", out.String())
-		}
-	}()
+	rtpBase := 20000 + 2*(freePort(t)%2000)
+	baresiptest.Start(t, dir, baresiptest.Options{
+		Name:        "caller",
+		Dial:        fmt.Sprintf("sip:1234@%s", s.UDPAddr()),
+		AudioSource: tone,
+		AudioCodecs: "opus/48000/2,G722/16000,PCMU",
+		RTPPorts:    [2]int{rtpBase, rtpBase + 20},
+		RTPStats:    true,
+	}, 30*time.Second)
 
 	waitFor(t, "baresip's call to be admitted", func() bool { return rooms.last() != nil })
 	p := rooms.last()

@@ -1,24 +1,21 @@
 package main
 
 import (
-	"bufio"
 	encbin "encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bifrost-video/bifrost/internal/baresiptest"
 )
 
 // needTool returns the path of a binary the end-to-end tests need, or skips
@@ -39,53 +36,23 @@ func needTool(t *testing.T, name string) string {
 // with the next port free too (baresip binds SIP TLS on port+1).
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		p := 20000 + rand.IntN(20000)
-		if portFree(p) && portFree(p+1) {
-			return p
-		}
-	}
-	t.Fatal("no free port pair found")
-	return 0
-}
-
-func portFree(p int) bool {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return false
-	}
-	_ = l.Close()
-	u, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return false
-	}
-	_ = u.Close()
-	return true
+	return baresiptest.FreePort(t)
 }
 
 // toneWAV writes a 48 kHz mono WAV of a sine at hz, secs long, with ffmpeg.
 func toneWAV(t *testing.T, dir string, hz, secs int) string {
 	t.Helper()
-	ff := needTool(t, "ffmpeg")
-	out := filepath.Join(dir, fmt.Sprintf("tone%d.wav", hz))
-	cmd := exec.Command(ff, "-v", "error", "-y", "-f", "lavfi",
-		"-i", fmt.Sprintf("sine=frequency=%d:sample_rate=48000", hz), "-t", strconv.Itoa(secs), "-ac", "1", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg tone: %v\n%s", err, b)
-	}
-	return out
+	return baresiptest.ToneWAV(t, dir, hz, secs)
 }
 
-// baresip is one headless baresip instance (see ../shared/interop/TEST-CLIENTS.md).
+// baresip is one headless baresip instance (internal/baresiptest, recipe in
+// ../shared/interop/TEST-CLIENTS.md) that records what it hears into
+// dir/rec with sndfile.
 type baresip struct {
+	*baresiptest.Phone
 	t    *testing.T
 	name string
 	dir  string
-	cmd  *exec.Cmd
-	ctrl string // ctrl_tcp address
-	out  *lockedBuffer
-	done chan struct{}
 }
 
 type lockedBuffer struct {
@@ -105,159 +72,50 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// recordingOptions are the options every baresip of these tests shares:
+// auto-answer, sndfile recording into dir/rec, ctrl_tcp, no camera.
+func recordingOptions(t *testing.T, name, source, codec, uri string) (string, baresiptest.Options) {
+	t.Helper()
+	dir := baresiptest.Dir(t, name)
+	if err := os.MkdirAll(filepath.Join(dir, "rec"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, baresiptest.Options{
+		Name:          name,
+		Dial:          uri,
+		AudioSource:   source,
+		AudioCodecs:   codec,
+		AccountParams: ";answermode=auto",
+		Modules:       []string{"g711.so", "g722.so", "opus.so", "alsa.so", "aufile.so", "sndfile.so"},
+		AppModules:    []string{"contact.so"},
+		RTPStats:      true,
+		Ctrl:          true,
+		Extra:         "snd_path " + filepath.Join(dir, "rec") + "\nvideo_source fakevideo,nil\n",
+	}
+}
+
 // startBaresip starts baresip sending source (a 48 kHz mono WAV) with only
 // codec offered (baresip's names: "opus/48000/2", "G722/16000", "PCMU") and
 // dials uri at start.
 func startBaresip(t *testing.T, name, source, codec, uri string) *baresip {
 	t.Helper()
-	bin := needTool(t, "baresip")
-	modDir, err := baresipModules()
-	if err != nil {
-		t.Skipf("baresip modules: %v", err)
-	}
-	dir := filepath.Join(t.TempDir(), name)
-	if err := os.MkdirAll(filepath.Join(dir, "rec"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sipPort := freePort(t)
-	ctrlPort := freePort(t)
-	rtp := 30000 + 100*rand.IntN(90)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,%s
-ausrc_srate 48000
-auplay_srate 48000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-rtp_stats yes
-module_path %s
-module g711.so
-module g722.so
-module opus.so
-module alsa.so
-module aufile.so
-module sndfile.so
-module_tmp uuid.so
-module_tmp account.so
-module_app contact.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:%d
-snd_path %s
-video_source fakevideo,nil
-`, sipPort, source, rtp, rtp+99, modDir, ctrlPort, filepath.Join(dir, "rec"))
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=%s\n", name, sipPort, codec)
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := &baresip{t: t, name: name, dir: dir, ctrl: fmt.Sprintf("127.0.0.1:%d", ctrlPort), out: &lockedBuffer{}, done: make(chan struct{})}
-	b.cmd = exec.Command(bin, "-f", dir, "-t", "120", "-e", "/dial "+uri)
-	b.cmd.Dir = dir
-	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = b.cmd.Wait(); close(b.done) }()
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() {
-			t.Logf("baresip %s output:\n%s", name, b.out.String())
-		}
-	})
-	return b
+	dir, o := recordingOptions(t, name, source, codec, uri)
+	return &baresip{Phone: baresiptest.Start(t, dir, o, 120*time.Second), t: t, name: name, dir: dir}
 }
 
-func baresipModules() (string, error) {
-	out, err := exec.Command("dpkg", "-L", "baresip-core").Output()
-	if err != nil {
-		return "", err
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasSuffix(l, "/modules") {
-			return l, nil
-		}
-	}
-	return "", errors.New("no modules directory in baresip-core")
-}
-
-// command sends one ctrl_tcp command and returns its reply.
+// command sends one ctrl_tcp command and returns its reply's data, whether
+// baresip says ok or not.
 func (b *baresip) command(cmd, params string) (string, error) {
-	var conn net.Conn
-	var err error
-	for range 50 { // ctrl_tcp listens a moment after start
-		if conn, err = net.DialTimeout("tcp", b.ctrl, time.Second); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	data, err := b.Command(cmd, params)
+	if errors.Is(err, baresiptest.ErrCommand) {
+		return data, nil
 	}
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	req, _ := json.Marshal(map[string]string{"command": cmd, "params": params, "token": "t1"})
-	if _, err := fmt.Fprintf(conn, "%d:%s,", len(req), req); err != nil {
-		return "", err
-	}
-	r := bufio.NewReader(conn)
-	for {
-		msg, err := readNetstring(r)
-		if err != nil {
-			return "", err
-		}
-		var m struct {
-			Response bool   `json:"response"`
-			Token    string `json:"token"`
-			Data     string `json:"data"`
-		}
-		if json.Unmarshal(msg, &m) == nil && m.Response && m.Token == "t1" {
-			return m.Data, nil
-		}
-	}
-}
-
-func readNetstring(r *bufio.Reader) ([]byte, error) {
-	s, err := r.ReadString(':')
-	if err != nil {
-		return nil, err
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(s, ":")))
-	if err != nil || n < 0 || n > 1<<20 {
-		return nil, fmt.Errorf("bad netstring length %q", s)
-	}
-	buf := make([]byte, n+1)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, err
-	}
-	return buf[:n], nil
+	return data, err
 }
 
 // stop ends baresip (SIGTERM, so that sndfile finishes its WAV files; SIGKILL
 // after 5 s) and waits for it.
-func (b *baresip) stop() {
-	if b.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-b.done:
-		return
-	default:
-	}
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.done:
-	case <-time.After(5 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.done
-	}
-}
+func (b *baresip) stop() { b.Stop() }
 
 // received returns the decoded audio baresip received (sndfile's *-dec.wav)
 // and its sample rate. Call it after stop.

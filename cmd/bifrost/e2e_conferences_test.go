@@ -56,7 +56,7 @@ func TestE2EAdminHangsUpOnABaresip(t *testing.T) {
 	// baresip reports a BYE it received as "session closed: Connection reset
 	// by peer" (its ECONNRESET).
 	eventually(t, 30*time.Second, "baresip to see its call closed by the bridge", func() bool {
-		return strings.Contains(alice.out.String(), "session closed: Connection reset by peer")
+		return strings.Contains(alice.Output(), "session closed: Connection reset by peer")
 	})
 	if ps := e.participants(room.ID); len(ps) != 0 {
 		t.Errorf("participants after the hang-up: %v", ps)

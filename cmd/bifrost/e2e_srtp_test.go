@@ -19,7 +19,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/bifrost-video/bifrost/bridge"
 	"github.com/bifrost-video/bifrost/bridge/media"
 	"github.com/bifrost-video/bifrost/bridge/sipcall"
+	"github.com/bifrost-video/bifrost/internal/baresiptest"
 )
 
 // secureBaresip starts baresip like startBaresip, with the srtp module
@@ -34,8 +34,8 @@ import (
 // (";mediaenc=srtp-mand"). It returns the first of its 100 RTP ports too.
 func secureBaresip(t *testing.T, name, source, codec, uri, extraConfig, accountParams string) (*baresip, int) {
 	t.Helper()
-	bin := needTool(t, "baresip")
-	modDir, err := baresipModules()
+	needTool(t, "baresip")
+	modDir, err := baresiptest.ModulePath()
 	if err != nil {
 		t.Skipf("baresip modules: %v", err)
 	}
@@ -45,65 +45,12 @@ func secureBaresip(t *testing.T, name, source, codec, uri, extraConfig, accountP
 		}
 		t.Skipf("baresip has no srtp module: %v", err)
 	}
-	dir := filepath.Join(t.TempDir(), name)
-	if err := os.MkdirAll(filepath.Join(dir, "rec"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sipPort := freePort(t)
-	ctrlPort := freePort(t)
-	rtp := 30000 + 100*rand.IntN(90)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,%s
-ausrc_srate 48000
-auplay_srate 48000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-rtp_stats yes
-module_path %s
-module g711.so
-module g722.so
-module opus.so
-module alsa.so
-module aufile.so
-module sndfile.so
-module srtp.so
-module_tmp uuid.so
-module_tmp account.so
-module_app contact.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:%d
-snd_path %s
-video_source fakevideo,nil
-%s
-`, sipPort, source, rtp, rtp+99, modDir, ctrlPort, filepath.Join(dir, "rec"), extraConfig)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=%s%s\n", name, sipPort, codec, accountParams)
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := &baresip{t: t, name: name, dir: dir, ctrl: fmt.Sprintf("127.0.0.1:%d", ctrlPort), out: &lockedBuffer{}, done: make(chan struct{})}
-	b.cmd = exec.Command(bin, "-f", dir, "-t", "120", "-e", "/dial "+uri)
-	b.cmd.Dir = dir
-	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = b.cmd.Wait(); close(b.done) }()
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() {
-			t.Logf("baresip %s output:\n%s", name, b.out.String())
-		}
-	})
-	return b, rtp
+	dir, o := recordingOptions(t, name, source, codec, uri)
+	o.Modules = append(o.Modules, "srtp.so")
+	o.AccountParams += accountParams
+	o.Extra += extraConfig + "\n"
+	p := baresiptest.Start(t, dir, o, 120*time.Second)
+	return &baresip{Phone: p, t: t, name: name, dir: dir}, p.RTPPorts[0]
 }
 
 // hearEachOther waits until both callers are joined with the encryption

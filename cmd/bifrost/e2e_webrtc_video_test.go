@@ -1,13 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"image"
-	"image/png"
 	"io"
-	"math/rand/v2"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bifrost-video/bifrost/bridge"
+	"github.com/bifrost-video/bifrost/internal/baresiptest"
 )
 
 // startBaresipVideo starts a baresip video endpoint whose camera is a solid
@@ -26,123 +22,24 @@ import (
 // H.264); sndfile records what it hears.
 func startBaresipVideo(t *testing.T, name, colour, wav, uri string) *baresip {
 	t.Helper()
-	bin := needTool(t, "baresip")
-	ff := needTool(t, "ffmpeg")
-	modDir, err := baresipModules()
-	if err != nil {
-		t.Skipf("baresip modules: %v", err)
-	}
-	dir := filepath.Join(t.TempDir(), name)
-	if err := os.MkdirAll(filepath.Join(dir, "rec"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{
-		{"-f", "lavfi", "-i", "color=c=" + colour + ":size=320x240:rate=15", "-t", "90", "-c:v", "mjpeg", "-q:v", "3", "-pix_fmt", "yuvj420p", filepath.Join(dir, "clip.avi")},
-		{"-f", "lavfi", "-i", "aevalsrc=0:s=48000:d=90", "-ac", "1", filepath.Join(dir, "silence.wav")},
-	} {
-		if out, err := exec.Command(ff, append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
-		}
-	}
+	needTool(t, "baresip")
+	dir, o := recordingOptions(t, name, wav, "opus/48000/2", uri)
+	clip := baresiptest.ColourClip(t, filepath.Join(dir, "clip.avi"), colour, 90)
+	silence := baresiptest.ExprWAV(t, filepath.Join(dir, "silence.wav"), "0", 90)
 	if wav == "" {
-		wav = filepath.Join(dir, "silence.wav")
+		o.AudioSource = silence
 	}
-	sipPort, ctrlPort := freePort(t), freePort(t)
-	rtp := 30000 + 100*rand.IntN(90)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,%s
-ausrc_srate 48000
-auplay_srate 48000
-ausrc_channels 1
-auplay_channels 1
-video_source avformat,%s
-video_size 320x240
-video_bitrate 300000
-video_fps 15
-rtp_ports %d-%d
-module_path %s
-module g711.so
-module opus.so
-module avcodec.so
-module alsa.so
-module aufile.so
-module avformat.so
-module fakevideo.so
-module snapshot.so
-module sndfile.so
-module_tmp uuid.so
-module_tmp account.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:%d
-avcodec_h264enc libx264
-avcodec_h264dec h264
-snd_path %s
-`, sipPort, wav, filepath.Join(dir, "clip.avi"), rtp, rtp+99, modDir, ctrlPort, filepath.Join(dir, "rec"))
-	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=opus/48000/2;video_codecs=H264\n", name, sipPort)
-	for f, body := range map[string]string{"config": config, "accounts": account} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b := &baresip{t: t, name: name, dir: dir, ctrl: fmt.Sprintf("127.0.0.1:%d", ctrlPort), out: &lockedBuffer{}, done: make(chan struct{})}
-	b.cmd = exec.Command(bin, "-f", dir, "-t", "120", "-e", "/dial "+uri)
-	b.cmd.Dir = dir
-	b.cmd.Env = append(os.Environ(), "DISPLAY=")
-	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = b.cmd.Wait(); close(b.done) }()
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() {
-			t.Logf("baresip %s output:\n%s", name, b.out.String())
-		}
-	})
-	return b
+	o.Video = &baresiptest.Video{Codecs: "H264", Source: "avformat," + clip}
+	o.Modules = []string{"g711.so", "opus.so", "avcodec.so", "alsa.so", "aufile.so", "avformat.so", "fakevideo.so", "snapshot.so", "sndfile.so"}
+	o.AppModules = nil
+	o.RTPStats = false
+	o.Extra = "snd_path " + filepath.Join(dir, "rec") + "\n"
+	return &baresip{Phone: baresiptest.Start(t, dir, o, 120*time.Second), t: t, name: name, dir: dir}
 }
 
 // snapshotColour asks baresip for a PNG of the video it receives and returns
 // the mean colour of its centre, ok false when there is no picture yet.
-func snapshotColour(b *baresip) (r, g, bl uint64, ok bool) {
-	path := filepath.Join(b.dir, fmt.Sprintf("snap-%d.png", time.Now().UnixNano()))
-	if _, err := b.command("snapshot_recv", path); err != nil {
-		return 0, 0, 0, false
-	}
-	var img image.Image
-	for range 20 {
-		time.Sleep(50 * time.Millisecond)
-		f, err := os.Open(path)
-		if err != nil {
-			continue
-		}
-		img, err = png.Decode(f)
-		f.Close()
-		if err == nil {
-			break
-		}
-	}
-	if img == nil {
-		return 0, 0, 0, false
-	}
-	bd := img.Bounds()
-	n := uint64(0)
-	for y := bd.Min.Y + bd.Dy()/4; y < bd.Max.Y-bd.Dy()/4; y += 4 {
-		for x := bd.Min.X + bd.Dx()/4; x < bd.Max.X-bd.Dx()/4; x += 4 {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			r, g, bl, n = r+uint64(cr), g+uint64(cg), bl+uint64(cb), n+1
-		}
-	}
-	if n == 0 {
-		return 0, 0, 0, false
-	}
-	return r / n >> 8, g / n >> 8, bl / n >> 8, true
-}
+func snapshotColour(b *baresip) (r, g, bl uint64, ok bool) { return b.SnapshotRGB() }
 
 // colourY4M writes Chromium's fake camera: a solid colour.
 func colourY4M(t *testing.T, dir, colour string) string {
