@@ -1,13 +1,6 @@
 package sipcall
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,68 +12,10 @@ import (
 // negotiates H.264, its video reaches the participant, and it answers our
 // keyframe request (PLI or FIR, as it negotiated) with more video.
 func TestLinphoneVideoCall(t *testing.T) {
-	linphonec := requireTool(t, "linphonec", "linphone-cli")
-	home := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(home, ".local", "share", "linphone"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sipPort := freePort(t)
-	rtpPort := 24000 + 4*(sipPort%1000)
-	rc := fmt.Sprintf(`[sip]
-use_ipv6=0
-sip_port=%d
-sip_tcp_port=0
-sip_tls_port=0
-default_proxy=-1
-[rtp]
-audio_rtp_port=%d
-video_rtp_port=%d
-[video]
-enabled=1
-capture=1
-display=1
-automatically_accept=1
-automatically_initiate=1
-size=vga
-`, sipPort, rtpPort, rtpPort+2)
-	rcPath := filepath.Join(home, "rc")
-	if err := os.WriteFile(rcPath, []byte(rc), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	rooms := &videoRooms{}
 	s := startCallServer(t, rooms, nil)
-
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, linphonec, "-c", rcPath, "-V")
-	cmd.Env = append(os.Environ(), "HOME="+home, "DISPLAY=")
-	cmd.Dir = home
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_, _ = io.WriteString(stdin, "quit\n")
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cancel()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("linphonec:\n%s", out.String())
-		}
-	}()
-	waitForLong(t, "linphonec's prompt", 20*time.Second, func() bool { return strings.Contains(out.String(), "linphonec>") })
-	_, _ = io.WriteString(stdin, "soundcard use files\n")
-	_, _ = fmt.Fprintf(stdin, "call sip:1234@%s\n", s.UDPAddr())
+	l := startLinphone(t, true, 60*time.Second)
+	l.send("call sip:1234@%s", s.UDPAddr())
 
 	waitForLong(t, "linphonec's call to be admitted", 20*time.Second, func() bool {
 		rooms.mu.Lock()
