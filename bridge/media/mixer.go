@@ -28,6 +28,10 @@ type MixerConfig struct {
 	Jitter JitterConfig
 	// Encoder tunes the encoders (Opus bitrate, FEC, DTX).
 	Encoder EncoderOptions
+	// DecodeSilence turns off the silence gate: every Opus packet is
+	// decoded, even the voice-inactive packets of ports nobody hears (see
+	// silenceGate). It is for comparison; the gate is on by default.
+	DecodeSilence bool
 }
 
 // Timing of speaker selection, in 20 ms ticks.
@@ -68,7 +72,8 @@ type Mixer struct {
 	closeOnce sync.Once
 
 	ticks, overruns atomic.Uint64
-	lastTick        atomic.Int64 // ns
+	skipped         atomic.Uint64 // Opus packets the silence gate did not decode
+	lastTick        atomic.Int64  // ns
 
 	// Owned by the mixer goroutine.
 	snap       []*Port
@@ -137,6 +142,9 @@ func (m *Mixer) AddPortWith(id PortID, codec AudioCodec, opts EncoderOptions, si
 	dec, err := NewDecoder(codec)
 	if err != nil {
 		return nil, fmt.Errorf("media: add port %s: %w", id, err)
+	}
+	if od, ok := dec.(*opusDecoder); ok && !m.cfg.DecodeSilence {
+		dec = newSilenceGate(od, &m.skipped)
 	}
 	enc, err := NewEncoderWith(codec, opts)
 	if err != nil {
@@ -242,6 +250,9 @@ type MixerStats struct {
 	Ticks    uint64        // 20 ms frames mixed
 	Overruns uint64        // ticks that took longer than 20 ms of real time
 	LastTick time.Duration // how long the last tick took
+	// SkippedDecodes counts the Opus packets of unheard ports that the
+	// silence gate did not decode.
+	SkippedDecodes uint64
 }
 
 // Stats returns the mixer's counters; it is safe for concurrent use.
@@ -250,6 +261,8 @@ func (m *Mixer) Stats() MixerStats {
 		Ticks:    m.ticks.Load(),
 		Overruns: m.overruns.Load(),
 		LastTick: time.Duration(m.lastTick.Load()),
+
+		SkippedDecodes: m.skipped.Load(),
 	}
 }
 
@@ -289,8 +302,19 @@ func (m *Mixer) tick() {
 	m.mu.Unlock()
 
 	for _, p := range m.snap {
+		gate, _ := p.dec.(*silenceGate)
+		if gate != nil {
+			gate.idle = !p.speaker && p.gain == 0
+		}
 		p.fill()
 		lvl := frameLevel(p.nat[:p.frameN])
+		if gate != nil && gate.resumed {
+			// The first measurement after skipped silence: the envelope
+			// decayed over samples that were not measured, so it starts
+			// afresh and speech onset is selected in this tick.
+			gate.resumed = false
+			p.env = max(p.env, lvl)
+		}
 		if lvl > p.env {
 			p.env += 0.5 * (lvl - p.env)
 		} else {
