@@ -3,7 +3,6 @@ package main
 import (
 	"time"
 
-	"github.com/bifrost-video/bifrost/bridge/media"
 	"github.com/bifrost-video/bifrost/internal/benchtab"
 )
 
@@ -25,19 +24,7 @@ func metrics(t *tools) []benchtab.Metric {
 		{Name: "webrtc_leg", Target: benchtab.Target{AtMost: true, Value: 1.2}, NotBuilt: needsWebRTC},
 		{Name: "allocs_per_packet", Target: benchtab.Target{AtMost: true, Value: 0}, NotBuilt: needsVideo},
 	}
-	for _, n := range []int{10, 50} {
-		rows = append(rows, benchtab.Metric{
-			Name: "mix_opus", Variant: "N=" + itoa(n), Kind: benchtab.Cost, Unit: "tick",
-			Subject:   mixerRoom(media.Opus, n, 500),
-			Reference: codecWork(media.Opus, n, talkers+1, 500),
-			Target:    benchtab.Target{AtMost: true, Value: 1.3},
-		}, benchtab.Metric{
-			Name: "mix_opus_vs_naive", Variant: "N=" + itoa(n), Kind: benchtab.Capacity, Unit: "rooms",
-			Subject:   perRoomSecond(mixerRoom(media.Opus, n, 500)),
-			Reference: perRoomSecond(codecWork(media.Opus, n, n, 500)),
-			Target:    benchtab.Target{Value: 3, Also: "participants per core vs one encoder per participant"},
-		})
-	}
+	rows = append(rows, mixOpusRows()...)
 	rows = append(rows,
 		benchtab.Metric{
 			Name: "mix_g711_capacity", Variant: "N=30", Kind: benchtab.Capacity, Unit: "participants",

@@ -111,9 +111,20 @@ func mixerRoom(codec media.AudioCodec, n, ticks int) benchtab.Harness {
 
 // codecWork is a reference of the mixing rows: per tick, decode decodes
 // (one per participant) and encode encodes of 20 ms of codec with libopus
-// or the G.711/G.722 code of bridge/media, summing as a mixer would.
-// Work is ticks.
+// or the G.711/G.722 code of bridge/media, summing as a mixer would, the
+// encoders at the package's default options. Work is ticks.
 func codecWork(codec media.AudioCodec, decodes, encodes, ticks int) benchtab.Harness {
+	return codecWorkWith(codec, media.EncoderOptions{}, decodes, encodes, ticks)
+}
+
+// mixerEncoder is the encoder options of the mixer's own encoders at its
+// defaults: what the work a mixer needs is measured with.
+var mixerEncoder = media.EncoderOptions{OpusComplexity: media.DefaultMixerOpusComplexity}
+
+// codecWorkWith is codecWork with encoders of the given options. The
+// decoders decode the talkers first: decodes = talkers is the decoding a
+// mixer needs when the others' packets are marked silent.
+func codecWorkWith(codec media.AudioCodec, opts media.EncoderOptions, decodes, encodes, ticks int) benchtab.Harness {
 	return func(ctx context.Context, size float64) (benchtab.Sample, error) {
 		audio, err := newRoomAudio(codec)
 		if err != nil {
@@ -139,7 +150,7 @@ func codecWork(codec media.AudioCodec, decodes, encodes, ticks int) benchtab.Har
 			}
 		}
 		for i := range encs {
-			if encs[i], err = media.NewEncoder(codec); err != nil {
+			if encs[i], err = media.NewEncoderWith(codec, opts); err != nil {
 				return benchtab.Sample{}, err
 			}
 		}
@@ -195,4 +206,45 @@ func perRoomSecond(h benchtab.Harness) benchtab.Harness {
 		s.Work /= 50
 		return s, err
 	}
+}
+
+// mixOpusRows are the mix_opus and mix_opus_vs_naive rows. The mixer runs
+// at its defaults: the silence gate on and its encoders at
+// DefaultMixerOpusComplexity. mix_opus's reference is the codec work the
+// mixer needs: a decode per talker (the others' packets are marked
+// voice-inactive by their senders, and no mixer needs to decode those) and
+// one encode per distinct mix (one per talker and one shared), at the
+// mixer's complexity. mix_opus_vs_naive's reference is a bridge with one
+// encoder per participant at the package's default encoder options; the
+// "same complexity" variant gives that naive bridge the mixer's
+// complexity, so the gain of mixing alone is in the table too. N=200 runs
+// fewer ticks: its naive reference costs 400 codec operations a tick.
+func mixOpusRows() []benchtab.Metric {
+	var rows []benchtab.Metric
+	for _, n := range []int{10, 50, 200} {
+		ticks := 500
+		if n >= 200 {
+			ticks = 100
+		}
+		rows = append(rows, benchtab.Metric{
+			Name: "mix_opus", Variant: "N=" + itoa(n), Kind: benchtab.Cost, Unit: "tick",
+			Subject:   mixerRoom(media.Opus, n, ticks),
+			Reference: codecWorkWith(media.Opus, mixerEncoder, talkers, talkers+1, ticks),
+			Target:    benchtab.Target{AtMost: true, Value: 1.3},
+		}, benchtab.Metric{
+			Name: "mix_opus_vs_naive", Variant: "N=" + itoa(n), Kind: benchtab.Capacity, Unit: "rooms",
+			Subject:   perRoomSecond(mixerRoom(media.Opus, n, ticks)),
+			Reference: perRoomSecond(codecWork(media.Opus, n, n, ticks)),
+			Target:    benchtab.Target{Value: 3, Also: "participants per core vs one encoder per participant"},
+		})
+		if n == 10 {
+			rows = append(rows, benchtab.Metric{
+				Name: "mix_opus_vs_naive", Variant: "N=10 same complexity", Kind: benchtab.Capacity, Unit: "rooms",
+				Subject:   perRoomSecond(mixerRoom(media.Opus, n, ticks)),
+				Reference: perRoomSecond(codecWorkWith(media.Opus, mixerEncoder, n, n, ticks)),
+				Target:    benchtab.Target{Value: 3, Also: "naive bridge at the mixer's Opus complexity"},
+			})
+		}
+	}
+	return rows
 }
