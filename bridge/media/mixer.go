@@ -49,6 +49,15 @@ type MixerConfig struct {
 // delayed decision for a further 0.8.
 const DefaultMixerOpusComplexity = 2
 
+// silenceRepeatTicks is how long (200 ms) a room's shared Opus stream
+// encodes digital silence before its encoder is rested: by then libopus
+// has settled (its packets of silence differ only in their noise seed and
+// range-coder tail, 35–36 bytes at 32 kbit/s), and sending the last one
+// again until someone speaks costs nothing, where encoding it costs as much
+// as encoding speech. An idle room then costs its ports' jitter buffers and
+// packet inspections only.
+const silenceRepeatTicks = 10
+
 // Timing of speaker selection, in 20 ms ticks.
 const (
 	speakerHangoverTicks = 20  // a speaker stays mixed 400 ms after falling silent
@@ -88,6 +97,7 @@ type Mixer struct {
 
 	ticks, overruns atomic.Uint64
 	skipped         atomic.Uint64 // Opus packets the silence gate did not decode
+	skippedEnc      atomic.Uint64 // silent shared frames sent again, not encoded
 	lastTick        atomic.Int64  // ns
 
 	// Owned by the mixer goroutine.
@@ -110,6 +120,7 @@ type codecGroup struct {
 	out    [MaxPayload]byte
 	n      int
 	needed bool
+	quiet  int // consecutive ticks this stream encoded digital silence
 	err    bool
 }
 
@@ -274,6 +285,9 @@ type MixerStats struct {
 	// SkippedDecodes counts the Opus packets of unheard ports that the
 	// silence gate did not decode.
 	SkippedDecodes uint64
+	// RepeatedSilence counts the shared Opus frames of a silent room that
+	// were sent again instead of encoded (silenceRepeatTicks).
+	RepeatedSilence uint64
 }
 
 // Stats returns the mixer's counters; it is safe for concurrent use.
@@ -283,7 +297,8 @@ func (m *Mixer) Stats() MixerStats {
 		Overruns: m.overruns.Load(),
 		LastTick: time.Duration(m.lastTick.Load()),
 
-		SkippedDecodes: m.skipped.Load(),
+		SkippedDecodes:  m.skipped.Load(),
+		RepeatedSilence: m.skippedEnc.Load(),
 	}
 }
 
@@ -324,11 +339,16 @@ func (m *Mixer) tick() {
 
 	for _, p := range m.snap {
 		gate, _ := p.dec.(*silenceGate)
+		leftover := p.fifoN > 0 // decoded samples from an earlier tick
 		if gate != nil {
 			gate.idle = !p.speaker && p.gain == 0
+			gate.decoded = false
 		}
 		p.fill()
-		lvl := frameLevel(p.nat[:p.frameN])
+		lvl := -127.0 // the level of silence (frameLevel)
+		if gate == nil || gate.decoded || leftover {
+			lvl = frameLevel(p.nat[:p.frameN])
+		}
 		if gate != nil && gate.resumed {
 			// The first measurement after skipped silence: the envelope
 			// decayed over samples that were not measured, so it starts
@@ -348,6 +368,7 @@ func (m *Mixer) tick() {
 
 	// Contributions, ramped so joining and leaving the mix never clicks.
 	clear(m.sum[:])
+	silent := true // nobody contributes: the mix is digital silence
 	for _, p := range m.snap {
 		var target float32
 		if p.speaker {
@@ -367,6 +388,7 @@ func (m *Mixer) tick() {
 			}
 			p.personal = true
 		}
+		silent = false
 		rampInto(p.contrib[:], p.pcm[:], p.gain, target)
 		p.gain = target
 		for i, s := range p.contrib {
@@ -385,8 +407,21 @@ func (m *Mixer) tick() {
 	}
 	limitInto(m.tmp[:], m.sum[:])
 	for _, g := range m.groups {
+		if !g.needed || !silent {
+			g.quiet = 0
+		}
 		if !g.needed {
 			continue
+		}
+		if silent && g.quiet >= silenceRepeatTicks && g.n > 0 && (!g.opts.OpusDTX || g.n <= 2) && g.codec.Is(Opus) {
+			// The room has been silent for a while: the encoder has
+			// settled on silence, and its last packet stands for the
+			// next. With DTX only a DTX packet is repeated.
+			m.skippedEnc.Add(1)
+			continue
+		}
+		if silent {
+			g.quiet++
 		}
 		n, err := g.enc.Encode(m.tmp[:], g.out[:])
 		g.n = n

@@ -29,6 +29,9 @@ type silenceGate struct {
 	// resumed: the decoder ran again after a skip during this fill; the
 	// frame's level is a fresh measurement after a gap, not a continuation.
 	resumed bool
+	// decoded: the decoder ran during this fill (the mixer clears it); when
+	// it did not, the frame is silence and its level need not be measured.
+	decoded bool
 
 	skips   *atomic.Uint64 // the mixer's count of skipped decodes
 	scratch [FrameSamples]int16
@@ -55,6 +58,9 @@ func (g *silenceGate) resume(payload []byte) {
 	_, _ = g.dec.DecodeFEC(payload, g.scratch[:])
 }
 
+// ran notes that the decoder ran during this fill.
+func (g *silenceGate) ran() { g.decoded = true }
+
 // Decode decodes payload unless the port is idle and payload is silence.
 func (g *silenceGate) Decode(payload []byte, pcm48 []int16) (int, error) {
 	if g.idle {
@@ -65,6 +71,7 @@ func (g *silenceGate) Decode(payload []byte, pcm48 []int16) (int, error) {
 	if g.stale && len(payload) > 0 {
 		g.resume(payload)
 	}
+	g.ran()
 	return g.dec.Decode(payload, pcm48)
 }
 
@@ -81,6 +88,7 @@ func (g *silenceGate) Conceal(pcm48 []int16) (int, error) {
 		g.stale = false
 		g.resumed = true
 	}
+	g.ran()
 	return g.dec.Conceal(pcm48)
 }
 
@@ -101,6 +109,7 @@ func (g *silenceGate) DecodeFEC(next []byte, pcm48 []int16) (int, error) {
 		g.stale = false
 		g.resumed = true
 	}
+	g.ran()
 	return g.dec.DecodeFEC(next, pcm48)
 }
 

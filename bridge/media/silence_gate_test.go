@@ -112,3 +112,65 @@ func TestSilenceGateNeverHoldsASpeaker(t *testing.T) {
 		t.Errorf("%d decodes skipped in 5 ticks; want at most 10 (a speaker's packets are always decoded)", got)
 	}
 }
+
+// A silent room's shared stream keeps flowing, a packet every tick, while
+// its encoder rests; when someone speaks the encoder resumes and is heard.
+func TestMixerSilentRoomRestsItsEncoder(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	var eps []*endpoint
+	for i := range 3 {
+		eps = append(eps, newEndpoint(t, m, fmt.Sprint("p", i), Opus, 0))
+	}
+	run(clock, 100, eps...)
+	st := m.Stats()
+	if st.RepeatedSilence < 100-silenceRepeatTicks-10 {
+		t.Errorf("%d of 100 silent frames were encoded again; want all but the first %d or so repeated", 100-st.RepeatedSilence, silenceRepeatTicks)
+	}
+	for _, e := range eps {
+		e.mu.Lock()
+		got := len(e.raw)
+		e.mu.Unlock()
+		if got != 100 {
+			t.Errorf("%s received %d payloads in 100 ticks; want one a tick", e.id, got)
+		}
+		if lvl := frameLevel(e.lastHeard(10 * FrameSamples)); lvl > -60 {
+			t.Errorf("%s hears the silent room at %.1f dBov; want below -60", e.id, lvl)
+		}
+	}
+	eps[0].freq = 900
+	run(clock, 50, eps...)
+	if lvl := hears(eps[1], 900); lvl < -25 {
+		t.Errorf("after the silence p1 hears p0 at %.1f dB; want above -25 dB", lvl)
+	}
+	if got := m.Stats().RepeatedSilence; got != st.RepeatedSilence {
+		t.Errorf("%d silent frames repeated while p0 talked; want none", got-st.RepeatedSilence)
+	}
+}
+
+// A listener that asked for DTX keeps getting DTX packets (two bytes or
+// fewer) from a silent room, never a repeated comfort-noise update.
+func TestMixerSilentRoomKeepsDTX(t *testing.T) {
+	clock := NewManualClock()
+	m := NewMixer(MixerConfig{Clock: clock})
+	defer m.Close()
+	var raw [][]byte
+	if _, err := m.AddPortWith("dtx", Opus, EncoderOptions{OpusDTX: true}, func(p []byte) {
+		raw = append(raw, append([]byte(nil), p...))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		clock.Tick()
+	}
+	big := 0
+	for _, p := range raw[50:] {
+		if len(p) > 2 {
+			big++
+		}
+	}
+	if big > 3 { // libopus refreshes comfort noise every 400 ms: 2 or 3 in 50 ticks
+		t.Errorf("%d of the last 50 payloads of a silent room are longer than DTX's 2 bytes; want at most 3", big)
+	}
+}
