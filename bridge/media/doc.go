@@ -7,6 +7,10 @@
 // ([FrameSamples] samples). Decoders produce it, encoders consume it, and the
 // [Mixer] sums it once per 20 ms tick. Inside the mixer, G.711 and G.722 are
 // decoded at their own rate and upsampled only for the ports being mixed.
+// Opus packets of ports nobody hears are decoded only when their sender's
+// encoder marked them voice-active (the SILK VAD flags, read without
+// decoding: opus_packet.go, silence_gate.go), and a silent room's shared
+// encoder rests, so a room's CPU follows its talkers, not its size.
 //
 // G.711 (ITU-T G.711) and G.722 (ITU-T G.722, bit-exact with FFmpeg's
 // adpcm_g722 in both directions) are written in Go. Opus is a thin cgo

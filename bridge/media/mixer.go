@@ -82,6 +82,14 @@ const (
 // from its personal one: a G.722 or Opus decoder re-converges within a few
 // milliseconds, heard at most as a faint blip under a fade of the speaker's
 // own contribution, which starts and stops with a 20 ms ramp.
+//
+// Work follows the talkers. An Opus port that is neither mixed nor fading
+// does not decode the packets its sender marked voice-inactive (the
+// silenceGate); the first voice-active packet is decoded, measured afresh
+// and can be mixed in the tick it is played out. When nobody has been
+// mixed for silenceRepeatTicks, the shared Opus streams repeat their last
+// packet of silence instead of encoding. Encoding is the rest of a room's
+// CPU: MixerConfig.OpusComplexity is its knob.
 type Mixer struct {
 	cfg    MixerConfig
 	logger *slog.Logger
