@@ -510,7 +510,7 @@ func (m *Mixer) tick() {
 // group returns the shared stream of codec and options, creating it on first use.
 func (m *Mixer) group(c AudioCodec, opts EncoderOptions) *codecGroup {
 	for _, g := range m.groups {
-		if g.codec.Is(c) && (g.opts == opts || !c.Is(Opus)) {
+		if (g.codec == c || g.codec.Is(c)) && (g.opts == opts || !c.Is(Opus)) {
 			return g
 		}
 	}
