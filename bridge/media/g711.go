@@ -1,6 +1,9 @@
 package media
 
-import "math/bits"
+import (
+	"math/bits"
+	"sync"
+)
 
 // ITU-T G.711 (11/88): 8-bit logarithmic companding of 8 kHz PCM, µ-law
 // (North America, Japan) and A-law (elsewhere). The arithmetic below is the
@@ -94,16 +97,44 @@ func init() {
 	}
 }
 
+// encodeTables are the compressing direction as lookups, one byte per 16-bit
+// sample (64 KiB per law), indexed by the sample's bits as a uint16. They
+// are built on first use, so a process without G.711 legs never pays for
+// them.
+type encodeTables struct{ mu, a [1 << 16]byte }
+
+var g711EncodeTables = sync.OnceValue(func() *encodeTables {
+	t := new(encodeTables)
+	for i := range 1 << 16 {
+		t.mu[i] = EncodeMuLaw(int16(uint16(i)))
+		t.a[i] = EncodeALaw(int16(uint16(i)))
+	}
+	return t
+})
+
+// compand encodes pcm to dst through table, one byte per sample.
+func compand(table *[1 << 16]byte, pcm []int16, dst []byte) {
+	dst = dst[:len(pcm)]
+	for i, s := range pcm {
+		dst[i] = table[uint16(s)]
+	}
+}
+
 // g711Encoder resamples 48 kHz to 8 kHz and compands.
 type g711Encoder struct {
 	codec AudioCodec
 	alaw  bool
+	table *[1 << 16]byte
 	down  *Resampler
 	pcm8  [FrameSamples / 6]int16
 }
 
 func newG711Encoder(c AudioCodec) *g711Encoder {
-	return &g711Encoder{codec: c, alaw: c.Is(PCMA), down: NewResampler(SampleRate, 8000)}
+	e := &g711Encoder{codec: c, alaw: c.Is(PCMA), table: &g711EncodeTables().mu, down: NewResampler(SampleRate, 8000)}
+	if e.alaw {
+		e.table = &g711EncodeTables().a
+	}
+	return e
 }
 
 func (e *g711Encoder) Codec() AudioCodec { return e.codec }
@@ -116,15 +147,7 @@ func (e *g711Encoder) Encode(pcm48 []int16, dst []byte) (int, error) {
 		return 0, ErrShortBuffer
 	}
 	n := e.down.Process(pcm48, e.pcm8[:])
-	if e.alaw {
-		for i, s := range e.pcm8[:n] {
-			dst[i] = EncodeALaw(s)
-		}
-	} else {
-		for i, s := range e.pcm8[:n] {
-			dst[i] = EncodeMuLaw(s)
-		}
-	}
+	compand(e.table, e.pcm8[:n], dst)
 	return n, nil
 }
 

@@ -114,3 +114,18 @@ func TestG711RejectsBadFrames(t *testing.T) {
 		t.Error("a 5000-byte payload was decoded; want an error")
 	}
 }
+
+// The encode tables must agree with the recommendation's arithmetic for
+// every one of the 65 536 samples, or a listener hears a wrong code.
+func TestG711EncodeTablesMatchArithmetic(t *testing.T) {
+	tables := g711EncodeTables()
+	for i := range 1 << 16 {
+		s := int16(uint16(i))
+		if got, want := tables.mu[i], EncodeMuLaw(s); got != want {
+			t.Fatalf("µ-law table for %d is %#x, the arithmetic says %#x", s, got, want)
+		}
+		if got, want := tables.a[i], EncodeALaw(s); got != want {
+			t.Fatalf("A-law table for %d is %#x, the arithmetic says %#x", s, got, want)
+		}
+	}
+}
