@@ -132,3 +132,23 @@ func TestThePINPromptIsSpokenThroughTheLegsCodec(t *testing.T) {
 		})
 	}
 }
+
+// On the system clock the mixer's ticks fall on the 20 ms marks of the wall
+// clock, where the SIP legs' drains are timed to precede them.
+func TestMixerTicksOnTheWallClockGrid(t *testing.T) {
+	const period = 20 * time.Millisecond
+	tk := mediaClock{SystemClock{}}.NewTicker(period)
+	defer tk.Stop()
+	// The first tick may come before the ticker was moved; from the
+	// second on, every tick is on the grid (a loaded machine delivers it
+	// late, never early).
+	<-tk.C()
+	best := period
+	for range 5 {
+		at := <-tk.C()
+		best = min(best, time.Duration(at.UnixNano())%period)
+	}
+	if best > period/2 {
+		t.Errorf("ticks land %v after the 20 ms marks at best; want them on the marks", best)
+	}
+}

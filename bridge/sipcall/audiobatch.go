@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
 
+	"github.com/bifrost-video/bifrost/bridge/media"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,20 +22,29 @@ import (
 // receive syscalls (the datagram and the EAGAIN after it): profiled with
 // 30 callers, the receive path cost more than the mixing. Here a leg's
 // sockets are kept out of Go's poller; one goroutine per port pool (the
-// audioPoller) wakes every audioPollInterval, asks its own epoll instance
-// which sockets hold datagrams (one syscall for all of them) and drains
-// each with recvmmsg, non-blocking, up to audioBatch datagrams a call. The
+// audioPoller) wakes once per 20 ms frame, just before the mixer's tick,
+// asks its own epoll instance which sockets hold datagrams (one syscall
+// for all of them) and drains each with recvmmsg, non-blocking, up to
+// audioBatch datagrams a call. The same beat runs every leg's RTCP reports
+// and RTP inactivity check, which had a goroutine and a ticker each. The
 // kernel stamps each datagram's arrival (SO_TIMESTAMPNS), so interarrival
 // jitter (RFC 3550 §6.4.1, §A.8) is measured as before and not as the
-// beat; the time of the drain stands in only where 10 ms do not matter (the
-// RTP inactivity timeout).
+// beat; the time of the drain stands in only where 20 ms do not matter
+// (the RTP inactivity timeout).
 //
-// The beat adds at most audioPollInterval of latency before the jitter
-// buffer, which plays a frame every 20 ms anyway.
+// The beat adds no latency the mixer would not add: a datagram waits for
+// the next drain, which comes just before the next tick that could play
+// it.
 
-// audioPollInterval is the poller's beat: half a frame, so that a datagram
-// waits at most 10 ms for the mixer's next 20 ms tick to find it.
-const audioPollInterval = 10 * time.Millisecond
+// audioPollInterval is the poller's beat: one frame.
+const audioPollInterval = media.FrameDuration
+
+// audioPollLead is how long before each 20 ms mark of the wall clock the
+// poller drains: the bridge's mixer ticks on those marks (bridge's
+// mixer_media.go), so a drain hands the mixer every datagram that arrived
+// before it, in the same order every frame, at one wake-up of the process
+// for the drain and one for the mix.
+const audioPollLead = 2 * time.Millisecond
 
 // audioBatch is how many datagrams one recvmmsg takes: a 20 ms leg has one
 // or two waiting; more after a stall.
@@ -263,9 +274,10 @@ func arrivalStamp(ctrl []byte) time.Time {
 // is registered: the first registration starts it and the last
 // unregistration stops it and waits.
 type audioPoller struct {
-	mu      sync.Mutex
-	targets map[int32]pollTarget // by file descriptor
-	run     *pollRun
+	mu       sync.Mutex
+	targets  map[int32]pollTarget // by file descriptor
+	sessions []*mediaSession
+	run      *pollRun
 }
 
 // pollTarget is a registered socket: whose, and which of its two.
@@ -306,6 +318,7 @@ func (p *audioPoller) register(s *mediaSession) error {
 		}
 		p.targets[int32(sock.fd)] = t
 	}
+	p.sessions = append(p.sessions, s)
 	return nil
 }
 
@@ -332,6 +345,12 @@ func (p *audioPoller) unregisterLocked(s *mediaSession) *pollRun {
 			delete(p.targets, fd)
 		}
 	}
+	for i, o := range p.sessions {
+		if o == s {
+			p.sessions = slices.Delete(p.sessions, i, i+1)
+			break
+		}
+	}
 	if len(p.targets) > 0 || p.run == nil {
 		return nil
 	}
@@ -351,12 +370,29 @@ func (t pollTarget) socket() *audioSocket {
 func (p *audioPoller) loop(run *pollRun) {
 	defer close(run.done)
 	defer unix.Close(run.epfd)
+	// Start on the phase, or as near as a loaded machine allows: a timer
+	// that fired late tries again at the next one.
+	phase := time.NewTimer(untilPhase(time.Now(), audioPollInterval, -audioPollLead))
+	for {
+		select {
+		case <-run.stop:
+			phase.Stop()
+			return
+		case <-phase.C:
+		}
+		next := untilPhase(time.Now(), audioPollInterval, -audioPollLead)
+		if late := audioPollInterval - next; late <= audioPollLead/2 || late >= audioPollInterval {
+			break
+		}
+		phase.Reset(next)
+	}
 	tick := time.NewTicker(audioPollInterval)
 	defer tick.Stop()
 	var (
-		rx      rxBatch
-		events  [audioEvents]unix.EpollEvent
-		targets []pollTarget
+		rx       rxBatch
+		events   [audioEvents]unix.EpollEvent
+		targets  []pollTarget
+		sessions []*mediaSession
 	)
 	for {
 		select {
@@ -387,7 +423,25 @@ func (p *audioPoller) loop(run *pollRun) {
 				break
 			}
 		}
+		now := time.Now()
+		p.mu.Lock()
+		sessions = append(sessions[:0], p.sessions...)
+		p.mu.Unlock()
+		for i, s := range sessions {
+			s.timers(now)
+			sessions[i] = nil
+		}
 	}
+}
+
+// untilPhase is how long from now until the next instant that lies offset
+// after a multiple of period since the Unix epoch.
+func untilPhase(now time.Time, period, offset time.Duration) time.Duration {
+	d := (time.Duration(now.UnixNano()) - offset) % period
+	if d < 0 {
+		d += period
+	}
+	return period - d
 }
 
 // allocateAudio is allocate for an audio leg: the pair is opened as

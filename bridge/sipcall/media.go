@@ -92,9 +92,12 @@ type mediaSession struct {
 	// close takes it to know that none is being handed on any more.
 	rxMu     sync.Mutex
 	rxClosed bool
+	// nextCheck (the poller's clock) and nextReport (the session's) are
+	// the timers' state, guarded by rxMu.
+	nextCheck  time.Time
+	nextReport time.Time
 
 	done      chan struct{}
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
 
@@ -132,14 +135,13 @@ func newMediaSession(pool *portPool, cfg mediaConfig, m audioMedia, ev mediaEven
 	s.setMediaLocked(m)
 	s.lastRecv = cfg.Now()
 	s.q.start = s.lastRecv
+	s.nextCheck = time.Now().Add(s.timerPeriod())
 	if err := pool.audio.register(s); err != nil {
 		rtp.close()
 		rtcp.close()
 		pool.release(s.port)
 		return nil, err
 	}
-	s.wg.Add(1)
-	go s.timers()
 	return s, nil
 }
 
@@ -332,28 +334,36 @@ func (s *mediaSession) mayLatch(addr netip.Addr) bool {
 	return addr == sdpAddr || addr == s.cfg.Signalling
 }
 
-// timers sends RTCP reports at randomised intervals around
-// RTCPInterval (RFC 3550 §6.3.5) and watches for RTP inactivity.
-func (s *mediaSession) timers() {
-	defer s.wg.Done()
-	check := min(s.cfg.Timeout/4, time.Second)
-	tick := time.NewTicker(check)
-	defer tick.Stop()
-	nextReport := s.cfg.Now().Add(s.reportInterval())
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-tick.C:
-		}
-		now := s.cfg.Now()
-		if !now.Before(nextReport) {
-			s.sendReport(now)
-			nextReport = now.Add(s.reportInterval())
-		}
-		if s.inactive(now) && s.ev.timeout != nil {
-			s.ev.timeout()
-		}
+// timerPeriod is how often the session looks at its RTCP report time and
+// its inactivity timeout.
+func (s *mediaSession) timerPeriod() time.Duration {
+	return min(s.cfg.Timeout/4, time.Second)
+}
+
+// timers sends RTCP reports at randomised intervals around RTCPInterval
+// (RFC 3550 §6.3.5) and watches for RTP inactivity. The audio poller calls
+// it on its beat; at is the poller's time (the session's own clock may be
+// a test's).
+func (s *mediaSession) timers(at time.Time) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
+	if s.rxClosed || at.Before(s.nextCheck) {
+		return
+	}
+	s.nextCheck = s.nextCheck.Add(s.timerPeriod())
+	if s.nextCheck.Before(at) {
+		s.nextCheck = at.Add(s.timerPeriod())
+	}
+	now := s.cfg.Now()
+	if s.nextReport.IsZero() {
+		s.nextReport = now.Add(s.reportInterval())
+	}
+	if !now.Before(s.nextReport) {
+		s.sendReport(now)
+		s.nextReport = now.Add(s.reportInterval())
+	}
+	if s.inactive(now) && s.ev.timeout != nil {
+		s.ev.timeout()
 	}
 }
 
@@ -393,7 +403,6 @@ func (s *mediaSession) close() {
 		s.rxMu.Unlock()
 		s.rtp.close()
 		s.rtcp.close()
-		s.wg.Wait()
 		s.pool.release(s.port)
 	})
 }
