@@ -115,39 +115,59 @@ func openAudioSocket(host netip.Addr, port int) (*audioSocket, error) {
 // sockaddr is a reusable destination of sendto, so that a send allocates
 // nothing.
 type sockaddr struct {
-	v4 unix.SockaddrInet4
-	v6 unix.SockaddrInet6
+	v4 unix.RawSockaddrInet4
+	v6 unix.RawSockaddrInet6
 }
 
-// set fills the destination for a socket of family and returns it, or nil
-// when the address cannot be reached from such a socket.
-func (a *sockaddr) set(family int, to netip.AddrPort) unix.Sockaddr {
+// set fills the destination for a socket of family and returns it with
+// its length, or nil when the address cannot be reached from such a
+// socket.
+func (a *sockaddr) set(family int, to netip.AddrPort) (unsafe.Pointer, uintptr) {
 	addr := to.Addr()
 	switch {
 	case family == unix.AF_INET && addr.Unmap().Is4():
-		a.v4.Port, a.v4.Addr = int(to.Port()), addr.Unmap().As4()
-		return &a.v4
+		a.v4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: htons(to.Port()), Addr: addr.Unmap().As4()}
+		return unsafe.Pointer(&a.v4), unsafe.Sizeof(a.v4)
 	case family == unix.AF_INET6:
-		a.v6.Port, a.v6.Addr, a.v6.ZoneId = int(to.Port()), addr.As16(), 0
-		return &a.v6
+		a.v6 = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: htons(to.Port()), Addr: addr.As16()}
+		return unsafe.Pointer(&a.v6), unsafe.Sizeof(a.v6)
 	}
-	return nil
+	return nil, 0
 }
 
 // writeTo sends one datagram to `to` through dst, a buffer of the
 // caller's. A full socket buffer drops the datagram, as the network
 // would.
+//
+// The socket is non-blocking, so the send is a raw system call: the
+// goroutine keeps its P, which the runtime would otherwise hand to another
+// thread whenever a send outlasted a sysmon tick (20 µs, as a loopback
+// send that wakes its receiver can), at the cost of a thread wake-up.
 func (s *audioSocket) writeTo(b []byte, to netip.AddrPort, dst *sockaddr) error {
+	if len(b) == 0 {
+		return nil
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return errAudioClosed
 	}
-	sa := dst.set(s.family, to)
+	sa, salen := dst.set(s.family, to)
 	if sa == nil {
 		return fmt.Errorf("sipcall: cannot send to %s from this socket", to)
 	}
-	return unix.Sendto(s.fd, b, 0, sa)
+	for {
+		_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(s.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
+			unix.MSG_DONTWAIT, uintptr(sa), salen)
+		switch errno {
+		case 0:
+			return nil
+		case unix.EINTR:
+			continue
+		default:
+			return errno
+		}
+	}
 }
 
 // close closes the socket once; it waits for a read or write in progress.
@@ -189,7 +209,8 @@ type datagram struct {
 }
 
 // read takes up to audioBatch waiting datagrams from s without blocking
-// and returns how many it took (0 when none waited).
+// and returns how many it took (0 when none waited). Like writeTo, it is a
+// raw system call: it never blocks.
 func (r *rxBatch) read(s *audioSocket) (int, error) {
 	for i := range r.msgs {
 		r.iov[i].Base = &r.bufs[i][0]
@@ -210,7 +231,7 @@ func (r *rxBatch) read(s *audioSocket) (int, error) {
 		return 0, errAudioClosed
 	}
 	for {
-		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&r.msgs[0])),
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&r.msgs[0])),
 			uintptr(len(r.msgs)), unix.MSG_DONTWAIT, 0, 0)
 		switch errno {
 		case 0:
@@ -244,6 +265,32 @@ func (r *rxBatch) datagram(i int) datagram {
 func ntohs(p uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(&p))
 	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// htons is a port as its in-memory uint16 in network byte order.
+func htons(p uint16) uint16 {
+	var v uint16
+	b := (*[2]byte)(unsafe.Pointer(&v))
+	b[0], b[1] = byte(p>>8), byte(p)
+	return v
+}
+
+// epollReady asks epfd which sockets are ready, without waiting
+// (epoll_pwait(2) with a zero timeout, a raw system call: it never
+// blocks).
+func epollReady(epfd int, events []unix.EpollEvent) (int, error) {
+	for {
+		n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
+			uintptr(len(events)), 0, 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		default:
+			return 0, errno
+		}
+	}
 }
 
 // arrivalStamp finds the SO_TIMESTAMPNS control message (socket(7)) in
@@ -403,7 +450,7 @@ func (p *audioPoller) loop(run *pollRun) {
 		// Until epoll reports fewer ready sockets than it could, more may
 		// be waiting.
 		for {
-			n, err := unix.EpollWait(run.epfd, events[:], 0)
+			n, err := epollReady(run.epfd, events[:])
 			if err != nil || n <= 0 {
 				break
 			}
