@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,22 +134,30 @@ func TestThePINPromptIsSpokenThroughTheLegsCodec(t *testing.T) {
 	}
 }
 
-// On the system clock the mixer's ticks fall on the 20 ms marks of the wall
-// clock, where the SIP legs' drains are timed to precede them.
-func TestMixerTicksOnTheWallClockGrid(t *testing.T) {
-	const period = 20 * time.Millisecond
-	tk := mediaClock{SystemClock{}}.NewTicker(period)
-	defer tk.Stop()
-	// The first tick may come before the ticker was moved; from the
-	// second on, every tick is on the grid (a loaded machine delivers it
-	// late, never early).
-	<-tk.C()
-	best := period
-	for range 5 {
-		at := <-tk.C()
-		best = min(best, time.Duration(at.UnixNano())%period)
+// On the system clock the mixers tick on the bridge's frame beat, each
+// tick after the BeforeMix hooks of the same beat (the SIP legs' drains), so
+// a tick never misses what was drained for it.
+func TestMixerTicksAfterTheBeforeMixHooks(t *testing.T) {
+	b := &Bridge{clock: SystemClock{}}
+	var hooks atomic.Int64
+	remove := b.BeforeMix(func() { hooks.Add(1) })
+	tk := mediaClock{SystemClock{}, &b.beat}.NewTicker(media.FrameDuration)
+	for i := range 5 {
+		<-tk.C()
+		if n := hooks.Load(); n < int64(i+1) {
+			t.Fatalf("tick %d came after %d runs of the hook; want the hook first on every beat", i+1, n)
+		}
 	}
-	if best > period/2 {
-		t.Errorf("ticks land %v after the 20 ms marks at best; want them on the marks", best)
+	tk.Stop()
+	remove()
+	after := hooks.Load()
+	b.beat.mu.Lock()
+	running := b.beat.stop != nil
+	b.beat.mu.Unlock()
+	if running {
+		t.Error("the beat still runs with no hook and no ticker")
+	}
+	if hooks.Load() != after {
+		t.Error("the hook ran after its remove function returned")
 	}
 }

@@ -39,11 +39,8 @@ import (
 // audioPollInterval is the poller's beat: one frame.
 const audioPollInterval = media.FrameDuration
 
-// audioPollLead is how long before each 20 ms mark of the wall clock the
-// poller drains: the bridge's mixer ticks on those marks (bridge's
-// mixer_media.go), so a drain hands the mixer every datagram that arrived
-// before it, in the same order every frame, at one wake-up of the process
-// for the drain and one for the mix.
+// audioPollLead is how long before each 20 ms mark of the wall clock a
+// poller without a beat drains.
 const audioPollLead = 2 * time.Millisecond
 
 // audioBatch is how many datagrams one recvmmsg takes: a 20 ms leg has one
@@ -316,15 +313,29 @@ func arrivalStamp(ctrl []byte) time.Time {
 	return time.Time{}
 }
 
-// audioPoller drains the audio sockets of every leg of a port pool on one
-// goroutine, every audioPollInterval. It runs while at least one session
-// is registered: the first registration starts it and the last
-// unregistration stops it and waits.
+// audioPoller drains the audio sockets of every leg of a port pool once
+// per 20 ms frame. With a beat (the bridge's BeforeMix), it drains on the
+// bridge's frame beat just before the mixers tick; without one (tests with
+// a fake bridge), on a goroutine and ticker of its own. It runs while at
+// least one session is registered: the first registration starts it and
+// the last unregistration stops it and waits.
 type audioPoller struct {
+	// beat, when set before the first registration, registers a hook
+	// to run just before every mix and returns its remover.
+	beat func(hook func()) (remove func())
+
 	mu       sync.Mutex
 	targets  map[int32]pollTarget // by file descriptor
 	sessions []*mediaSession
 	run      *pollRun
+}
+
+// useBeat makes the poller drain on the bridge's frame beat when rooms is
+// the bridge (it offers BeforeMix).
+func (p *audioPoller) useBeat(rooms Rooms) {
+	if b, ok := rooms.(interface{ BeforeMix(func()) func() }); ok {
+		p.beat = b.BeforeMix
+	}
 }
 
 // pollTarget is a registered socket: whose, and which of its two.
@@ -333,40 +344,62 @@ type pollTarget struct {
 	rtcp bool
 }
 
-// pollRun is one lifetime of the poller goroutine and its epoll instance.
+// pollRun is one lifetime of the poller: its epoll instance, its buffers,
+// and either its beat hook or its goroutine.
 type pollRun struct {
-	epfd int
-	stop chan struct{}
-	done chan struct{}
+	epfd   int
+	unhook func()
+	stop   chan struct{}
+	done   chan struct{}
+
+	rx       rxBatch
+	events   [audioEvents]unix.EpollEvent
+	targets  []pollTarget
+	sessions []*mediaSession
 }
 
 // register adds a session's two sockets to the poller, starting it if it
 // is not running.
 func (p *audioPoller) register(s *mediaSession) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	ended, err := p.registerLocked(s)
+	p.mu.Unlock()
+	if ended != nil {
+		ended.end()
+	}
+	return err
+}
+
+// registerLocked is register under p.mu; a failure that left no session
+// returns the run for the caller to end.
+func (p *audioPoller) registerLocked(s *mediaSession) (*pollRun, error) {
 	if p.run == nil {
 		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 		if err != nil {
-			return fmt.Errorf("sipcall: audio poller: %w", err)
+			return nil, fmt.Errorf("sipcall: audio poller: %w", err)
 		}
-		p.run = &pollRun{epfd: epfd, stop: make(chan struct{}), done: make(chan struct{})}
+		run := &pollRun{epfd: epfd}
 		if p.targets == nil {
 			p.targets = make(map[int32]pollTarget)
 		}
-		go p.loop(p.run)
+		if p.beat != nil {
+			run.unhook = p.beat(func() { p.pass(run) })
+		} else {
+			run.stop, run.done = make(chan struct{}), make(chan struct{})
+			go p.loop(run)
+		}
+		p.run = run
 	}
 	for _, t := range []pollTarget{{s, false}, {s, true}} {
 		sock := t.socket()
 		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(sock.fd)}
 		if err := unix.EpollCtl(p.run.epfd, unix.EPOLL_CTL_ADD, sock.fd, &ev); err != nil {
-			p.unregisterLocked(s)
-			return fmt.Errorf("sipcall: audio poller: %w", err)
+			return p.unregisterLocked(s), fmt.Errorf("sipcall: audio poller: %w", err)
 		}
 		p.targets[int32(sock.fd)] = t
 	}
 	p.sessions = append(p.sessions, s)
-	return nil
+	return nil, nil
 }
 
 // unregister removes a session's sockets; the last one stops the poller
@@ -376,13 +409,24 @@ func (p *audioPoller) unregister(s *mediaSession) {
 	run := p.unregisterLocked(s)
 	p.mu.Unlock()
 	if run != nil {
-		close(run.stop)
-		<-run.done
+		run.end()
 	}
 }
 
+// end stops the run, waits until it is not draining, and closes its
+// epoll instance.
+func (run *pollRun) end() {
+	if run.unhook != nil {
+		run.unhook()
+	} else {
+		close(run.stop)
+		<-run.done
+	}
+	_ = unix.Close(run.epfd)
+}
+
 // unregisterLocked removes s's sockets and, when none is left, detaches
-// the run for the caller to stop.
+// the run for the caller to end.
 func (p *audioPoller) unregisterLocked(s *mediaSession) *pollRun {
 	for fd, t := range p.targets {
 		if t.s == s {
@@ -413,10 +457,9 @@ func (t pollTarget) socket() *audioSocket {
 	return t.s.rtp
 }
 
-// loop is the poller goroutine of one run.
+// loop is the poller goroutine of a run without a beat.
 func (p *audioPoller) loop(run *pollRun) {
 	defer close(run.done)
-	defer unix.Close(run.epfd)
 	// Start on the phase, or as near as a loaded machine allows: a timer
 	// that fired late tries again at the next one.
 	phase := time.NewTimer(untilPhase(time.Now(), audioPollInterval, -audioPollLead))
@@ -435,49 +478,49 @@ func (p *audioPoller) loop(run *pollRun) {
 	}
 	tick := time.NewTicker(audioPollInterval)
 	defer tick.Stop()
-	var (
-		rx       rxBatch
-		events   [audioEvents]unix.EpollEvent
-		targets  []pollTarget
-		sessions []*mediaSession
-	)
 	for {
 		select {
 		case <-run.stop:
 			return
 		case <-tick.C:
 		}
-		// Until epoll reports fewer ready sockets than it could, more may
-		// be waiting.
-		for {
-			n, err := epollReady(run.epfd, events[:])
-			if err != nil || n <= 0 {
-				break
-			}
-			targets = targets[:0]
-			p.mu.Lock()
-			for _, ev := range events[:n] {
-				if t, ok := p.targets[ev.Fd]; ok {
-					targets = append(targets, t)
-				}
-			}
-			p.mu.Unlock()
-			for i, t := range targets {
-				t.s.drain(&rx, t.rtcp)
-				targets[i] = pollTarget{}
-			}
-			if n < len(events) {
-				break
-			}
+		p.pass(run)
+	}
+}
+
+// pass drains every socket that holds datagrams, then runs every
+// session's timers.
+func (p *audioPoller) pass(run *pollRun) {
+	// Until epoll reports fewer ready sockets than it could, more may be
+	// waiting.
+	for {
+		n, err := epollReady(run.epfd, run.events[:])
+		if err != nil || n <= 0 {
+			break
 		}
-		now := time.Now()
+		run.targets = run.targets[:0]
 		p.mu.Lock()
-		sessions = append(sessions[:0], p.sessions...)
-		p.mu.Unlock()
-		for i, s := range sessions {
-			s.timers(now)
-			sessions[i] = nil
+		for _, ev := range run.events[:n] {
+			if t, ok := p.targets[ev.Fd]; ok {
+				run.targets = append(run.targets, t)
+			}
 		}
+		p.mu.Unlock()
+		for i, t := range run.targets {
+			t.s.drain(&run.rx, t.rtcp)
+			run.targets[i] = pollTarget{}
+		}
+		if n < len(run.events) {
+			break
+		}
+	}
+	now := time.Now()
+	p.mu.Lock()
+	run.sessions = append(run.sessions[:0], p.sessions...)
+	p.mu.Unlock()
+	for i, s := range run.sessions {
+		s.timers(now)
+		run.sessions[i] = nil
 	}
 }
 
