@@ -45,6 +45,8 @@ type Bridge struct {
 
 	wg        sync.WaitGroup // conference and lobby goroutines
 	closeOnce sync.Once
+
+	beat frameBeat // paces the mixers (mixer_media.go)
 }
 
 // New returns a Bridge for cfg (zero settings take their defaults). It panics

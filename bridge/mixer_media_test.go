@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,5 +131,33 @@ func TestThePINPromptIsSpokenThroughTheLegsCodec(t *testing.T) {
 				t.Errorf("decoded prompt RMS %.0f; want speech (above 300)", rms)
 			}
 		})
+	}
+}
+
+// On the system clock the mixers tick on the bridge's frame beat, each
+// tick after the BeforeMix hooks of the same beat (the SIP legs' drains), so
+// a tick never misses what was drained for it.
+func TestMixerTicksAfterTheBeforeMixHooks(t *testing.T) {
+	b := &Bridge{clock: SystemClock{}}
+	var hooks atomic.Int64
+	remove := b.BeforeMix(func() { hooks.Add(1) })
+	tk := mediaClock{SystemClock{}, &b.beat}.NewTicker(media.FrameDuration)
+	for i := range 5 {
+		<-tk.C()
+		if n := hooks.Load(); n < int64(i+1) {
+			t.Fatalf("tick %d came after %d runs of the hook; want the hook first on every beat", i+1, n)
+		}
+	}
+	tk.Stop()
+	remove()
+	after := hooks.Load()
+	b.beat.mu.Lock()
+	running := b.beat.stop != nil
+	b.beat.mu.Unlock()
+	if running {
+		t.Error("the beat still runs with no hook and no ticker")
+	}
+	if hooks.Load() != after {
+		t.Error("the hook ran after its remove function returned")
 	}
 }

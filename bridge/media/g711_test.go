@@ -1,6 +1,9 @@
 package media
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestG711KnownCodes(t *testing.T) {
 	tests := []struct {
@@ -112,5 +115,67 @@ func TestG711RejectsBadFrames(t *testing.T) {
 	dec, _ := NewDecoder(PCMU)
 	if _, err := dec.Decode(make([]byte, 5000), make([]int16, MaxFrameSamples)); err == nil {
 		t.Error("a 5000-byte payload was decoded; want an error")
+	}
+}
+
+// The encode tables must agree with the recommendation's arithmetic for
+// every one of the 65 536 samples, or a listener hears a wrong code.
+func TestG711EncodeTablesMatchArithmetic(t *testing.T) {
+	tables := g711EncodeTables()
+	for i := range 1 << 16 {
+		s := int16(uint16(i))
+		if got, want := tables.mu[i], EncodeMuLaw(s); got != want {
+			t.Fatalf("µ-law table for %d is %#x, the arithmetic says %#x", s, got, want)
+		}
+		if got, want := tables.a[i], EncodeALaw(s); got != want {
+			t.Fatalf("A-law table for %d is %#x, the arithmetic says %#x", s, got, want)
+		}
+	}
+}
+
+// The fast resampler runs the same filter as Resampler.Process: over a
+// stream of frames, both directions agree within a rounding step.
+func TestFastResamplerMatchesProcess(t *testing.T) {
+	for _, rates := range [][2]int{{SampleRate, 8000}, {8000, SampleRate}} {
+		ref, fast := NewResampler(rates[0], rates[1]), NewResampler(rates[0], rates[1])
+		f := newFastResampler(fast)
+		in := make([]int16, rates[0]/50)
+		want, got := make([]int16, rates[1]/50), make([]int16, rates[1]/50)
+		for frame := range 20 {
+			tone(in, 300+float64(frame)*170, 12000, rates[0], frame*len(in))
+			nw, ng := ref.Process(in, want), f.process(in, got)
+			if nw != ng {
+				t.Fatalf("%d→%d Hz frame %d: %d samples, Process gives %d", rates[0], rates[1], frame, ng, nw)
+			}
+			for i := range nw {
+				if d := int(got[i]) - int(want[i]); d < -1 || d > 1 {
+					t.Fatalf("%d→%d Hz frame %d sample %d: %d, Process gives %d", rates[0], rates[1], frame, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkG711Resample is one 20 ms frame through the G.711 encoder's
+// 48→8 kHz decimator and the decoder's 8→48 kHz interpolator, the fast
+// path next to Resampler.Process (the reference, same run).
+func BenchmarkG711Resample(b *testing.B) {
+	for _, rates := range [][2]int{{SampleRate, 8000}, {8000, SampleRate}} {
+		in := make([]int16, rates[0]/50)
+		out := make([]int16, rates[1]/50)
+		tone(in, 440, 12000, rates[0], 0)
+		name := fmt.Sprintf("%d-%d", rates[0], rates[1])
+		b.Run(name+"/reference: Process", func(b *testing.B) {
+			r := NewResampler(rates[0], rates[1])
+			for b.Loop() {
+				r.Process(in, out)
+			}
+		})
+		b.Run(name+"/fast", func(b *testing.B) {
+			f := newFastResampler(NewResampler(rates[0], rates[1]))
+			for b.Loop() {
+				f.process(in, out)
+			}
+		})
 	}
 }

@@ -193,6 +193,10 @@ func (p *Port) upsample(mixed bool) {
 			copy(p.pcm[:], p.nat[:])
 		}
 	case mixed:
+		if d, ok := p.native.(*g711Decoder); ok {
+			d.upsample(p.nat[:p.frameN], p.pcm[:])
+			break
+		}
 		p.native.upsampler().Process(p.nat[:p.frameN], p.pcm[:])
 	default:
 		p.native.upsampler().Feed(p.nat[:p.frameN])

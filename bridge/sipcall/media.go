@@ -1,10 +1,8 @@
 package sipcall
 
 import (
-	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -54,14 +52,14 @@ type mediaConfig struct {
 }
 
 // mediaSession is the RTP and RTCP of one leg's audio: a socket pair from
-// the pool, a reader per socket, and a timer for RTCP reports and the
-// inactivity timeout.
+// the pool, drained by the pool's audio poller (audiobatch.go), and a timer
+// for RTCP reports and the inactivity timeout.
 type mediaSession struct {
 	cfg  mediaConfig
 	ev   mediaEvents
 	pool *portPool
-	rtp  *net.UDPConn
-	rtcp *net.UDPConn
+	rtp  *audioSocket
+	rtcp *audioSocket
 	port int
 	// crypto is the SRTP layer every packet passes (srtp.go).
 	crypto cryptoSlot
@@ -80,6 +78,7 @@ type mediaSession struct {
 	first      bool
 	sendBuf    [maxPacket]byte
 	encBuf     [maxPacket + srtpOverhead]byte
+	sendAddr   sockaddr
 	sent       uint64
 	sentOctets uint64
 	lastSentAt time.Time
@@ -89,15 +88,23 @@ type mediaSession struct {
 	q          qualityAcc
 	lastSR     uint32 // middle NTP bits of the last SR we sent
 
+	// rxMu is held while the poller hands this session's datagrams on;
+	// close takes it to know that none is being handed on any more.
+	rxMu     sync.Mutex
+	rxClosed bool
+	// nextCheck (the poller's clock) and nextReport (the session's) are
+	// the timers' state, guarded by rxMu.
+	nextCheck  time.Time
+	nextReport time.Time
+
 	done      chan struct{}
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
 
 // newMediaSession allocates a port pair and starts the session's
 // goroutines with m as the negotiated audio (which may be updated later).
 func newMediaSession(pool *portPool, cfg mediaConfig, m audioMedia, ev mediaEvents) (*mediaSession, error) {
-	rtp, rtcp, err := pool.allocate()
+	rtp, rtcp, err := pool.allocateAudio()
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +122,7 @@ func newMediaSession(pool *portPool, cfg mediaConfig, m audioMedia, ev mediaEven
 	}
 	s := &mediaSession{
 		cfg: cfg, ev: ev, pool: pool, rtp: rtp, rtcp: rtcp,
-		port:  rtp.LocalAddr().(*net.UDPAddr).Port,
+		port:  rtp.port,
 		ssrc:  rand.Uint32(),
 		seq:   uint16(rand.Uint32()),
 		ts:    rand.Uint32(),
@@ -128,10 +135,13 @@ func newMediaSession(pool *portPool, cfg mediaConfig, m audioMedia, ev mediaEven
 	s.setMediaLocked(m)
 	s.lastRecv = cfg.Now()
 	s.q.start = s.lastRecv
-	s.wg.Add(3)
-	go s.readRTP()
-	go s.readRTCP()
-	go s.timers()
+	s.nextCheck = time.Now().Add(s.timerPeriod())
+	if err := pool.audio.register(s); err != nil {
+		rtp.close()
+		rtcp.close()
+		pool.release(s.port)
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -181,7 +191,7 @@ func (s *mediaSession) send(payload []byte) {
 	// like a failed write; the stream's timing goes on.
 	pkt, err := s.crypto.load().protectRTP(s.encBuf[:0], s.sendBuf[:n])
 	if err == nil {
-		_, err = s.rtp.WriteToUDPAddrPort(pkt, s.remote)
+		err = s.rtp.writeTo(pkt, s.remote, &s.sendAddr)
 	}
 	if err == nil {
 		s.sent++
@@ -196,63 +206,69 @@ func (s *mediaSession) send(payload []byte) {
 	s.ts += uint32(s.m.Codec.ClockRate / 50)
 }
 
-// readRTP reads the RTP socket until it is closed; with rtcp-mux it also
-// carries RTCP.
-func (s *mediaSession) readRTP() {
-	defer s.wg.Done()
-	buf := make([]byte, maxPacket)
-	plain := make([]byte, maxPacket)
+// drain hands on the datagrams waiting on the RTP socket (with rtcp-mux
+// it also carries RTCP) or on the RTCP socket. The audio poller calls it,
+// and only it, with its buffers; now is read once per drain, not per
+// datagram.
+func (s *mediaSession) drain(rx *rxBatch, rtcp bool) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
+	if s.rxClosed {
+		return
+	}
+	sock := s.rtp
+	if rtcp {
+		sock = s.rtcp
+	}
+	crypto := s.crypto.load()
+	var now time.Time
 	for {
-		n, from, err := s.rtp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+		n, err := rx.read(sock)
+		if err != nil || n == 0 {
+			return
 		}
-		if isRTCP(buf[:n]) {
-			if p, err := s.crypto.load().unprotectRTCP(plain[:0], buf[:n]); err == nil {
-				s.handleRTCP(p, from, true)
-			}
-			continue
+		if now.IsZero() {
+			now = s.cfg.Now()
 		}
-		// Packets that fail authentication are dropped unseen, before
-		// they can latch or count (RFC 3711 §3.3).
-		if p, err := s.crypto.load().unprotectRTP(plain[:0], buf[:n]); err == nil {
-			s.handleRTP(p, from)
+		for i := range n {
+			d := rx.datagram(i)
+			if rtcp || isRTCP(d.b) {
+				if p, err := crypto.unprotectRTCP(rx.plain[:0], d.b); err == nil {
+					s.handleRTCP(p, d.from, !rtcp)
+				}
+				continue
+			}
+			// Packets that fail authentication are dropped unseen, before
+			// they can latch or count (RFC 3711 §3.3).
+			if p, err := crypto.unprotectRTP(rx.plain[:0], d.b); err == nil {
+				s.receiveRTP(p, d.from, now, d.at)
+			}
+		}
+		if n < audioBatch {
+			return
 		}
 	}
 }
 
-// readRTCP reads the RTCP socket until it is closed.
-func (s *mediaSession) readRTCP() {
-	defer s.wg.Done()
-	buf := make([]byte, maxPacket)
-	plain := make([]byte, maxPacket)
-	for {
-		n, from, err := s.rtcp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		if p, err := s.crypto.load().unprotectRTCP(plain[:0], buf[:n]); err == nil {
-			s.handleRTCP(p, from, false)
-		}
-	}
-}
-
-// handleRTP takes one datagram from the RTP port: audio goes to the
-// call, telephone-events to the DTMF decoder, anything else is dropped.
-// It allocates nothing.
+// handleRTP takes one datagram from the RTP port, arrived now.
 func (s *mediaSession) handleRTP(b []byte, from netip.AddrPort) {
+	s.receiveRTP(b, from, s.cfg.Now(), time.Time{})
+}
+
+// receiveRTP takes one datagram from the RTP port: audio goes to the
+// call, telephone-events to the DTMF decoder, anything else is dropped.
+// now is the time of the drain, for the inactivity timeout; at is when
+// the kernel received the datagram, for the jitter (zero: now). It
+// allocates nothing.
+func (s *mediaSession) receiveRTP(b []byte, from netip.AddrPort, now, at time.Time) {
 	h, payload, err := parseRTP(b)
 	if err != nil {
 		return
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	now := s.cfg.Now()
+	if at.IsZero() {
+		at = now
+	}
 
 	s.mu.Lock()
 	isAudio := h.PT == s.m.PT
@@ -291,7 +307,7 @@ func (s *mediaSession) handleRTP(b []byte, from netip.AddrPort) {
 	if isEvent {
 		digit, haveDigit, _ = s.dtmf.decode(h.TS, payload)
 	} else {
-		arrival := uint32(now.UnixNano() / int64(time.Second/time.Duration(s.m.Codec.ClockRate)))
+		arrival := uint32(at.UnixNano() / int64(time.Second/time.Duration(s.m.Codec.ClockRate)))
 		s.rx.update(h.SSRC, h.Seq, h.TS, arrival, len(payload))
 	}
 	s.mu.Unlock()
@@ -318,28 +334,36 @@ func (s *mediaSession) mayLatch(addr netip.Addr) bool {
 	return addr == sdpAddr || addr == s.cfg.Signalling
 }
 
-// timers sends RTCP reports at randomised intervals around
-// RTCPInterval (RFC 3550 §6.3.5) and watches for RTP inactivity.
-func (s *mediaSession) timers() {
-	defer s.wg.Done()
-	check := min(s.cfg.Timeout/4, time.Second)
-	tick := time.NewTicker(check)
-	defer tick.Stop()
-	nextReport := s.cfg.Now().Add(s.reportInterval())
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-tick.C:
-		}
-		now := s.cfg.Now()
-		if !now.Before(nextReport) {
-			s.sendReport(now)
-			nextReport = now.Add(s.reportInterval())
-		}
-		if s.inactive(now) && s.ev.timeout != nil {
-			s.ev.timeout()
-		}
+// timerPeriod is how often the session looks at its RTCP report time and
+// its inactivity timeout.
+func (s *mediaSession) timerPeriod() time.Duration {
+	return min(s.cfg.Timeout/4, time.Second)
+}
+
+// timers sends RTCP reports at randomised intervals around RTCPInterval
+// (RFC 3550 §6.3.5) and watches for RTP inactivity. The audio poller calls
+// it on its beat; at is the poller's time (the session's own clock may be
+// a test's).
+func (s *mediaSession) timers(at time.Time) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
+	if s.rxClosed || at.Before(s.nextCheck) {
+		return
+	}
+	s.nextCheck = s.nextCheck.Add(s.timerPeriod())
+	if s.nextCheck.Before(at) {
+		s.nextCheck = at.Add(s.timerPeriod())
+	}
+	now := s.cfg.Now()
+	if s.nextReport.IsZero() {
+		s.nextReport = now.Add(s.reportInterval())
+	}
+	if !now.Before(s.nextReport) {
+		s.sendReport(now)
+		s.nextReport = now.Add(s.reportInterval())
+	}
+	if s.inactive(now) && s.ev.timeout != nil {
+		s.ev.timeout()
 	}
 }
 
@@ -368,14 +392,17 @@ func (s *mediaSession) quality() bridge.Quality {
 	return s.q.snapshot(s.sent, s.rx.received, uint64(s.rx.lost()))
 }
 
-// close stops the goroutines, closes the sockets and returns the ports to
+// close stops the timers and the draining, closes the sockets and returns the ports to
 // the pool. It is idempotent and waits.
 func (s *mediaSession) close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		_ = s.rtp.Close()
-		_ = s.rtcp.Close()
-		s.wg.Wait()
+		s.pool.audio.unregister(s)
+		s.rxMu.Lock()
+		s.rxClosed = true
+		s.rxMu.Unlock()
+		s.rtp.close()
+		s.rtcp.close()
 		s.pool.release(s.port)
 	})
 }

@@ -18,6 +18,9 @@ type portPool struct {
 	mu   sync.Mutex
 	next int
 	used map[int]bool
+
+	// audio drains the audio sockets of the pool's legs (audiobatch.go).
+	audio audioPoller
 }
 
 // newPortPool returns a pool over [min, max] bound on host (the zero Addr

@@ -46,3 +46,7 @@ func (r bridgeRooms) Admit(ctx context.Context, room bridge.RoomInfo, leg bridge
 	}
 	return p, nil
 }
+
+// BeforeMix lets the legs' audio poller drain on the bridge's frame beat,
+// just before the mixers tick (audiobatch.go).
+func (r bridgeRooms) BeforeMix(hook func()) (remove func()) { return r.b.BeforeMix(hook) }

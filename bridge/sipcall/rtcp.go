@@ -171,5 +171,6 @@ func (s *mediaSession) sendReport(now time.Time) {
 	if raw, err = s.crypto.load().protectRTCP(nil, raw); err != nil {
 		return
 	}
-	_, _ = conn.WriteToUDPAddrPort(raw, dst)
+	var to sockaddr
+	_ = conn.writeTo(raw, dst, &to)
 }

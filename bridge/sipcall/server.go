@@ -104,6 +104,7 @@ func NewServer(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Ser
 		dialogs: &sipgo.DialogUA{Client: client, RewriteContact: true},
 		pool:    newPortPool(bindHost(cfg.Addr), cfg.Media.RTPPortMin, cfg.Media.RTPPortMax),
 	}
+	s.pool.audio.useBeat(cfg.Rooms)
 	s.route()
 	return s, nil
 }
