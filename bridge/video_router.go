@@ -65,6 +65,9 @@ type videoPart struct {
 	keyframes  video.Throttle
 	prevMarker bool // the previous packet ended a frame
 	started    bool
+	// answered: the source sent a keyframe since it was last asked for
+	// one, so no request of ours is on its way to be answered.
+	answered bool
 
 	// As a receiver.
 	mu        sync.Mutex
@@ -213,7 +216,14 @@ func (r *videoRouter) retargetLocked() []*videoPart {
 	return asks
 }
 
-// ask sends each source a keyframe request, throttled.
+// ask sends each source a keyframe request for the receivers switching to
+// it (or taking it into their tiles). The throttle holds such a request
+// back only while an earlier one is unanswered, since the keyframe on its
+// way serves the switch too; once the source has answered, the keyframe
+// that came cannot serve a switch that begins after it, and waiting out
+// the throttle interval would keep the receivers on the previous speaker
+// for up to video.DefaultKeyframeInterval. Switches need no throttle of
+// their own: the speaker detection's lead spaces them a second apart.
 func (r *videoRouter) ask(srcs []*videoPart) {
 	if len(srcs) == 0 {
 		return
@@ -223,15 +233,29 @@ func (r *videoRouter) ask(srcs []*videoPart) {
 		if slices.Contains(srcs[:i], s) {
 			continue
 		}
-		r.requestKeyframe(s, now)
+		r.requestKeyframeFor(s, now, true)
 	}
 }
 
 // requestKeyframe asks src for a keyframe unless it was asked within the
 // throttle interval (then the request is sent when the interval is over).
 func (r *videoRouter) requestKeyframe(src *videoPart, now time.Time) {
+	r.requestKeyframeFor(src, now, false)
+}
+
+// requestKeyframeFor is requestKeyframe; forSwitch lets an answered
+// request not hold this one back (see ask).
+func (r *videoRouter) requestKeyframeFor(src *videoPart, now time.Time, forSwitch bool) {
 	src.srcMu.Lock()
 	send := src.keyframes.Request(now)
+	if !send && forSwitch && src.answered {
+		// Restart the interval at this request.
+		src.keyframes = video.Throttle{Interval: src.keyframes.Interval}
+		send = src.keyframes.Request(now)
+	}
+	if send {
+		src.answered = false
+	}
 	src.srcMu.Unlock()
 	if send {
 		src.leg.RequestKeyframe()
@@ -259,8 +283,9 @@ func (r *videoRouter) receive(from *Participant, pkt *rtp.Packet) {
 	held := false
 	if info.Keyframe() {
 		src.keyframes.Satisfied()
-	} else {
-		held = src.keyframes.Due(now)
+		src.answered = true
+	} else if held = src.keyframes.Due(now); held {
+		src.answered = false
 	}
 	src.srcMu.Unlock()
 	if held {

@@ -363,3 +363,55 @@ func TestRandomTalkKeepsEveryReceiversStreamContinuous(t *testing.T) {
 		}
 	}
 }
+
+func TestASwitchAsksAtOnceWhenTheSourcesLastKeyframeRequestWasAnswered(t *testing.T) {
+	h := newHarness(t, Config{})
+	a := admitVideo(t, h, "alice", VideoSwitched)
+	b := admitVideo(t, h, "bob", VideoSwitched)
+	c := admitVideo(t, h, "carol", VideoSwitched)
+	a.frame(true, true)
+	b.frame(true, true)
+	c.frame(true, true)
+	h.clock.Advance(time.Second, time.Second)
+	// Alice, shown bob, loses a packet and asks for a keyframe; bob
+	// answers 40 ms later.
+	a.p.KeyframeRequested("")
+	h.clock.Advance(40*time.Millisecond, 40*time.Millisecond)
+	b.frame(true, true)
+	before := b.leg.keyframeRequests()
+	// 60 ms after that, well within the throttle interval, bob becomes the
+	// speaker: carol switches to him and needs a keyframe of her own. The
+	// request that would hold hers back was answered already.
+	h.clock.Advance(60*time.Millisecond, 60*time.Millisecond)
+	speak(t, h, b)
+	if got := b.leg.keyframeRequests() - before; got != 1 {
+		t.Fatalf("bob got %d keyframe requests when he became the speaker; want 1 at once, not one held back for the throttle interval", got)
+	}
+	b.frame(true, true)
+	if got := c.leg.sources(); got[len(got)-1] != b.p.ID() {
+		t.Fatalf("carol is shown %v; want bob after his keyframe", got)
+	}
+	checkContinuous(t, "carol", c.leg.received())
+}
+
+func TestASwitchDoesNotAskAgainWhileTheSourcesKeyframeIsOnItsWay(t *testing.T) {
+	h := newHarness(t, Config{})
+	a := admitVideo(t, h, "alice", VideoSwitched)
+	b := admitVideo(t, h, "bob", VideoSwitched)
+	c := admitVideo(t, h, "carol", VideoSwitched)
+	a.frame(true, true)
+	b.frame(true, true)
+	c.frame(true, true)
+	h.clock.Advance(time.Second, time.Second)
+	a.p.KeyframeRequested("") // bob is asked; his keyframe has not come yet
+	before := b.leg.keyframeRequests()
+	h.clock.Advance(60*time.Millisecond, 60*time.Millisecond)
+	speak(t, h, b)
+	if got := b.leg.keyframeRequests() - before; got != 0 {
+		t.Fatalf("bob got %d more keyframe requests while his keyframe was on its way; want 0 (it serves the switch too)", got)
+	}
+	b.frame(true, true)
+	if got := c.leg.sources(); got[len(got)-1] != b.p.ID() {
+		t.Fatalf("carol is shown %v; want bob after his keyframe", got)
+	}
+}

@@ -30,7 +30,11 @@ func newAudioLoop(codec media.AudioCodec) (*audioLoop, error) {
 		return nil, fmt.Errorf("encoder for %s: %w", codec, err)
 	}
 	defer enc.Close()
-	pcm := speechLoop()
+	return encodeLoop(codec, enc, speechLoop())
+}
+
+// encodeLoop encodes pcm, 20 ms at a time, with enc.
+func encodeLoop(codec media.AudioCodec, enc media.Encoder, pcm []int16) (*audioLoop, error) {
 	n := len(pcm) / media.FrameSamples
 	backing := make([]byte, 0, n*160)
 	offs := make([]int, n+1)
@@ -62,7 +66,10 @@ var talkSpurts = [][2]float64{{0.1, 1.7}, {2.3, 4.6}, {5.1, 7.5}}
 // source (harmonics of a pitch gliding between about 95 and 155 Hz) shaped
 // by two moving formants, cut into syllables of about 250 ms within talk
 // spurts, over a -60 dBov noise floor. It is deterministic.
-func syntheticSpeech(n int) []int16 {
+func syntheticSpeech(n int) []int16 { return synthesise(n, talking) }
+
+// synthesise is syntheticSpeech with the talk spurts given by talks.
+func synthesise(n int, talks func(t float64) bool) []int16 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	out := make([]int16, n)
 	const sr = float64(media.SampleRate)
@@ -70,7 +77,7 @@ func syntheticSpeech(n int) []int16 {
 	for i := range out {
 		t := float64(i) / sr
 		v := 0.0
-		if talking(t) {
+		if talks(t) {
 			f0 := 125 + 30*math.Sin(2*math.Pi*0.7*t)
 			phase += 2 * math.Pi * f0 / sr
 			f1 := 550 + 250*math.Sin(2*math.Pi*1.3*t)

@@ -45,6 +45,7 @@ type callResult struct {
 	Sent     uint64
 	RX       rxSnapshot
 	JitterMS float64
+	Video    videoResult
 }
 
 // runCall places one call and keeps it up for the configured duration
@@ -57,6 +58,19 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 	}
 	port := conn.LocalAddr().(*net.UDPAddr).Port
 	offer := buildOffer(netip.AddrPortFrom(l.localIP, uint16(port)), l.cfg.Codec, rand.Uint64()>>2)
+	var vconn *net.UDPConn // the video m-line's own socket
+	if l.video != nil {
+		if vconn, err = listenStream(l.localIP); err != nil {
+			_ = conn.Close()
+			return callResult{Err: fmt.Errorf("video RTP socket: %w", err)}
+		}
+		offer = appendVideoOffer(offer, uint16(vconn.LocalAddr().(*net.UDPAddr).Port))
+		defer func() {
+			if c.stream.Load() == nil {
+				_ = vconn.Close() // the call ended before its media started
+			}
+		}()
+	}
 
 	t0 := time.Now()
 	// Past the timeout or on interrupt, an INVITE with a provisional
@@ -104,6 +118,10 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 	}
 	defer sess.Close()
 	ans, aerr := parseAnswer(sess.InviteResponse.Body(), l.cfg.Codec)
+	var vans videoAnswer
+	if aerr == nil && vconn != nil {
+		vans, aerr = parseVideoAnswer(sess.InviteResponse.Body())
+	}
 	if err := sess.Ack(ctx); err != nil {
 		_ = conn.Close()
 		return callResult{Err: fmt.Errorf("ACK: %w", err)}
@@ -114,15 +132,18 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 		return callResult{Err: aerr}
 	}
 
-	// The video source will get the writer of the video m-line's own
-	// socket once the offer carries one (issue 7).
-	video, err := newVideoSource(l.cfg.Video, nil)
-	if err != nil {
-		_ = conn.Close()
-		l.bye(sess)
-		return callResult{Err: err}
+	cname := fmt.Sprintf("bifrost-load-%d@%s", c.id, l.localIP)
+	var vs *videoStream
+	var video VideoSource
+	if vconn != nil {
+		vs = newVideoStream(l.video, c.id, vconn, vans, cname)
+		l.video.streams[c.id].Store(vs)
+		video = vs
 	}
-	s := newStream(conn, l.loop, ans, fmt.Sprintf("bifrost-load-%d@%s", c.id, l.localIP), l.start, video)
+	s := newStream(conn, l.loop, ans, cname, l.start, video)
+	if l.video != nil {
+		s.id, s.talk = c.id, l.video.talk
+	}
 	l.pacer.add(s)
 	c.stream.Store(s)
 	callID := sess.InviteRequest.CallID().Value()
@@ -135,6 +156,9 @@ func (l *sipLoad) runCall(ctx context.Context, c *call) (res callResult) {
 		res.Sent = s.sent.Load()
 		res.RX = s.rx.snapshot()
 		res.JitterMS = s.jitterMS(res.RX)
+		if vs != nil {
+			res.Video = vs.result()
+		}
 		if res.Err == nil && res.RX.Received == 0 {
 			res.Err = errNoMedia
 		}

@@ -23,6 +23,8 @@ type sipConfig struct {
 	PIN         string
 	MaxFailures int
 	Video       string
+	TalkTurn    time.Duration // with Video: each caller's turn to talk; 0 for no turns
+	SwitchLog   string        // with Video: a file for one line per switch seen
 	LocalIP     netip.Addr    // invalid: the address that routes to the target
 	Timeout     time.Duration // for an answer, the PIN prompt and the BYE
 	Progress    time.Duration // between progress lines; 0 for none
@@ -52,7 +54,9 @@ func parseSIPFlags(args []string, stderr io.Writer) (sipConfig, error) {
 	rate := fs.Float64("rate", 5, "new calls per second")
 	pin := fs.String("pin", "", "the room's PIN, keyed as RFC 4733 telephone-events followed by #")
 	maxFailures := fs.Int("max-failures", 0, "exit with status 1 when more calls than this fail")
-	video := fs.String("video", "", "a synthetic video stream as well: h264 (not built yet)")
+	video := fs.String("video", "", "a synthetic video stream as well: h264 (720p-sized, 30 fps, ~1 Mbit/s, answering PLI/FIR/INFO with an IDR)")
+	talkTurn := fs.Duration("talk-turn", 3*time.Second, "with --video: the callers talk in turn this long each, the others silent, so the bridge switches video; 0 for everyone's speech loop")
+	switchLog := fs.String("switch-log", "", "with --video: write one line per video switch a caller saw to this file (unix-ns receiver from to keyframe gap µs-from-talk µs-from-keyframe-request)")
 	localIP := fs.String("local-ip", "", "the local address for SIP and RTP (default: the one that routes to the target)")
 	timeout := fs.Duration("timeout", 15*time.Second, "how long to wait for an answer, the PIN prompt or a BYE's response")
 	progress := fs.Duration("progress", time.Second, "time between progress lines on stderr; 0 for none")
@@ -67,7 +71,7 @@ func parseSIPFlags(args []string, stderr io.Writer) (sipConfig, error) {
 	}
 	cfg := sipConfig{
 		Callers: *callers, Duration: *duration, Rate: *rate, PIN: *pin, MaxFailures: *maxFailures,
-		Video: *video, Timeout: *timeout, Progress: *progress,
+		Video: *video, TalkTurn: *talkTurn, SwitchLog: *switchLog, Timeout: *timeout, Progress: *progress,
 	}
 	if *target == "" {
 		return cfg, fmt.Errorf("%w: --target is required", errUsage)
@@ -89,6 +93,8 @@ func parseSIPFlags(args []string, stderr io.Writer) (sipConfig, error) {
 		return cfg, fmt.Errorf("%w: --rate %g: want more than 0", errUsage, cfg.Rate)
 	case cfg.MaxFailures < 0:
 		return cfg, fmt.Errorf("%w: --max-failures %d: want 0 or more", errUsage, cfg.MaxFailures)
+	case cfg.TalkTurn < 0:
+		return cfg, fmt.Errorf("%w: --talk-turn %s: want 0 or more", errUsage, cfg.TalkTurn)
 	case cfg.Timeout <= 0:
 		return cfg, fmt.Errorf("%w: --timeout %s: want more than 0", errUsage, cfg.Timeout)
 	}

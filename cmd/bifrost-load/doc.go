@@ -22,8 +22,16 @@
 // 20 ms ticker; each call has one goroutine that reads its socket. Nothing
 // is allocated per packet, so one core drives hundreds of calls.
 //
-// Video (--video h264, answering PLI/FIR and INFO picture_fast_update with
-// an IDR) plugs in through the VideoSource interface once the bridge's SIP
-// video lands; today the flag says it is not built yet. `bifrost-load
-// webrtc` likewise.
+// With --video h264 every call also offers H.264 (RFC 6184) and sends a
+// synthetic 720p-sized stream at 30 fps and about 1 Mbit/s from the same
+// pacer: valid parameter sets and slice headers, filler slice data, FU-A
+// fragments of at most 1200 bytes, and in every frame a tag naming its
+// source and number (the bridge rewrites SSRC, sequence numbers and
+// timestamps, not payloads). A PLI, FIR or SIP INFO picture_fast_update is
+// answered at once with SPS, PPS and an IDR. The callers talk in turns
+// (--talk-turn), so the bridge switches the video each of them sees; the
+// receivers count frames, sequence gaps and switches, and time each switch
+// from the talker change and from the bridge's keyframe request
+// (--switch-log writes them one per line). `bifrost-load webrtc` is not
+// built yet.
 package main

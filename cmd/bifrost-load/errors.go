@@ -9,4 +9,6 @@ var (
 	errHungUp    = errors.New("the bridge hung up")
 	errNoMedia   = errors.New("no RTP from the bridge")
 	errUsage     = errors.New("usage")
+
+	errVideoDeclined = errors.New("the bridge declined video")
 )

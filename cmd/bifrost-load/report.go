@@ -23,6 +23,8 @@ type report struct {
 	// Failures counts the calls by why they failed.
 	Failures map[string]int
 	Results  []callResult
+	// Video is nil for a run without --video.
+	Video *videoTotals
 }
 
 func newReport(calls []*call, late, byeErrors uint64, elapsed time.Duration) *report {
@@ -53,6 +55,7 @@ func newReport(calls []*call, late, byeErrors uint64, elapsed time.Duration) *re
 	if withJitter > 0 {
 		r.JitterMeanMS /= float64(withJitter)
 	}
+	r.Video = newVideoTotals(r.Results)
 	slices.Sort(joins)
 	r.JoinP50, r.JoinP99 = percentile(joins, 50), percentile(joins, 99)
 	return r
@@ -85,6 +88,9 @@ func (r *report) write(w io.Writer) error {
 	row("jitter", "%.1f ms mean, %.1f ms worst call (RFC 3550 A.8)", r.JitterMeanMS, r.JitterMaxMS)
 	row("join time", "p50 %s, p99 %s", fmtMS(r.JoinP50), fmtMS(r.JoinP99))
 	row("late ticks", "%d (the sender fell behind; above 0, this machine is the limit, not the bridge)", r.LateTicks)
+	if r.Video != nil {
+		r.Video.write(&b, row)
+	}
 	if r.ByeErrors > 0 {
 		row("BYE errors", "%d", r.ByeErrors)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,9 @@ type sipLoad struct {
 	dialogs *sipgo.DialogClientCache
 	pacer   *pacer
 	loop    *audioLoop
+	video   *videoRun // nil without --video
+	// switchLog is the --switch-log file, closed after the pacer.
+	switchLog *os.File
 
 	mu        sync.Mutex // guards calls, which the launcher appends to
 	calls     []*call
@@ -53,7 +57,7 @@ func runSIP(ctx context.Context, cfg sipConfig, stderr io.Writer, log *slog.Logg
 // newSIPLoad checks cfg, encodes the audio loop and starts the user agent
 // and the pacer; close releases them.
 func newSIPLoad(cfg sipConfig, log *slog.Logger) (*sipLoad, error) {
-	if _, err := newVideoSource(cfg.Video, nil); err != nil {
+	if err := checkVideo(cfg.Video); err != nil {
 		return nil, err
 	}
 	l := &sipLoad{cfg: cfg, log: log, start: time.Now()}
@@ -112,6 +116,22 @@ func (l *sipLoad) open() error {
 		return err
 	}
 	l.loop = loop
+	if l.cfg.Video != "" {
+		var talk *talkSchedule
+		if l.cfg.TalkTurn > 0 {
+			if talk, err = newTalkSchedule(l.cfg.Codec, l.start, l.cfg.TalkTurn, l.cfg.Callers); err != nil {
+				return err
+			}
+		}
+		var log io.Writer
+		if l.cfg.SwitchLog != "" {
+			if l.switchLog, err = os.Create(l.cfg.SwitchLog); err != nil {
+				return fmt.Errorf("--switch-log: %w", err)
+			}
+			log = l.switchLog
+		}
+		l.video = newVideoRun(l.start, l.cfg.Callers, talk, log)
+	}
 	l.localIP = l.cfg.LocalIP
 	if !l.localIP.IsValid() {
 		if l.localIP, err = routeTo(l.cfg.Target); err != nil {
@@ -168,6 +188,9 @@ func (l *sipLoad) close() {
 		}
 		if l.ua != nil {
 			_ = l.ua.Close()
+		}
+		if l.switchLog != nil {
+			_ = l.switchLog.Close()
 		}
 		if l.sipConn != nil && !l.served {
 			_ = l.sipConn.Close()
@@ -257,7 +280,7 @@ func (l *sipLoad) progressLine() string {
 	if withJit > 0 {
 		jit /= float64(withJit)
 	}
-	return fmt.Sprintf("bifrost-load: %4.0fs  calls %d in, %d connecting, %d failed, %d done  |  RTP sent %d, received %d, loss %.2f%%, jitter %.1f ms  |  late ticks %d",
+	return fmt.Sprintf("bifrost-load: %4.0fs  calls %d in, %d connecting, %d failed, %d done  |  RTP sent %d, received %d, loss %.2f%%, jitter %.1f ms  |  late ticks %d%s",
 		time.Since(l.start).Seconds(), n[stateInCall], n[stateConnecting], n[stateFailed], n[stateDone],
-		sent, recv, loss, jit, l.pacer.late.Load())
+		sent, recv, loss, jit, l.pacer.late.Load(), l.videoProgress())
 }

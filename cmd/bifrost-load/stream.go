@@ -32,6 +32,8 @@ type stream struct {
 	cname string
 	start time.Time // origin of the arrival clock for jitter
 	video VideoSource
+	id    int           // the call's number, for the talk rotation
+	talk  *talkSchedule // nil: the speech loop, not taking turns
 
 	tx txState // owned by the pacer while the stream is added
 
@@ -56,6 +58,7 @@ type txState struct {
 	baseFrame int64 // the pacer's frame when the stream was added
 	loopPos   int
 	first     bool
+	talking   bool // it is this call's turn to talk
 	dtmf      dtmfState
 	nextRTCP  time.Time
 	buf       [maxPacket]byte
@@ -108,6 +111,13 @@ func (s *stream) tick(now time.Time, frame int64) {
 		s.tx.loopPos = (s.tx.loopPos + int(skip)) % len(s.loop.frames)
 		due = maxCatchUp
 	}
+	if t := s.talk; t != nil {
+		talking := t.talker(now) == s.id
+		if talking && !s.tx.talking {
+			t.lastChange.Store(now.UnixNano())
+		}
+		s.tx.talking = talking
+	}
 	for range due {
 		s.sendFrame()
 		s.tx.frames++
@@ -151,6 +161,9 @@ func (s *stream) sendFrame() {
 		d.gap--
 	}
 	payload := s.loop.frames[s.tx.loopPos]
+	if s.talk != nil {
+		payload = s.talk.frame(s.tx.talking, s.tx.loopPos)
+	}
 	putRTPHeader(s.tx.buf[:12], s.tx.first, s.ans.PT, s.tx.seq, s.tx.ts, s.ssrc)
 	n := 12 + copy(s.tx.buf[12:], payload)
 	s.write(s.tx.buf[:n], len(payload))
