@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 // Config is the media configuration of the bridge.
@@ -40,6 +42,10 @@ type Config struct {
 	// after it, the switch happens at the next frame anyway. Zero means the
 	// default.
 	VideoSwitchTimeout time.Duration
+	// OpusComplexity is the complexity (1 to 10) of the Opus encoders that
+	// encode a room's mixes: the mixer's capacity knob, as encoding is most
+	// of an Opus room's CPU. Zero means media.DefaultMixerOpusComplexity.
+	OpusComplexity int
 }
 
 // Defaults of the room and IVR settings.
@@ -85,7 +91,7 @@ func (c Config) withDefaults() Config {
 
 // DefaultConfig returns the defaults: ports 40000–49999 and no public IP.
 func DefaultConfig() Config {
-	return Config{RTPPortMin: 40000, RTPPortMax: 49999}
+	return Config{RTPPortMin: 40000, RTPPortMax: 49999, OpusComplexity: media.DefaultMixerOpusComplexity}
 }
 
 // Validate checks the port range and the public IP.
@@ -95,6 +101,9 @@ func (c Config) Validate() error {
 	}
 	if c.RTPPortMax-c.RTPPortMin < 1 {
 		return fmt.Errorf("rtp port range %d-%d: port_max must be above port_min (each call needs a pair)", c.RTPPortMin, c.RTPPortMax)
+	}
+	if c.OpusComplexity < 0 || c.OpusComplexity > 10 {
+		return fmt.Errorf("opus complexity %d: must lie within 1-10 (0 for the default)", c.OpusComplexity)
 	}
 	if c.PublicIP != "" && net.ParseIP(c.PublicIP) == nil {
 		return fmt.Errorf("public_ip %q is not an IP address", c.PublicIP)

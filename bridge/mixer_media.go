@@ -15,6 +15,7 @@ type mediaMixer struct{ m *media.Mixer }
 func (b *Bridge) mediaMixer(maxSpeakers int, onSpeaker func(ParticipantID)) audioMixer {
 	return mediaMixer{media.NewMixer(media.MixerConfig{
 		MaxSpeakers:     maxSpeakers,
+		OpusComplexity:  b.cfg.OpusComplexity,
 		Clock:           mediaClock{b.clock, &b.beat},
 		Logger:          b.log.With("component", "mixer"),
 		OnActiveSpeaker: func(id media.PortID) { onSpeaker(ParticipantID(id)) },

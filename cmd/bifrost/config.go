@@ -97,6 +97,10 @@ type SIPConfig struct {
 type RTPConfig struct {
 	PortMin int `yaml:"port_min"`
 	PortMax int `yaml:"port_max"`
+	// OpusComplexity is the complexity (1 to 10) of the encoders of each
+	// room's Opus mixes: lower is more rooms per core, higher is a little
+	// better audio (bridge.Config.OpusComplexity).
+	OpusComplexity int `yaml:"opus_complexity"`
 }
 
 // defaultConfig returns the defaults: everything on this machine, nothing to set up.
@@ -119,7 +123,7 @@ func defaultConfig() Config {
 			SRTP:           string(bridge.SRTPPreferred),
 			VideoMax:       "720p30",
 		},
-		RTP:       RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax},
+		RTP:       RTPConfig{PortMin: b.RTPPortMin, PortMax: b.RTPPortMax, OpusComplexity: b.OpusComplexity},
 		Privacy:   PrivacyConfig{InactiveAdminsAfter: 365 * 24 * time.Hour},
 		Phonebook: defaultPhonebookConfig(),
 		LDAP:      LDAPConfig{Listen: "127.0.0.1:3890"},
@@ -235,6 +239,7 @@ var envVars = []envVar{
 	{"BIFROST_SIP_VIDEO_MAX", false, stringVar(func(c *Config) *string { return &c.SIP.VideoMax })},
 	{"BIFROST_RTP_PORT_MIN", false, intVar(func(c *Config) *int { return &c.RTP.PortMin })},
 	{"BIFROST_RTP_PORT_MAX", false, intVar(func(c *Config) *int { return &c.RTP.PortMax })},
+	{"BIFROST_RTP_OPUS_COMPLEXITY", false, intVar(func(c *Config) *int { return &c.RTP.OpusComplexity })},
 	{"BIFROST_PHONEBOOK_BARE_TMS_ORGANISATION", false, stringVar(func(c *Config) *string { return &c.Phonebook.BareTMSOrganisation })},
 	{"BIFROST_PHONEBOOK_REFRESH", false, durationVar(func(c *Config) *time.Duration { return &c.Phonebook.Refresh })},
 	{"BIFROST_WEBRTC_UDP_PORT", false, intVar(func(c *Config) *int { return &c.WebRTC.UDPPort })},
@@ -453,7 +458,8 @@ func (c Config) sipcall() sipcall.Config {
 func (c Config) bridge() bridge.Config {
 	// webrtc.max_tiles caps the sources the bridge forwards to a browser,
 	// and the tracks the browser leg opens for them.
-	return bridge.Config{RTPPortMin: c.RTP.PortMin, RTPPortMax: c.RTP.PortMax, PublicIP: c.PublicIP, VideoTiles: c.WebRTC.MaxTiles}
+	return bridge.Config{RTPPortMin: c.RTP.PortMin, RTPPortMax: c.RTP.PortMax, PublicIP: c.PublicIP, VideoTiles: c.WebRTC.MaxTiles,
+		OpusComplexity: c.RTP.OpusComplexity}
 }
 
 // publicBaseURL is the URL people are told to open.
