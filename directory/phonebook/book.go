@@ -26,6 +26,7 @@ type Folder struct {
 	Path string
 
 	lower    string
+	idx      int32 // index in Book.folders
 	parent   int
 	folders  []int // sub-folders with contacts below them, in order
 	contacts []int // contacts directly in this folder, in order
@@ -51,8 +52,9 @@ type Contact struct {
 	Phone, Mobile string
 
 	lower  string
-	folder int // index of its folder in Book.folders
-	pre    int // the folder's pre-order number
+	idx    int32 // index in Book.contacts
+	folder int   // index of its folder in Book.folders
+	pre    int   // the folder's pre-order number
 }
 
 // SIPURI returns the contact's first SIP address with its scheme, or "".
@@ -88,6 +90,8 @@ type Book struct {
 	// prev is the snapshot this one replaced, without its own prev: an Id
 	// that vanished between two pages still sorts where it was.
 	prev *Book
+	// frags keeps the rendered TMS fragments of this book's items.
+	frags *fragments
 }
 
 // item index encoding in byID: folders are >= 0, contacts are ^i (< 0).
@@ -189,9 +193,12 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 	walk(0, "")
 	for i := range b.contacts {
 		b.contacts[i].pre = b.folders[b.contacts[i].folder].pre
+		b.contacts[i].idx = int32(i)
 	}
+	b.frags = newFragments(len(b.contacts), len(b.folders))
 	for i := range b.folders {
 		f := &b.folders[i]
+		f.idx = int32(i)
 		f.level = make([]int, 0, len(f.folders)+len(f.contacts))
 		f.level = append(f.level, f.folders...)
 		for _, c := range f.contacts {
@@ -333,6 +340,8 @@ type Result struct {
 	// the page (NoOfEntries).
 	Total           int
 	IsFirst, IsLast bool
+
+	book *Book // whose items these are
 }
 
 // folder resolves a folder Id inside the view.
@@ -370,7 +379,7 @@ func (v View) Search(q Query) Result {
 		return Result{FolderID: q.FolderID, IsFirst: true, IsLast: true}
 	}
 	f := &v.b.folders[fi]
-	res := Result{FolderID: f.ID, FolderName: f.Name, FolderPath: f.Path, FolderExists: true}
+	res := Result{FolderID: f.ID, FolderName: f.Name, FolderPath: f.Path, FolderExists: true, book: v.b}
 	if fi == v.root {
 		res.FolderID, res.FolderName = RootID, v.Title
 	}
@@ -486,7 +495,16 @@ func (b *Book) item(k int) Item {
 // [lo, hi) and whose name contains text, in order.
 func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 	var out []int
-	in := func(i int) bool { p := b.contacts[i].pre; return p >= lo && p < hi }
+	// Every folder's pre-order number is below len(b.folders): a search of
+	// the whole book need not look at a contact's folder.
+	whole := lo <= 0 && hi >= len(b.folders)
+	in := func(i int) bool {
+		if whole {
+			return true
+		}
+		p := b.contacts[i].pre
+		return p >= lo && p < hi
+	}
 	if caseSensitive {
 		for i := range b.contacts {
 			if in(i) && strings.Contains(b.contacts[i].Name, text) {
@@ -515,8 +533,11 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 			}
 			cand = intersect(cand, l)
 		}
+		// The names are checked in hay, where they lie next to each other,
+		// rather than through each contact.
+		out = make([]int, 0, min(len(cand), 1024))
 		for _, i := range cand {
-			if in(int(i)) && strings.Contains(b.contacts[i].lower, needle) {
+			if strings.Contains(b.hay[b.offs[i]:b.offs[i+1]-1], needle) && in(int(i)) {
 				out = append(out, ^int(i))
 			}
 		}
