@@ -216,8 +216,13 @@ func narrowValue(k narrowKind, v string, initial bool) string {
 // narrowText returns a text that every entry matching f has in its name or
 // address search forms, for directory.Query.Text, or "" when f does not give
 // one. The filter is still evaluated exactly on what the search returns.
-func (f *filter) narrowText() string {
-	t := f.searchText()
+func (f *filter) narrowText() string { return longestWord(f.searchText(narrowNone)) }
+
+// nameText is narrowText for an index of names alone (the phonebook's book):
+// a text every matching entry's display name contains, or "".
+func (f *filter) nameText() string { return longestWord(f.searchText(narrowName)) }
+
+func longestWord(t string) string {
 	// The store folds runs of spaces differently; a word of the text is
 	// enough.
 	best := ""
@@ -229,12 +234,21 @@ func (f *filter) narrowText() string {
 	return best
 }
 
-func (f *filter) searchText() string {
+// searchText is the text of narrowText; only names attributes of kind only,
+// unless it is narrowNone.
+func (f *filter) searchText(only narrowKind) string {
+	kind := func(attr string) narrowKind {
+		k := narrowOf(attr)
+		if only != narrowNone && k != only {
+			return narrowNone
+		}
+		return k
+	}
 	switch f.op {
 	case opEqual, opApprox:
-		return narrowValue(narrowOf(f.attr), f.value, true)
+		return narrowValue(kind(f.attr), f.value, true)
 	case opSubstrings:
-		k := narrowOf(f.attr)
+		k := kind(f.attr)
 		if k == narrowNone {
 			return ""
 		}
@@ -251,7 +265,7 @@ func (f *filter) searchText() string {
 	case opAnd:
 		best := ""
 		for _, c := range f.children {
-			if t := c.searchText(); len(t) > len(best) {
+			if t := c.searchText(only); len(t) > len(best) {
 				best = t
 			}
 		}
@@ -260,12 +274,12 @@ func (f *filter) searchText() string {
 		if len(f.children) == 0 {
 			return ""
 		}
-		first := f.children[0].searchText()
+		first := f.children[0].searchText(only)
 		if first == "" {
 			return ""
 		}
 		for _, c := range f.children[1:] {
-			if !strings.EqualFold(c.searchText(), first) {
+			if !strings.EqualFold(c.searchText(only), first) {
 				return ""
 			}
 		}

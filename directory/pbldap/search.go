@@ -154,7 +154,12 @@ func (c *conn) search(ctx context.Context, m *message, req *searchRequest) (sear
 		}
 		s.pageLimit = min(int(pc.PagingSize), cfg.MaxResults)
 	}
-	err := s.run(baseDN)
+	var err error
+	if c.srv.books != nil {
+		err = s.runBook(baseDN)
+	} else {
+		err = s.run(baseDN)
+	}
 	if err != nil {
 		if errors.Is(err, errWrite) {
 			return s.res, err

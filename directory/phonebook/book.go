@@ -52,9 +52,10 @@ type Contact struct {
 	Phone, Mobile string
 
 	lower  string
-	idx    int32 // index in Book.contacts
-	folder int   // index of its folder in Book.folders
-	pre    int   // the folder's pre-order number
+	entry  *directory.Entry // the directory entry, for LDAP's attributes
+	idx    int32            // index in Book.contacts
+	folder int              // index of its folder in Book.folders
+	pre    int              // the folder's pre-order number
 }
 
 // SIPURI returns the contact's first SIP address with its scheme, or "".
@@ -73,9 +74,10 @@ func (c *Contact) SIPURI() string {
 // (then by ID), the order endpoints page through (testdata README,
 // "Ordering").
 type Book struct {
-	folders  []Folder  // [0] is the root
-	contacts []Contact // all, in order
-	byID     map[string]int
+	dirFolders []directory.Folder // as loaded, for LDAP's tree
+	folders    []Folder           // [0] is the root
+	contacts   []Contact          // all, in order
+	byID       map[string]int
 	// hay holds the lower-case names of contacts in order, each followed by
 	// NUL; offs[i] is where contacts[i]'s name starts. A search finds a
 	// string in it with one strings.Index scan instead of one per contact.
@@ -97,9 +99,10 @@ type Book struct {
 // item index encoding in byID: folders are >= 0, contacts are ^i (< 0).
 
 // NewBook builds a book from the directory's folders and published entries
-// (entries without a callable address are dropped).
+// (entries without a callable address are dropped). The book keeps fs and
+// es: the caller must not change them afterwards.
 func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
-	b := &Book{byID: make(map[string]int, len(fs)+len(es)+1)}
+	b := &Book{dirFolders: fs, byID: make(map[string]int, len(fs)+len(es)+1)}
 	b.folders = append(b.folders, Folder{ID: RootID, parent: -1})
 	byDir := make(map[string]int, len(fs))
 	for _, f := range fs {
@@ -116,8 +119,9 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 		}
 		b.folders[fi].parent = p
 	}
-	for _, e := range es {
-		c := Contact{ID: "e_" + e.ID, EntryID: e.ID, Name: e.DisplayName, Kind: e.Kind, lower: strings.ToLower(e.DisplayName)}
+	for i := range es {
+		e := &es[i]
+		c := Contact{ID: "e_" + e.ID, EntryID: e.ID, Name: e.DisplayName, Kind: e.Kind, lower: strings.ToLower(e.DisplayName), entry: e}
 		for _, k := range []directory.AddressKind{directory.AddressSIP, directory.AddressH323, directory.AddressE164} {
 			for _, a := range e.Addresses {
 				if a.Kind == k {
