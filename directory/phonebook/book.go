@@ -2,6 +2,7 @@ package phonebook
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 
@@ -17,6 +18,14 @@ const MaxLimit = 1000
 
 // DefaultLimit is the page size when a request names none.
 const DefaultLimit = 50
+
+// MaxBulkContacts bounds the answers that have no paging: TMS GetPhonebooks
+// (PROTOCOLS.md §1.8) and Yealink's whole YealinkIPPhoneBook (§4). Beyond
+// it they hold the first MaxBulkContacts contacts in order, and the server
+// logs that it cut the answer: endpoints browse and search with Search
+// (TMS) or the ?q= directory (Yealink), which page. At 10 000 a TMS answer
+// is about 5 MB.
+const MaxBulkContacts = 10000
 
 // Folder is a folder of a Book.
 type Folder struct {
@@ -83,6 +92,8 @@ type Book struct {
 	// string in it with one strings.Index scan instead of one per contact.
 	hay  string
 	offs []int32
+	// pres[i] is contacts[i].pre, contiguous for scans.
+	pres []int32
 	// tri maps each 3-byte sequence of the lower-case names to the contacts
 	// (ascending, so in order) whose name holds it: a search for 3 bytes or
 	// more checks only the contacts of its rarest trigram.
@@ -195,9 +206,11 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 		b.folders[i].end = n
 	}
 	walk(0, "")
+	b.pres = make([]int32, len(b.contacts))
 	for i := range b.contacts {
 		b.contacts[i].pre = b.folders[b.contacts[i].folder].pre
 		b.contacts[i].idx = int32(i)
+		b.pres[i] = int32(b.contacts[i].pre)
 	}
 	b.frags = newFragments(len(b.contacts), len(b.folders))
 	for i := range b.folders {
@@ -431,20 +444,47 @@ func (v View) Search(q Query) Result {
 	return res
 }
 
-// Contacts returns every contact of the view in order (GetPhonebooks,
-// Yealink's full phonebook).
+// Contacts returns every contact of the view in order.
 func (v View) Contacts() []*Contact {
+	cs, _ := v.ContactsPage(0, math.MaxInt)
+	return cs
+}
+
+// ContactsPage returns at most n of the view's contacts in order, from the
+// from-th on, and how many contacts the view holds. It looks at no contact
+// past the page: a whole book's view indexes them directly, a folder's
+// view scans the contacts' folder numbers (contiguous) up to the page's end.
+func (v View) ContactsPage(from, n int) ([]*Contact, int) {
 	if v.root < 0 {
-		return nil
+		return nil, 0
 	}
 	r := &v.b.folders[v.root]
-	out := make([]*Contact, 0, r.count)
-	for i := range v.b.contacts {
-		if c := &v.b.contacts[i]; c.pre >= r.pre && c.pre < r.end {
-			out = append(out, c)
-		}
+	from = max(from, 0)
+	n = max(min(n, r.count-from), 0)
+	out := make([]*Contact, 0, n)
+	if n == 0 {
+		return out, r.count
 	}
-	return out
+	if v.root == 0 {
+		for i := from; i < from+n; i++ {
+			out = append(out, &v.b.contacts[i])
+		}
+		return out, r.count
+	}
+	k := 0 // contacts of the view passed so far
+	for i, p := range v.b.pres {
+		if int(p) < r.pre || int(p) >= r.end {
+			continue
+		}
+		if k >= from {
+			out = append(out, &v.b.contacts[i])
+			if len(out) == n {
+				break
+			}
+		}
+		k++
+	}
+	return out, r.count
 }
 
 // Group is the contacts directly in one folder.
@@ -456,22 +496,30 @@ type Group struct {
 }
 
 // Groups returns the view's folders that hold contacts, in tree order
-// (pre-order, siblings by name), each with its contacts.
-func (v View) Groups() []Group {
+// (pre-order, siblings by name), each with its contacts, up to limit
+// contacts in all (the last group cut short), and how many contacts the
+// view holds.
+func (v View) Groups(limit int) ([]Group, int) {
 	if v.root < 0 {
-		return nil
+		return nil, 0
 	}
 	var out []Group
 	r := &v.b.folders[v.root]
+	left := max(limit, 0)
 	var walk func(i int, path string)
 	walk = func(i int, path string) {
 		f := &v.b.folders[i]
+		if left == 0 {
+			return
+		}
 		if len(f.contacts) > 0 {
-			g := Group{Path: path, Contacts: make([]*Contact, len(f.contacts))}
+			cs := f.contacts[:min(len(f.contacts), left)]
+			left -= len(cs)
+			g := Group{Path: path, Contacts: make([]*Contact, len(cs))}
 			if i == v.root {
 				g.Path = v.Title
 			}
-			for j, c := range f.contacts {
+			for j, c := range cs {
 				g.Contacts[j] = &v.b.contacts[c]
 			}
 			out = append(out, g)
@@ -485,7 +533,7 @@ func (v View) Groups() []Group {
 		}
 	}
 	walk(v.root, r.Name)
-	return out
+	return out, r.count
 }
 
 func (b *Book) item(k int) Item {
@@ -506,7 +554,7 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 		if whole {
 			return true
 		}
-		p := b.contacts[i].pre
+		p := int(b.pres[i])
 		return p >= lo && p < hi
 	}
 	if caseSensitive {
