@@ -223,6 +223,15 @@ func ParseTMSRequest(body []byte, action string) (TMSRequest, error) {
 	if len(body) > MaxSOAPBody {
 		return TMSRequest{}, ErrTooLarge
 	}
+	if r, ok := fastParse(body, action); ok {
+		return r, nil
+	}
+	return parseTMSRequest(body, action)
+}
+
+// parseTMSRequest is ParseTMSRequest with encoding/xml, for every body
+// fastParse does not take.
+func parseTMSRequest(body []byte, action string) (TMSRequest, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	d.Entity = nil // only the five predefined entities
@@ -295,6 +304,11 @@ func decodeOperation(d *xml.Decoder, start xml.StartElement, action string) (TMS
 			return TMSRequest{}, fmt.Errorf("%w: a DTD is not allowed", ErrMalformed)
 		}
 	}
+	return newTMSRequest(op, b)
+}
+
+// newTMSRequest is the request of operation op with body b.
+func newTMSRequest(op string, b tmsBody) (TMSRequest, error) {
 	id := b.Identification
 	if op == OpGetPhonebooks {
 		id = b.SystemIdentifier
