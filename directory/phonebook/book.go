@@ -409,6 +409,11 @@ func (v View) Search(q Query) Result {
 	// The level's items as keys: folders (>= 0) then contacts (^i).
 	var list []int
 	text := strings.TrimSpace(strings.ReplaceAll(q.Text, "\x00", ""))
+	if text != "" && q.EndAtID == "" {
+		if r, ok := v.searchPage(res, f, text, q, limit); ok {
+			return r
+		}
+	}
 	if text == "" {
 		list = f.level
 	} else {
@@ -442,6 +447,43 @@ func (v View) Search(q Query) Result {
 		res.Items = append(res.Items, v.b.item(k))
 	}
 	return res
+}
+
+// searchPage answers a search paging forwards without listing its matches:
+// it counts them and keeps the page's. It gives up (ok false) on a
+// StartFromId of an earlier book, whose place only its sort key tells.
+func (v View) searchPage(res Result, f *Folder, text string, q Query, limit int) (Result, bool) {
+	from := -1 // the page starts at the first match from this contact on
+	if q.StartFromID != "" {
+		k, ok := v.b.byID[q.StartFromID]
+		if !ok {
+			return res, false
+		}
+		if k < 0 {
+			from = ^k // (a folder's Id sorts before every contact)
+		}
+	}
+	n, start := 0, -1 // matches so far; the page's first
+	res.Items = make([]Item, 0, min(limit, 64))
+	v.b.matchEach(text, q.CaseSensitive, f.pre, f.end, func(i int) {
+		if start < 0 {
+			if i < from || i == from && !q.Inclusive {
+				n++
+				return
+			}
+			start = n
+		}
+		if len(res.Items) < limit {
+			res.Items = append(res.Items, Item{Contact: &v.b.contacts[i]})
+		}
+		n++
+	})
+	if start < 0 {
+		start = n
+	}
+	res.Total = n
+	res.IsFirst, res.IsLast = start == 0, start+len(res.Items) >= n
+	return res, true
 }
 
 // Contacts returns every contact of the view in order.
@@ -547,6 +589,13 @@ func (b *Book) item(k int) Item {
 // [lo, hi) and whose name contains text, in order.
 func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 	var out []int
+	b.matchEach(text, caseSensitive, lo, hi, func(i int) { out = append(out, ^i) })
+	return out
+}
+
+// matchEach calls yield with the index of each contact match would return,
+// in order.
+func (b *Book) matchEach(text string, caseSensitive bool, lo, hi int, yield func(i int)) {
 	// Every folder's pre-order number is below len(b.folders): a search of
 	// the whole book need not look at a contact's folder.
 	whole := lo <= 0 && hi >= len(b.folders)
@@ -560,10 +609,10 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 	if caseSensitive {
 		for i := range b.contacts {
 			if in(i) && strings.Contains(b.contacts[i].Name, text) {
-				out = append(out, ^i)
+				yield(i)
 			}
 		}
-		return out
+		return
 	}
 	needle := strings.ToLower(text)
 	if len(needle) >= 3 && b.tri != nil {
@@ -571,7 +620,7 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 		for j := 0; j+3 <= len(needle); j++ {
 			p := b.tri[trigram(needle[j:])]
 			if len(p) == 0 {
-				return nil
+				return
 			}
 			lists = append(lists, p)
 		}
@@ -587,13 +636,12 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 		}
 		// The names are checked in hay, where they lie next to each other,
 		// rather than through each contact.
-		out = make([]int, 0, min(len(cand), 1024))
 		for _, i := range cand {
 			if strings.Contains(b.hay[b.offs[i]:b.offs[i+1]-1], needle) && in(int(i)) {
-				out = append(out, ^int(i))
+				yield(int(i))
 			}
 		}
-		return out
+		return
 	}
 	for at := 0; at < len(b.hay); {
 		j := strings.Index(b.hay[at:], needle)
@@ -610,11 +658,10 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 			break
 		}
 		if in(i) {
-			out = append(out, ^i)
+			yield(i)
 		}
 		at = int(b.offs[i+1]) // next name
 	}
-	return out
 }
 
 // position returns where id sorts in list (a sorted level) and whether it is
