@@ -65,6 +65,21 @@ func BenchmarkBookSearch100k(b *testing.B) {
 		}
 		b.ReportMetric(float64((benchtab.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
 	})
+	// A number: no name narrows it, so every entry is evaluated.
+	b.Run("ldap-number", func(b *testing.B) {
+		i := 0
+		cpu0 := benchtab.ProcessCPU()
+		for b.Loop() {
+			filter := fmt.Sprintf("(&(objectClass=inetOrgPerson)(telephoneNumber=+4721%06d))", i*7919%100000)
+			sr, err := c.Search(ldap.NewSearchRequest(DefaultBaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 200, 0, false,
+				filter, []string{"displayName", "telephoneNumber"}, nil))
+			if err != nil || len(sr.Entries) != 1 {
+				b.Fatalf("%s: %v", filter, err)
+			}
+			i++
+		}
+		b.ReportMetric(float64((benchtab.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+	})
 	b.Run("query", func(b *testing.B) {
 		i := 0
 		v := book.View("", "")

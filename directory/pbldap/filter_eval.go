@@ -15,6 +15,19 @@ const (
 	triUndefined
 )
 
+// attrs returns the attribute types f looks at: an entry with only these
+// (personAttrs) matches f exactly when the whole entry does.
+func (f *filter) attrs() attrSet {
+	var s attrSet
+	if d := lookupAttr(f.attr); d != nil {
+		s |= d.bit
+	}
+	for _, c := range f.children {
+		s |= c.attrs()
+	}
+	return s
+}
+
 // matches reports whether e matches f; Undefined does not match.
 func (f *filter) matches(e *ldapEntry) bool { return f.eval(e) == triTrue }
 

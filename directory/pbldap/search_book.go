@@ -60,6 +60,9 @@ func (s *searcher) runBook(baseDN string) error {
 			within[n] = true
 		}
 	}
+	// The filter is evaluated on the attributes it names; only a match is
+	// built whole, with its DN.
+	need := req.filter.attrs()
 	for pos, e := range b.DirectoryEntries(req.filter.nameText(), s.cur.offset) {
 		if err := s.ctx.Err(); err != nil {
 			return err
@@ -68,10 +71,10 @@ func (s *searcher) runBook(baseDN string) error {
 		if n == nil || one && n != tg.node || within != nil && !within[n] {
 			continue
 		}
-		le := personEntry(entryDN(n, e.ID), e)
-		if !req.filter.matches(le) {
+		if !req.filter.matches(personAttrs("", e, need)) {
 			continue
 		}
+		le := personEntry(entryDN(n, e.ID), e)
 		if stop, err := s.emit(le, cursor{folder: len(nodes), offset: pos}); stop || err != nil {
 			return err
 		}
