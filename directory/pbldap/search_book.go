@@ -8,8 +8,9 @@ import (
 
 // runBook is run over the organisation's book in memory (Options.Books): the
 // folders in scope, then the entries, in the book's order. Where the filter
-// names a text every matching entry's name contains, the book's name index
-// narrows the candidates; the filter is still evaluated exactly on each.
+// names a text every matching entry has in its name or an address, the book
+// narrows the candidates to those; the filter is still evaluated exactly on
+// each.
 // A paged search's cursor counts positions in that candidate sequence, which
 // is the same for every page while the book is (a reload between pages may
 // shift it by an entry, as a change did in the store).
@@ -63,7 +64,7 @@ func (s *searcher) runBook(baseDN string) error {
 	// The filter is evaluated on the attributes it names; only a match is
 	// built whole, with its DN.
 	need := req.filter.attrs()
-	for pos, e := range b.DirectoryEntries(req.filter.nameText(), s.cur.offset) {
+	for pos, e := range b.DirectoryEntries(req.filter.bookText(), s.cur.offset) {
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}

@@ -94,6 +94,10 @@ type Book struct {
 	offs []int32
 	// pres[i] is contacts[i].pre, contiguous for scans.
 	pres []int32
+	// addrHay and addrOffs are hay and offs for the contacts' addresses in
+	// their search form (see addressForms), for DirectoryEntries.
+	addrHay  string
+	addrOffs []int32
 	// tri maps each 3-byte sequence of the lower-case names to the contacts
 	// (ascending, so in order) whose name holds it: a search for 3 bytes or
 	// more checks only the contacts of its rarest trigram.
@@ -177,6 +181,14 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 	}
 	b.offs[len(b.contacts)] = int32(hay.Len())
 	b.hay = hay.String()
+	var addrs strings.Builder
+	b.addrOffs = make([]int32, len(b.contacts)+1)
+	for i := range b.contacts {
+		b.addrOffs[i] = int32(addrs.Len())
+		addressForms(&addrs, b.contacts[i].entry)
+	}
+	b.addrOffs[len(b.contacts)] = int32(addrs.Len())
+	b.addrHay = addrs.String()
 	for i := 1; i < len(b.folders); i++ {
 		f := &b.folders[i]
 		if f.count > 0 {
