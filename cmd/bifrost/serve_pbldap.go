@@ -31,10 +31,11 @@ func init() {
 
 // tokenAuthenticator lets LDAP clients bind with a phonebook token as the
 // password: the token's organisation, and its folder when the token is
-// limited to one, become what the client sees.
+// limited to one, become what the client sees. The folder is found in the
+// organisation's book in memory, which the searches answer from too.
 type tokenAuthenticator struct {
 	tokens *phonebook.Tokens
-	dir    *directory.Store
+	books  pbldap.Books
 }
 
 func (a tokenAuthenticator) Authenticate(ctx context.Context, bindDN, password string) (pbldap.Scope, error) {
@@ -49,11 +50,11 @@ func (a tokenAuthenticator) Authenticate(ctx context.Context, bindDN, password s
 	if t.FolderPath == "" {
 		return scope, nil
 	}
-	folders, err := a.dir.Folders(ctx, t.OrganisationID)
+	b, err := a.books.Book(ctx, t.OrganisationID)
 	if err != nil {
 		return pbldap.Scope{}, err
 	}
-	for id, path := range directory.FolderPaths(folders) {
+	for id, path := range directory.FolderPaths(b.DirectoryFolders()) {
 		if path == t.FolderPath {
 			scope.FolderID = &id
 			return scope, nil
@@ -65,18 +66,17 @@ func (a tokenAuthenticator) Authenticate(ctx context.Context, bindDN, password s
 }
 
 // startPhonebookLDAP starts the LDAP server when ldap.listen is set (srv is
-// nil otherwise), with
-// phonebook tokens for binds and pb's request log, and returns the function
-// that closes it.
-func (e *env) startPhonebookLDAP(db *sqlx.DB, pb *phonebookRuntime) (srv *pbldap.Server, stop func(), err error) {
+// nil otherwise), with phonebook tokens for binds, pb's books in memory to
+// answer from (the ones TMS, Yealink and Cisco IP phones answer from) and
+// pb's request log, and returns the function that closes it.
+func (e *env) startPhonebookLDAP(_ *sqlx.DB, pb *phonebookRuntime) (srv *pbldap.Server, stop func(), err error) {
 	if e.cfg.LDAP.Listen == "" {
 		return nil, func() {}, nil
 	}
 	log := e.log.With("component", "ldap-phonebook")
-	dir := directory.NewStore(db, nil)
 	srv, err = pbldap.New(pbldap.Config{Listen: e.cfg.LDAP.Listen, BaseDN: e.cfg.LDAP.BaseDN}, pbldap.Options{
-		Directory:     dir,
-		Authenticator: tokenAuthenticator{tokens: pb.tokens, dir: dir},
+		Books:         pb.cache,
+		Authenticator: tokenAuthenticator{tokens: pb.tokens, books: pb.cache},
 		Log: func(l pbldap.RequestLog) {
 			if l.OrganisationID == "" {
 				return // a failed bind: nobody's phonebook was read

@@ -12,6 +12,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/bifrost-video/bifrost/directory"
+	"github.com/bifrost-video/bifrost/directory/phonebook"
+	"github.com/bifrost-video/bifrost/internal/benchtab"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
 
@@ -86,8 +88,11 @@ func runConcurrent(b *testing.B, clients, n int, op func(worker, i int) error) (
 
 // BenchmarkSearch100k: Poly-style name searches (prefix on displayName,
 // givenName, sn, cn; size limit 200) from 8 concurrent LDAP clients over
-// 100 000 entries, next to the same texts through directory.Store.Search
-// called directly (reference), measured in the same run. The LDAP clients
+// 100 000 entries: a server that asks the store for each search (searches/s,
+// p99-ms), the same server answering from the phonebook's books in memory as
+// serve runs it (book-…; book-cpu-us/op is process CPU per search, clients
+// included), and the same texts through directory.Store.Search called
+// directly (reference), measured in the same run. The LDAP clients
 // (go-ldap) run in this process on the same CPUs as the server; server-mean-ms
 // (the server's time per search) and store-mean-ms (its directory.Search
 // calls) show where the time goes.
@@ -110,19 +115,33 @@ func BenchmarkSearch100k(b *testing.B) {
 		served++
 		mu.Unlock()
 	}})
-	url := "ldap://" + srv.Addr().String()
-	conns := make([]*ldap.Conn, clients)
-	for i := range conns {
-		c, err := ldap.DialURL(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		if err := c.Bind("cn=bench", "token"); err != nil {
-			b.Fatal(err)
-		}
-		conns[i] = c
+	// The same server answering from the phonebook's books in memory, as
+	// serve runs it.
+	cache := phonebook.NewCache(phonebook.StoreLoader(store), phonebook.VersionOf(store), time.Hour, nil, nil)
+	defer cache.Close()
+	t0 := time.Now()
+	if _, err := cache.Book(context.Background(), org); err != nil {
+		b.Fatal(err)
 	}
+	load := time.Since(t0)
+	bookSrv := startServer(b, Config{}, Options{Books: cache, Authenticator: auth})
+	dial := func(url string) []*ldap.Conn {
+		conns := make([]*ldap.Conn, clients)
+		for i := range conns {
+			c, err := ldap.DialURL(url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Close() })
+			if err := c.Bind("cn=bench", "token"); err != nil {
+				b.Fatal(err)
+			}
+			conns[i] = c
+		}
+		return conns
+	}
+	conns := dial("ldap://" + srv.Addr().String())
+	bookConns := dial("ldap://" + bookSrv.Addr().String())
 	// Texts a user types: a surname and the first digits of its number,
 	// each matching 11–111 entries.
 	var texts []string
@@ -130,25 +149,29 @@ func BenchmarkSearch100k(b *testing.B) {
 		texts = append(texts, fmt.Sprintf("%s%d", benchLast[i%len(benchLast)], 10+i*7%90))
 	}
 	ctx := context.Background()
-	ldapOp := func(w, i int) error {
-		x := ldap.EscapeFilter(texts[i%len(texts)])
-		filter := fmt.Sprintf("(&(objectClass=inetOrgPerson)(|(displayName=%[1]s*)(givenName=%[1]s*)(sn=%[1]s*)(cn=%[1]s*)))", x)
-		sr, err := conns[w].Search(ldap.NewSearchRequest(DefaultBaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 200, 0, false,
-			filter, []string{"displayName", "telephoneNumber", "SIPIdentitySIPURI"}, nil))
-		if err == nil && len(sr.Entries) == 0 {
-			err = fmt.Errorf("%s: no entries", filter)
+	search := func(conns []*ldap.Conn) func(w, i int) error {
+		return func(w, i int) error {
+			x := ldap.EscapeFilter(texts[i%len(texts)])
+			filter := fmt.Sprintf("(&(objectClass=inetOrgPerson)(|(displayName=%[1]s*)(givenName=%[1]s*)(sn=%[1]s*)(cn=%[1]s*)))", x)
+			sr, err := conns[w].Search(ldap.NewSearchRequest(DefaultBaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 200, 0, false,
+				filter, []string{"displayName", "telephoneNumber", "SIPIdentitySIPURI"}, nil))
+			if err == nil && len(sr.Entries) == 0 {
+				err = fmt.Errorf("%s: no entries", filter)
+			}
+			return err
 		}
-		return err
 	}
+	ldapOp, bookOp := search(conns), search(bookConns)
 	refOp := func(_, i int) error {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		_, err := store.Search(cctx, org, directory.Query{Text: texts[i%len(texts)], PublishedOnly: true, Limit: 200})
 		return err
 	}
-	// Warm both paths (and PostgreSQL's cache) with every text first.
+	// Warm every path (and PostgreSQL's cache) with every text first.
 	runConcurrent(b, clients, len(texts), ldapOp)
 	runConcurrent(b, clients, len(texts), refOp)
+	runConcurrent(b, clients, len(texts), bookOp)
 	mu.Lock()
 	serverTime, served = 0, 0
 	mu.Unlock()
@@ -159,6 +182,13 @@ func BenchmarkSearch100k(b *testing.B) {
 	b.StartTimer()
 	ldapRate, ldapP99 := runConcurrent(b, clients, b.N, ldapOp)
 	b.StopTimer()
+	cpu0 := benchtab.ProcessCPU()
+	bookRate, bookP99 := runConcurrent(b, clients, b.N, bookOp)
+	bookCPU := benchtab.ProcessCPU() - cpu0
+	b.ReportMetric(bookRate, "book-searches/s")
+	b.ReportMetric(float64(bookP99.Microseconds())/1000, "book-p99-ms")
+	b.ReportMetric(float64(bookCPU.Microseconds())/float64(b.N), "book-cpu-us/op")
+	b.ReportMetric(load.Seconds(), "book-load-s")
 	b.ReportMetric(ldapRate, "searches/s")
 	b.ReportMetric(float64(ldapP99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(refRate, "ref-searches/s")

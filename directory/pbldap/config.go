@@ -130,6 +130,10 @@ func (c Config) withDefaults() Config {
 
 // Options are the server's collaborators.
 type Options struct {
+	// Books, when set, is what searches answer from: the phonebook's books
+	// in memory (phonebook.Cache). Directory is then not needed.
+	Books Books
+	// Directory is read when Books is nil: every search asks the store.
 	Directory     Directory
 	Authenticator Authenticator
 	// Log receives every search for the request log; nil drops them.

@@ -37,6 +37,8 @@ type conn struct {
 	bound  bool
 	bindDN string
 	scope  Scope
+	// scratch is reused to encode each search result entry.
+	scratch []byte
 }
 
 func newConn(srv *Server, nc net.Conn) *conn {

@@ -26,9 +26,15 @@
 //     without substring matching, as in OpenLDAP's inetorgperson.schema).
 //     approxMatch is evaluated as equality; greaterOrEqual, lessOrEqual and
 //     extensibleMatch are Undefined (no attribute here has an ordering rule
-//     or an extensible rule), so they match nothing. Where a filter names a
-//     text every match must contain (a name, a number, a SIP or H.323
-//     address), directory.Store.Search narrows the candidates first.
+//     or an extensible rule), so they match nothing.
+//   - Where the entries come from: with Options.Books (as serve runs it) the
+//     organisation's phonebook.Book in memory, the snapshot TMS, Yealink and
+//     Cisco IP phones answer from, so every protocol shows the same entries
+//     with the same addresses and a search never waits for the database;
+//     where a filter names a text every match's name contains, the book's
+//     name index narrows the candidates first (search_book.go). Without
+//     Books, every search asks a Directory (directory.Store), narrowed by a
+//     name, number or address text (search.go).
 //   - Size limit (the client's and the server's), RFC 2696 paged results
 //     (the server's limit caps a page, not the whole paged search), time
 //     limit, attribute selection ("*", "1.1", names), typesOnly.
@@ -55,8 +61,9 @@
 // bind, extended operations, dispatch), message.go (BER framing and
 // responses), filter.go and filter_eval.go (filters), entry.go (attributes),
 // tree.go (DNs and folders), folders.go (the folder tree, reused for a few
-// seconds), search.go (running a search), paging.go.
+// seconds), books.go (the books and their trees), search.go and
+// search_book.go (running a search), paging.go.
 //
-// It imports directory for its types and must not import bridge, cdr or
-// webadmin.
+// It imports directory for its types and directory/phonebook for its books,
+// and must not import bridge, cdr or webadmin.
 package pbldap

@@ -1,6 +1,8 @@
 package pbldap
 
 import (
+	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/bifrost-video/bifrost/directory"
@@ -27,39 +29,48 @@ const (
 type attrDef struct {
 	name string // canonical name, as sent
 	rule matchRule
+	bit  attrSet // its member of an attrSet
 }
+
+// attrSet is a set of the attribute types below.
+type attrSet uint32
+
+// allAttrs holds every attribute type.
+const allAttrs = ^attrSet(0)
+
+func (s attrSet) has(d *attrDef) bool { return s&d.bit != 0 }
 
 // The attribute types of the tree (RFC 4519, RFC 2798 inetOrgPerson, RFC 2079
 // labeledURI, RFC 3944–3946 H.350) and the Active Directory names Poly
 // endpoints read (PROTOCOLS.md §2).
 var (
-	atObjectClass     = &attrDef{"objectClass", ruleOID}
-	atCN              = &attrDef{"cn", ruleIgnore}
-	atDisplayName     = &attrDef{"displayName", ruleIgnore}
-	atSN              = &attrDef{"sn", ruleIgnore}
-	atGivenName       = &attrDef{"givenName", ruleIgnore}
-	atUID             = &attrDef{"uid", ruleIgnore}
-	atMail            = &attrDef{"mail", ruleIgnore}
-	atTelephoneNumber = &attrDef{"telephoneNumber", ruleTel}
-	atMobile          = &attrDef{"mobile", ruleTel}
-	atTitle           = &attrDef{"title", ruleIgnore}
-	atDepartment      = &attrDef{"department", ruleIgnore}
-	atOU              = &attrDef{"ou", ruleIgnore}
-	atO               = &attrDef{"o", ruleIgnore}
-	atLabeledURI      = &attrDef{"labeledURI", ruleExact}
-	atCommURI         = &attrDef{"commURI", ruleIgnore}
-	atCommUniqueID    = &attrDef{"commUniqueId", ruleIgnore}
-	atSIPURI          = &attrDef{"SIPIdentitySIPURI", ruleIgnore}
-	atSIPUserName     = &attrDef{"SIPIdentityUserName", ruleIgnore}
-	atH323ID          = &attrDef{"h323Identityh323-ID", ruleIgnore}
-	atH323URL         = &attrDef{"h323IdentityURL-ID", ruleIgnore}
-	atH323Digits      = &attrDef{"h323IdentitydialedDigits", ruleTel}
-	atMSRTCSIP        = &attrDef{"msRTCSIP-PrimaryUserAddress", ruleIgnore}
-	atNamingContexts  = &attrDef{"namingContexts", ruleIgnore}
-	atSupportedLDAP   = &attrDef{"supportedLDAPVersion", ruleIgnore}
-	atSupportedCtrl   = &attrDef{"supportedControl", ruleOID}
-	atSupportedExt    = &attrDef{"supportedExtension", ruleOID}
-	atVendorName      = &attrDef{"vendorName", ruleIgnore}
+	atObjectClass     = &attrDef{name: "objectClass", rule: ruleOID}
+	atCN              = &attrDef{name: "cn", rule: ruleIgnore}
+	atDisplayName     = &attrDef{name: "displayName", rule: ruleIgnore}
+	atSN              = &attrDef{name: "sn", rule: ruleIgnore}
+	atGivenName       = &attrDef{name: "givenName", rule: ruleIgnore}
+	atUID             = &attrDef{name: "uid", rule: ruleIgnore}
+	atMail            = &attrDef{name: "mail", rule: ruleIgnore}
+	atTelephoneNumber = &attrDef{name: "telephoneNumber", rule: ruleTel}
+	atMobile          = &attrDef{name: "mobile", rule: ruleTel}
+	atTitle           = &attrDef{name: "title", rule: ruleIgnore}
+	atDepartment      = &attrDef{name: "department", rule: ruleIgnore}
+	atOU              = &attrDef{name: "ou", rule: ruleIgnore}
+	atO               = &attrDef{name: "o", rule: ruleIgnore}
+	atLabeledURI      = &attrDef{name: "labeledURI", rule: ruleExact}
+	atCommURI         = &attrDef{name: "commURI", rule: ruleIgnore}
+	atCommUniqueID    = &attrDef{name: "commUniqueId", rule: ruleIgnore}
+	atSIPURI          = &attrDef{name: "SIPIdentitySIPURI", rule: ruleIgnore}
+	atSIPUserName     = &attrDef{name: "SIPIdentityUserName", rule: ruleIgnore}
+	atH323ID          = &attrDef{name: "h323Identityh323-ID", rule: ruleIgnore}
+	atH323URL         = &attrDef{name: "h323IdentityURL-ID", rule: ruleIgnore}
+	atH323Digits      = &attrDef{name: "h323IdentitydialedDigits", rule: ruleTel}
+	atMSRTCSIP        = &attrDef{name: "msRTCSIP-PrimaryUserAddress", rule: ruleIgnore}
+	atNamingContexts  = &attrDef{name: "namingContexts", rule: ruleIgnore}
+	atSupportedLDAP   = &attrDef{name: "supportedLDAPVersion", rule: ruleIgnore}
+	atSupportedCtrl   = &attrDef{name: "supportedControl", rule: ruleOID}
+	atSupportedExt    = &attrDef{name: "supportedExtension", rule: ruleOID}
+	atVendorName      = &attrDef{name: "vendorName", rule: ruleIgnore}
 )
 
 // schema finds an attribute type by any of its names, lower case.
@@ -70,6 +81,7 @@ var schema = func() map[string]*attrDef {
 		atSIPURI, atSIPUserName, atH323ID, atH323URL, atH323Digits, atMSRTCSIP,
 		atNamingContexts, atSupportedLDAP, atSupportedCtrl, atSupportedExt, atVendorName} {
 		m[strings.ToLower(d.name)] = d
+		d.bit = 1 << len(m) // at most 31 types: len(m) < 32 here
 	}
 	for alias, d := range map[string]*attrDef{
 		"commonname": atCN, "surname": atSN, "gn": atGivenName, "userid": atUID, "rfc822mailbox": atMail,
@@ -99,14 +111,20 @@ type ldapEntry struct {
 }
 
 func (e *ldapEntry) add(d *attrDef, vs ...string) {
-	var keep []string
-	for _, v := range vs {
-		if v != "" {
-			keep = append(keep, v)
+	keep := vs
+	if slices.Contains(vs, "") {
+		keep = nil
+		for _, v := range vs {
+			if v != "" {
+				keep = append(keep, v)
+			}
 		}
 	}
 	if len(keep) == 0 {
 		return
+	}
+	if len(vs) == 1 {
+		keep = vs[:1:1] // the caller's one-value slice: own it, so that appends copy
 	}
 	for i := range e.attrs {
 		if e.attrs[i].def == d {
@@ -134,8 +152,13 @@ func (e *ldapEntry) get(d *attrDef) []string {
 // its own sn); mail is the SIP address when it has the user@domain form;
 // labeledURI carries "sip:… SIP" and "h323:… H323" as in the fixture
 // directory; department is sent as department and ou.
-func personEntry(dn string, e *directory.Entry) *ldapEntry {
-	out := &ldapEntry{dn: dn, attrs: make([]value, 0, 20)}
+func personEntry(dn string, e *directory.Entry) *ldapEntry { return personAttrs(dn, e, allAttrs) }
+
+// personAttrs is personEntry with only the attribute types of need (and
+// objectClass): enough to evaluate a filter on need's types without the
+// cost of the others.
+func personAttrs(dn string, e *directory.Entry, need attrSet) *ldapEntry {
+	out := &ldapEntry{dn: dn, attrs: make([]value, 0, min(20, bits.OnesCount32(uint32(need))+1))}
 	var sips, h323s, digits, phones, mobiles []string
 	for _, a := range e.Addresses {
 		switch a.Kind {
@@ -161,36 +184,49 @@ func personEntry(dn string, e *directory.Entry) *ldapEntry {
 		classes = append(classes, "h323Identity")
 	}
 	out.add(atObjectClass, classes...)
-	out.add(atUID, e.ID)
-	out.add(atCN, e.DisplayName)
-	out.add(atDisplayName, e.DisplayName)
-	given, sn := splitName(e.DisplayName, e.Kind)
-	out.add(atSN, sn)
-	out.add(atGivenName, given)
-	out.add(atTitle, e.Title)
-	out.add(atDepartment, e.Department)
-	out.add(atOU, e.Department)
-	out.add(atO, e.OrganisationName)
-	for _, s := range sips {
-		uri, user := sipURI(s)
-		if strings.Contains(user, "@") {
-			out.add(atMail, user)
+	add := func(d *attrDef, vs ...string) {
+		if need.has(d) {
+			out.add(d, vs...)
 		}
-		out.add(atLabeledURI, uri+" SIP")
-		out.add(atCommURI, uri)
-		out.add(atSIPURI, uri)
-		out.add(atMSRTCSIP, uri)
 	}
-	for _, h := range h323s {
-		out.add(atLabeledURI, "h323:"+h+" H323")
-		out.add(atCommURI, "h323:"+h)
-		out.add(atH323ID, h)
-		out.add(atH323URL, "h323:"+h)
+	add(atUID, e.ID)
+	add(atCN, e.DisplayName)
+	add(atDisplayName, e.DisplayName)
+	if need.has(atSN) || need.has(atGivenName) {
+		given, sn := splitName(e.DisplayName, e.Kind)
+		add(atSN, sn)
+		add(atGivenName, given)
 	}
-	out.add(atH323Digits, digits...)
-	out.add(atTelephoneNumber, phones...)
-	out.add(atMobile, mobiles...)
-	out.add(atCommUniqueID, e.ID)
+	add(atTitle, e.Title)
+	add(atDepartment, e.Department)
+	add(atOU, e.Department)
+	add(atO, e.OrganisationName)
+	if need&(atMail.bit|atLabeledURI.bit|atCommURI.bit|atSIPURI.bit|atMSRTCSIP.bit) != 0 {
+		for _, s := range sips {
+			uri, user := sipURI(s)
+			if strings.Contains(user, "@") {
+				add(atMail, user)
+			}
+			if need.has(atLabeledURI) {
+				add(atLabeledURI, uri+" SIP")
+			}
+			add(atCommURI, uri)
+			add(atSIPURI, uri)
+			add(atMSRTCSIP, uri)
+		}
+	}
+	if need&(atLabeledURI.bit|atCommURI.bit|atH323ID.bit|atH323URL.bit) != 0 {
+		for _, h := range h323s {
+			add(atLabeledURI, "h323:"+h+" H323")
+			add(atCommURI, "h323:"+h)
+			add(atH323ID, h)
+			add(atH323URL, "h323:"+h)
+		}
+	}
+	add(atH323Digits, digits...)
+	add(atTelephoneNumber, phones...)
+	add(atMobile, mobiles...)
+	add(atCommUniqueID, e.ID)
 	return out
 }
 

@@ -15,6 +15,19 @@ const (
 	triUndefined
 )
 
+// attrs returns the attribute types f looks at: an entry with only these
+// (personAttrs) matches f exactly when the whole entry does.
+func (f *filter) attrs() attrSet {
+	var s attrSet
+	if d := lookupAttr(f.attr); d != nil {
+		s |= d.bit
+	}
+	for _, c := range f.children {
+		s |= c.attrs()
+	}
+	return s
+}
+
 // matches reports whether e matches f; Undefined does not match.
 func (f *filter) matches(e *ldapEntry) bool { return f.eval(e) == triTrue }
 
@@ -178,7 +191,7 @@ func narrowOf(attr string) narrowKind {
 // narrowValue is the search text a value of an attribute of kind k stands for,
 // or "" when there is none. initial is set for a value that starts the
 // attribute's value (equality, a substring's initial part).
-func narrowValue(k narrowKind, v string, initial bool) string {
+func narrowValue(k narrowKind, v string, initial, digitsOnly bool) string {
 	switch k {
 	case narrowName:
 		return v
@@ -199,7 +212,7 @@ func narrowValue(k narrowKind, v string, initial bool) string {
 		var b strings.Builder
 		for _, r := range v {
 			switch {
-			case r >= '0' && r <= '9' || r == '+':
+			case r >= '0' && r <= '9' || r == '+' && !digitsOnly:
 				b.WriteRune(r)
 			case unicode.IsLetter(r):
 				return "" // the search form keeps digits only
@@ -216,8 +229,14 @@ func narrowValue(k narrowKind, v string, initial bool) string {
 // narrowText returns a text that every entry matching f has in its name or
 // address search forms, for directory.Query.Text, or "" when f does not give
 // one. The filter is still evaluated exactly on what the search returns.
-func (f *filter) narrowText() string {
-	t := f.searchText()
+func (f *filter) narrowText() string { return longestWord(f.searchText(narrowNone, false)) }
+
+// bookText is narrowText for phonebook.Book.DirectoryEntries, whose number
+// forms are digits without "+": a text every matching entry has in its
+// display name or an address, or "".
+func (f *filter) bookText() string { return longestWord(f.searchText(narrowNone, true)) }
+
+func longestWord(t string) string {
 	// The store folds runs of spaces differently; a word of the text is
 	// enough.
 	best := ""
@@ -229,29 +248,38 @@ func (f *filter) narrowText() string {
 	return best
 }
 
-func (f *filter) searchText() string {
+// searchText is the text of narrowText; only names attributes of kind only,
+// unless it is narrowNone; digitsOnly leaves "+" out of numbers.
+func (f *filter) searchText(only narrowKind, digitsOnly bool) string {
+	kind := func(attr string) narrowKind {
+		k := narrowOf(attr)
+		if only != narrowNone && k != only {
+			return narrowNone
+		}
+		return k
+	}
 	switch f.op {
 	case opEqual, opApprox:
-		return narrowValue(narrowOf(f.attr), f.value, true)
+		return narrowValue(kind(f.attr), f.value, true, digitsOnly)
 	case opSubstrings:
-		k := narrowOf(f.attr)
+		k := kind(f.attr)
 		if k == narrowNone {
 			return ""
 		}
-		best := narrowValue(k, f.initial, true)
+		best := narrowValue(k, f.initial, true, digitsOnly)
 		for _, a := range f.any {
-			if t := narrowValue(k, a, false); len(t) > len(best) {
+			if t := narrowValue(k, a, false, digitsOnly); len(t) > len(best) {
 				best = t
 			}
 		}
-		if t := narrowValue(k, f.final, false); len(t) > len(best) {
+		if t := narrowValue(k, f.final, false, digitsOnly); len(t) > len(best) {
 			best = t
 		}
 		return best
 	case opAnd:
 		best := ""
 		for _, c := range f.children {
-			if t := c.searchText(); len(t) > len(best) {
+			if t := c.searchText(only, digitsOnly); len(t) > len(best) {
 				best = t
 			}
 		}
@@ -260,12 +288,12 @@ func (f *filter) searchText() string {
 		if len(f.children) == 0 {
 			return ""
 		}
-		first := f.children[0].searchText()
+		first := f.children[0].searchText(only, digitsOnly)
 		if first == "" {
 			return ""
 		}
 		for _, c := range f.children[1:] {
-			if !strings.EqualFold(c.searchText(), first) {
+			if !strings.EqualFold(c.searchText(only, digitsOnly), first) {
 				return ""
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/bifrost-video/bifrost/directory"
+	"github.com/bifrost-video/bifrost/directory/phonebook"
 	"github.com/bifrost-video/bifrost/internal/slapdtest"
 	"github.com/bifrost-video/bifrost/migrations/pgtest"
 )
@@ -53,6 +54,9 @@ type fixture struct {
 	orgA, orgB string
 	srv        *Server
 	url        string
+	// books is what srv answers from (phonebook.Cache over store), as
+	// serve runs it; newStoreFixture's server reads the store instead.
+	books Books
 
 	mu   sync.Mutex
 	logs []RequestLog
@@ -67,7 +71,15 @@ func newOrg(t testing.TB, db *sqlx.DB, name string) string {
 	return id
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture is the fixture with a server that answers from the
+// phonebook's books in memory, as serve runs it.
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureOf(t, true) }
+
+// newStoreFixture is the fixture with a server that asks the store for
+// every search (Options.Directory without Books).
+func newStoreFixture(t *testing.T) *fixture { t.Helper(); return newFixtureOf(t, false) }
+
+func newFixtureOf(t *testing.T, books bool) *fixture {
 	t.Helper()
 	sl := slapdtest.Start(t)
 	sl.LDAPAdd(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
@@ -114,8 +126,14 @@ func newFixture(t *testing.T) *fixture {
 		}
 		return Scope{}, ErrInvalidCredentials
 	})
-	f.srv = startServer(t, Config{}, Options{Directory: f.store, Authenticator: auth,
-		Log: func(l RequestLog) { f.mu.Lock(); f.logs = append(f.logs, l); f.mu.Unlock() }})
+	opts := Options{Directory: f.store, Authenticator: auth,
+		Log: func(l RequestLog) { f.mu.Lock(); f.logs = append(f.logs, l); f.mu.Unlock() }}
+	if books {
+		cache := phonebook.NewCache(phonebook.StoreLoader(f.store), phonebook.VersionOf(f.store), time.Minute, nil, nil)
+		t.Cleanup(func() { _ = cache.Close() })
+		f.books, opts.Books, opts.Directory = cache, cache, nil
+	}
+	f.srv = startServer(t, Config{}, opts)
 	f.url = "ldap://" + f.srv.Addr().String()
 	return f
 }

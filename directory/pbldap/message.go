@@ -205,24 +205,3 @@ type attribute struct {
 	name   string
 	values []string
 }
-
-// searchEntry is a SearchResultEntry (RFC 4511 §4.5.2).
-func searchEntry(dn string, attrs []attribute, typesOnly bool) *ber.Packet {
-	p := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldap.ApplicationSearchResultEntry, nil, "")
-	p.AppendChild(octets(dn))
-	list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-	for _, a := range attrs {
-		seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-		seq.AppendChild(octets(a.name))
-		set := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "")
-		if !typesOnly {
-			for _, v := range a.values {
-				set.AppendChild(octets(v))
-			}
-		}
-		seq.AppendChild(set)
-		list.AppendChild(seq)
-	}
-	p.AppendChild(list)
-	return p
-}

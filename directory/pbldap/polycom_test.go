@@ -85,7 +85,11 @@ func rebase(dn string) string {
 // phonebook holds only what the sync published, so the service account and
 // the leavers that slapd returns for the whole base (Q10) are not there.
 func TestPolycomQueries(t *testing.T) {
-	f := newFixture(t)
+	t.Run("from the books in memory", func(t *testing.T) { testPolycomQueries(t, newFixture(t)) })
+	t.Run("from the store", func(t *testing.T) { testPolycomQueries(t, newStoreFixture(t)) })
+}
+
+func testPolycomQueries(t *testing.T, f *fixture) {
 	published := publishedNames(t)
 	for _, q := range readPolycomQueries(t) {
 		t.Run(q.id, func(t *testing.T) {

@@ -106,8 +106,12 @@ func (s *searcher) emit(e *ldapEntry, pos cursor) (bool, error) {
 		}
 		return true, nil
 	}
-	if err := s.c.write(envelope(s.msgID, searchEntry(e.dn, s.sel.pick(e), s.req.typesOnly))); err != nil {
-		return true, err
+	s.c.scratch = appendSearchEntry(s.c.scratch[:0], s.msgID, e.dn, s.sel.pick(e), s.req.typesOnly)
+	if _, err := s.c.w.Write(s.c.scratch); err != nil {
+		return true, fmt.Errorf("%w: %v", errWrite, err)
+	}
+	if cap(s.c.scratch) > 64<<10 {
+		s.c.scratch = nil // an outsized entry: do not keep its buffer
 	}
 	s.res.sent++
 	return false, nil
@@ -154,7 +158,12 @@ func (c *conn) search(ctx context.Context, m *message, req *searchRequest) (sear
 		}
 		s.pageLimit = min(int(pc.PagingSize), cfg.MaxResults)
 	}
-	err := s.run(baseDN)
+	var err error
+	if c.srv.books != nil {
+		err = s.runBook(baseDN)
+	} else {
+		err = s.run(baseDN)
+	}
 	if err != nil {
 		if errors.Is(err, errWrite) {
 			return s.res, err

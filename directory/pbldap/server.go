@@ -19,6 +19,8 @@ type Server struct {
 	base    *ldap.DN
 	dir     Directory
 	folders *folderCache
+	books   Books // when set, searches answer from it, not dir
+	trees   treeCache
 	auth    Authenticator
 	reqLog  func(RequestLog)
 	log     *slog.Logger
@@ -40,8 +42,8 @@ type Server struct {
 // New returns a server; Start starts it.
 func New(cfg Config, opts Options) (*Server, error) {
 	cfg = cfg.withDefaults()
-	if opts.Directory == nil || opts.Authenticator == nil {
-		return nil, errors.New("pbldap: a Directory and an Authenticator are needed")
+	if opts.Directory == nil && opts.Books == nil || opts.Authenticator == nil {
+		return nil, errors.New("pbldap: Books (or a Directory) and an Authenticator are needed")
 	}
 	base, err := ldap.ParseDN(cfg.BaseDN)
 	if err != nil || len(base.RDNs) == 0 || len(base.RDNs[0].Attributes) != 1 {
@@ -54,7 +56,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, base: base, dir: opts.Directory, auth: opts.Authenticator, reqLog: opts.Log,
+	return &Server{cfg: cfg, base: base, dir: opts.Directory, books: opts.Books, auth: opts.Authenticator, reqLog: opts.Log,
 		folders: &folderCache{dir: opts.Directory, now: opts.Now, ttl: cfg.FolderTTL, orgs: map[string]cachedFolders{}},
 		log:     opts.Logger, now: opts.Now, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
 }

@@ -332,7 +332,7 @@ func TestPaging(t *testing.T) {
 		}
 	})
 	t.Run("the server's limit caps a page, not the paged search", func(t *testing.T) {
-		srv := startServer(t, Config{MaxResults: 5}, Options{Directory: f.store, Authenticator: f.srv.auth})
+		srv := startServer(t, Config{MaxResults: 5}, Options{Books: f.books, Authenticator: f.srv.auth})
 		url := "ldap://" + srv.Addr().String()
 		res := ldapsearch(t, url, "-D", "cn=x", "-w", tokenA, "-b", DefaultBaseDN, "(objectClass=inetOrgPerson)", "displayName")
 		if res.code != ldap.LDAPResultSizeLimitExceeded || len(res.entries) != 5 {

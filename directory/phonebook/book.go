@@ -2,6 +2,7 @@ package phonebook
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 
@@ -18,6 +19,14 @@ const MaxLimit = 1000
 // DefaultLimit is the page size when a request names none.
 const DefaultLimit = 50
 
+// MaxBulkContacts bounds the answers that have no paging: TMS GetPhonebooks
+// (PROTOCOLS.md §1.8) and Yealink's whole YealinkIPPhoneBook (§4). Beyond
+// it they hold the first MaxBulkContacts contacts in order, and the server
+// logs that it cut the answer: endpoints browse and search with Search
+// (TMS) or the ?q= directory (Yealink), which page. At 10 000 a TMS answer
+// is about 5 MB.
+const MaxBulkContacts = 10000
+
 // Folder is a folder of a Book.
 type Folder struct {
 	ID   string // c_<directory folder ID>; RootID for the root
@@ -26,6 +35,7 @@ type Folder struct {
 	Path string
 
 	lower    string
+	idx      int32 // index in Book.folders
 	parent   int
 	folders  []int // sub-folders with contacts below them, in order
 	contacts []int // contacts directly in this folder, in order
@@ -51,8 +61,10 @@ type Contact struct {
 	Phone, Mobile string
 
 	lower  string
-	folder int // index of its folder in Book.folders
-	pre    int // the folder's pre-order number
+	entry  *directory.Entry // the directory entry, for LDAP's attributes
+	idx    int32            // index in Book.contacts
+	folder int              // index of its folder in Book.folders
+	pre    int              // the folder's pre-order number
 }
 
 // SIPURI returns the contact's first SIP address with its scheme, or "".
@@ -71,14 +83,21 @@ func (c *Contact) SIPURI() string {
 // (then by ID), the order endpoints page through (testdata README,
 // "Ordering").
 type Book struct {
-	folders  []Folder  // [0] is the root
-	contacts []Contact // all, in order
-	byID     map[string]int
+	dirFolders []directory.Folder // as loaded, for LDAP's tree
+	folders    []Folder           // [0] is the root
+	contacts   []Contact          // all, in order
+	byID       map[string]int
 	// hay holds the lower-case names of contacts in order, each followed by
 	// NUL; offs[i] is where contacts[i]'s name starts. A search finds a
 	// string in it with one strings.Index scan instead of one per contact.
 	hay  string
 	offs []int32
+	// pres[i] is contacts[i].pre, contiguous for scans.
+	pres []int32
+	// addrHay and addrOffs are hay and offs for the contacts' addresses in
+	// their search form (see addressForms), for DirectoryEntries.
+	addrHay  string
+	addrOffs []int32
 	// tri maps each 3-byte sequence of the lower-case names to the contacts
 	// (ascending, so in order) whose name holds it: a search for 3 bytes or
 	// more checks only the contacts of its rarest trigram.
@@ -88,14 +107,17 @@ type Book struct {
 	// prev is the snapshot this one replaced, without its own prev: an Id
 	// that vanished between two pages still sorts where it was.
 	prev *Book
+	// frags keeps the rendered TMS fragments of this book's items.
+	frags *fragments
 }
 
 // item index encoding in byID: folders are >= 0, contacts are ^i (< 0).
 
 // NewBook builds a book from the directory's folders and published entries
-// (entries without a callable address are dropped).
+// (entries without a callable address are dropped). The book keeps fs and
+// es: the caller must not change them afterwards.
 func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
-	b := &Book{byID: make(map[string]int, len(fs)+len(es)+1)}
+	b := &Book{dirFolders: fs, byID: make(map[string]int, len(fs)+len(es)+1)}
 	b.folders = append(b.folders, Folder{ID: RootID, parent: -1})
 	byDir := make(map[string]int, len(fs))
 	for _, f := range fs {
@@ -112,8 +134,9 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 		}
 		b.folders[fi].parent = p
 	}
-	for _, e := range es {
-		c := Contact{ID: "e_" + e.ID, EntryID: e.ID, Name: e.DisplayName, Kind: e.Kind, lower: strings.ToLower(e.DisplayName)}
+	for i := range es {
+		e := &es[i]
+		c := Contact{ID: "e_" + e.ID, EntryID: e.ID, Name: e.DisplayName, Kind: e.Kind, lower: strings.ToLower(e.DisplayName), entry: e}
 		for _, k := range []directory.AddressKind{directory.AddressSIP, directory.AddressH323, directory.AddressE164} {
 			for _, a := range e.Addresses {
 				if a.Kind == k {
@@ -158,6 +181,14 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 	}
 	b.offs[len(b.contacts)] = int32(hay.Len())
 	b.hay = hay.String()
+	var addrs strings.Builder
+	b.addrOffs = make([]int32, len(b.contacts)+1)
+	for i := range b.contacts {
+		b.addrOffs[i] = int32(addrs.Len())
+		addressForms(&addrs, b.contacts[i].entry)
+	}
+	b.addrOffs[len(b.contacts)] = int32(addrs.Len())
+	b.addrHay = addrs.String()
 	for i := 1; i < len(b.folders); i++ {
 		f := &b.folders[i]
 		if f.count > 0 {
@@ -187,11 +218,16 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 		b.folders[i].end = n
 	}
 	walk(0, "")
+	b.pres = make([]int32, len(b.contacts))
 	for i := range b.contacts {
 		b.contacts[i].pre = b.folders[b.contacts[i].folder].pre
+		b.contacts[i].idx = int32(i)
+		b.pres[i] = int32(b.contacts[i].pre)
 	}
+	b.frags = newFragments(len(b.contacts), len(b.folders))
 	for i := range b.folders {
 		f := &b.folders[i]
+		f.idx = int32(i)
 		f.level = make([]int, 0, len(f.folders)+len(f.contacts))
 		f.level = append(f.level, f.folders...)
 		for _, c := range f.contacts {
@@ -333,6 +369,8 @@ type Result struct {
 	// the page (NoOfEntries).
 	Total           int
 	IsFirst, IsLast bool
+
+	book *Book // whose items these are
 }
 
 // folder resolves a folder Id inside the view.
@@ -370,7 +408,7 @@ func (v View) Search(q Query) Result {
 		return Result{FolderID: q.FolderID, IsFirst: true, IsLast: true}
 	}
 	f := &v.b.folders[fi]
-	res := Result{FolderID: f.ID, FolderName: f.Name, FolderPath: f.Path, FolderExists: true}
+	res := Result{FolderID: f.ID, FolderName: f.Name, FolderPath: f.Path, FolderExists: true, book: v.b}
 	if fi == v.root {
 		res.FolderID, res.FolderName = RootID, v.Title
 	}
@@ -383,6 +421,11 @@ func (v View) Search(q Query) Result {
 	// The level's items as keys: folders (>= 0) then contacts (^i).
 	var list []int
 	text := strings.TrimSpace(strings.ReplaceAll(q.Text, "\x00", ""))
+	if text != "" && q.EndAtID == "" {
+		if r, ok := v.searchPage(res, f, text, q, limit); ok {
+			return r
+		}
+	}
 	if text == "" {
 		list = f.level
 	} else {
@@ -418,20 +461,84 @@ func (v View) Search(q Query) Result {
 	return res
 }
 
-// Contacts returns every contact of the view in order (GetPhonebooks,
-// Yealink's full phonebook).
-func (v View) Contacts() []*Contact {
-	if v.root < 0 {
-		return nil
-	}
-	r := &v.b.folders[v.root]
-	out := make([]*Contact, 0, r.count)
-	for i := range v.b.contacts {
-		if c := &v.b.contacts[i]; c.pre >= r.pre && c.pre < r.end {
-			out = append(out, c)
+// searchPage answers a search paging forwards without listing its matches:
+// it counts them and keeps the page's. It gives up (ok false) on a
+// StartFromId of an earlier book, whose place only its sort key tells.
+func (v View) searchPage(res Result, f *Folder, text string, q Query, limit int) (Result, bool) {
+	from := -1 // the page starts at the first match from this contact on
+	if q.StartFromID != "" {
+		k, ok := v.b.byID[q.StartFromID]
+		if !ok {
+			return res, false
+		}
+		if k < 0 {
+			from = ^k // (a folder's Id sorts before every contact)
 		}
 	}
-	return out
+	n, start := 0, -1 // matches so far; the page's first
+	res.Items = make([]Item, 0, min(limit, 64))
+	v.b.matchEach(text, q.CaseSensitive, f.pre, f.end, func(i int) {
+		if start < 0 {
+			if i < from || i == from && !q.Inclusive {
+				n++
+				return
+			}
+			start = n
+		}
+		if len(res.Items) < limit {
+			res.Items = append(res.Items, Item{Contact: &v.b.contacts[i]})
+		}
+		n++
+	})
+	if start < 0 {
+		start = n
+	}
+	res.Total = n
+	res.IsFirst, res.IsLast = start == 0, start+len(res.Items) >= n
+	return res, true
+}
+
+// Contacts returns every contact of the view in order.
+func (v View) Contacts() []*Contact {
+	cs, _ := v.ContactsPage(0, math.MaxInt)
+	return cs
+}
+
+// ContactsPage returns at most n of the view's contacts in order, from the
+// from-th on, and how many contacts the view holds. It looks at no contact
+// past the page: a whole book's view indexes them directly, a folder's
+// view scans the contacts' folder numbers (contiguous) up to the page's end.
+func (v View) ContactsPage(from, n int) ([]*Contact, int) {
+	if v.root < 0 {
+		return nil, 0
+	}
+	r := &v.b.folders[v.root]
+	from = max(from, 0)
+	n = max(min(n, r.count-from), 0)
+	out := make([]*Contact, 0, n)
+	if n == 0 {
+		return out, r.count
+	}
+	if v.root == 0 {
+		for i := from; i < from+n; i++ {
+			out = append(out, &v.b.contacts[i])
+		}
+		return out, r.count
+	}
+	k := 0 // contacts of the view passed so far
+	for i, p := range v.b.pres {
+		if int(p) < r.pre || int(p) >= r.end {
+			continue
+		}
+		if k >= from {
+			out = append(out, &v.b.contacts[i])
+			if len(out) == n {
+				break
+			}
+		}
+		k++
+	}
+	return out, r.count
 }
 
 // Group is the contacts directly in one folder.
@@ -443,22 +550,30 @@ type Group struct {
 }
 
 // Groups returns the view's folders that hold contacts, in tree order
-// (pre-order, siblings by name), each with its contacts.
-func (v View) Groups() []Group {
+// (pre-order, siblings by name), each with its contacts, up to limit
+// contacts in all (the last group cut short), and how many contacts the
+// view holds.
+func (v View) Groups(limit int) ([]Group, int) {
 	if v.root < 0 {
-		return nil
+		return nil, 0
 	}
 	var out []Group
 	r := &v.b.folders[v.root]
+	left := max(limit, 0)
 	var walk func(i int, path string)
 	walk = func(i int, path string) {
 		f := &v.b.folders[i]
+		if left == 0 {
+			return
+		}
 		if len(f.contacts) > 0 {
-			g := Group{Path: path, Contacts: make([]*Contact, len(f.contacts))}
+			cs := f.contacts[:min(len(f.contacts), left)]
+			left -= len(cs)
+			g := Group{Path: path, Contacts: make([]*Contact, len(cs))}
 			if i == v.root {
 				g.Path = v.Title
 			}
-			for j, c := range f.contacts {
+			for j, c := range cs {
 				g.Contacts[j] = &v.b.contacts[c]
 			}
 			out = append(out, g)
@@ -472,7 +587,7 @@ func (v View) Groups() []Group {
 		}
 	}
 	walk(v.root, r.Name)
-	return out
+	return out, r.count
 }
 
 func (b *Book) item(k int) Item {
@@ -486,14 +601,30 @@ func (b *Book) item(k int) Item {
 // [lo, hi) and whose name contains text, in order.
 func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 	var out []int
-	in := func(i int) bool { p := b.contacts[i].pre; return p >= lo && p < hi }
+	b.matchEach(text, caseSensitive, lo, hi, func(i int) { out = append(out, ^i) })
+	return out
+}
+
+// matchEach calls yield with the index of each contact match would return,
+// in order.
+func (b *Book) matchEach(text string, caseSensitive bool, lo, hi int, yield func(i int)) {
+	// Every folder's pre-order number is below len(b.folders): a search of
+	// the whole book need not look at a contact's folder.
+	whole := lo <= 0 && hi >= len(b.folders)
+	in := func(i int) bool {
+		if whole {
+			return true
+		}
+		p := int(b.pres[i])
+		return p >= lo && p < hi
+	}
 	if caseSensitive {
 		for i := range b.contacts {
 			if in(i) && strings.Contains(b.contacts[i].Name, text) {
-				out = append(out, ^i)
+				yield(i)
 			}
 		}
-		return out
+		return
 	}
 	needle := strings.ToLower(text)
 	if len(needle) >= 3 && b.tri != nil {
@@ -501,7 +632,7 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 		for j := 0; j+3 <= len(needle); j++ {
 			p := b.tri[trigram(needle[j:])]
 			if len(p) == 0 {
-				return nil
+				return
 			}
 			lists = append(lists, p)
 		}
@@ -515,12 +646,14 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 			}
 			cand = intersect(cand, l)
 		}
+		// The names are checked in hay, where they lie next to each other,
+		// rather than through each contact.
 		for _, i := range cand {
-			if in(int(i)) && strings.Contains(b.contacts[i].lower, needle) {
-				out = append(out, ^int(i))
+			if strings.Contains(b.hay[b.offs[i]:b.offs[i+1]-1], needle) && in(int(i)) {
+				yield(int(i))
 			}
 		}
-		return out
+		return
 	}
 	for at := 0; at < len(b.hay); {
 		j := strings.Index(b.hay[at:], needle)
@@ -537,11 +670,10 @@ func (b *Book) match(text string, caseSensitive bool, lo, hi int) []int {
 			break
 		}
 		if in(i) {
-			out = append(out, ^i)
+			yield(i)
 		}
 		at = int(b.offs[i+1]) // next name
 	}
-	return out
 }
 
 // position returns where id sorts in list (a sorted level) and whether it is

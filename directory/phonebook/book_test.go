@@ -2,6 +2,7 @@ package phonebook
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,5 +102,54 @@ func TestCaseSensitiveSearchAndUnknownFolders(t *testing.T) {
 	}
 	if r := NewBook(nil, es).View("Gone/Folder", "T").Search(Query{}); r.FolderExists || len(r.Items) != 0 {
 		t.Errorf("view of a missing folder: %+v", r)
+	}
+}
+
+// TestSearchPagesAsTheListOfMatches: a search paging forwards (counting its
+// matches, keeping only the page's) answers what paging through the full
+// list of matches gives, from every start Id, inclusive or not.
+func TestSearchPagesAsTheListOfMatches(t *testing.T) {
+	b := bulkBook(300)
+	v := b.View("", "All")
+	ids := []string{"", "c_sub", "e_nope", RootID}
+	for i := range b.contacts {
+		if i%7 == 0 {
+			ids = append(ids, b.contacts[i].ID)
+		}
+	}
+	for _, text := range []string{"1", "00", "person 0", "29", "zz"} {
+		for _, folder := range []string{"", "c_sub"} {
+			fi, _ := v.folder(folder)
+			list := b.match(text, false, b.folders[fi].pre, b.folders[fi].end)
+			for _, id := range ids {
+				for _, incl := range []bool{false, true} {
+					for _, limit := range []int{1, 7, 50} {
+						got := v.Search(Query{FolderID: folder, Text: text, StartFromID: id, Inclusive: incl, Limit: limit})
+						start := 0
+						if id != "" {
+							p, exact := b.position(list, id)
+							start = p
+							if exact && !incl {
+								start++
+							}
+						}
+						start = min(start, len(list))
+						end := min(start+limit, len(list))
+						var want []string
+						for _, k := range list[start:end] {
+							want = append(want, b.item(k).ID())
+						}
+						var gotIDs []string
+						for _, it := range got.Items {
+							gotIDs = append(gotIDs, it.ID())
+						}
+						if !slices.Equal(gotIDs, want) || got.Total != len(list) || got.IsFirst != (start == 0) || got.IsLast != (end >= len(list)) {
+							t.Fatalf("text %q folder %q from %q incl %v limit %d: %v total %d first %v last %v; want %v total %d",
+								text, folder, id, incl, limit, gotIDs, got.Total, got.IsFirst, got.IsLast, want, len(list))
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -43,10 +43,9 @@ func (s *Server) serveCiscoDirectory(w http.ResponseWriter, r *http.Request, c *
 	var items []Item
 	total := 0
 	if q == "" {
-		all := c.view.Contacts()
-		total = len(all)
-		from := min((page-1)*ciscoPageSize, len(all))
-		items = contactsOnly(all[from:], ciscoPageSize)
+		var cs []*Contact
+		cs, total = c.view.ContactsPage(min(page-1, MaxLimit)*ciscoPageSize, ciscoPageSize)
+		items = contactsOnly(cs, ciscoPageSize)
 	} else {
 		res := c.view.Search(Query{Text: q, Limit: MaxLimit})
 		total = res.Total

@@ -11,8 +11,14 @@
 //     directory (folders first, then contacts, each in code point order of the
 //     lower-case name; stable `c_`/`e_` Ids); Cache loads books through package
 //     directory's exported API and refreshes them in the background.
+//     book_entries.go gives the book's directory folders and entries to
+//     package pbldap, which answers LDAP from the same books.
 //   - tms_request.go, tms_response.go, tms.go: the Cisco TMS phonebook SOAP
-//     service (`Search`, `GetPhonebooks`; PROTOCOLS.md §1).
+//     service (`Search`, `GetPhonebooks`; PROTOCOLS.md §1). The hot path:
+//     tms_request_fast.go reads the requests endpoints send without
+//     encoding/xml (which takes every other body), tms_fragment.go keeps each
+//     entry's and folder's rendered XML with its book, and answers without
+//     paging (GetPhonebooks, the whole Yealink book) stop at MaxBulkContacts.
 //   - yealink.go, ciscoipphone.go: Yealink remote phonebook XML and Cisco IP
 //     phone XML (PROTOCOLS.md §1.12, §4).
 //   - handler.go: the /pb/{token}/… routes.

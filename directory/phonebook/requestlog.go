@@ -74,6 +74,12 @@ type RequestLog struct {
 	once    sync.Once
 	dropped atomic.Int64
 	written atomic.Int64
+
+	// overflow holds what Log could not queue while the writer was busy (a
+	// burst, a slow COPY): the log is usage data and keeps every request
+	// as long as MaxPending allows. run takes it with the queue.
+	overflowMu sync.Mutex
+	overflow   []Request
 }
 
 // queueSize is the least number of requests that wait for the writer while
@@ -99,8 +105,9 @@ func NewRequestLog(db *sqlx.DB, cfg RequestLogConfig, logger *slog.Logger) *Requ
 	return l
 }
 
-// Log queues r. It never blocks: when the queue is full (the writer is far
-// behind) r is dropped and counted.
+// Log queues r. It never blocks on the database: when the queue is full
+// (the writer is busy) r waits in an overflow list the writer takes next;
+// only beyond MaxPending rows waiting there is r dropped and counted.
 func (l *RequestLog) Log(r Request) {
 	r.sanitise()
 	l.mu.RLock()
@@ -112,8 +119,26 @@ func (l *RequestLog) Log(r Request) {
 	select {
 	case l.in <- r:
 	default:
-		l.dropped.Add(1)
+		l.overflowMu.Lock()
+		if len(l.overflow) < l.cfg.MaxPending {
+			l.overflow = append(l.overflow, r)
+		} else {
+			l.dropped.Add(1)
+		}
+		l.overflowMu.Unlock()
 	}
+}
+
+// takeOverflow appends the overflow list to pending and empties it.
+func (l *RequestLog) takeOverflow(pending []Request) []Request {
+	l.overflowMu.Lock()
+	defer l.overflowMu.Unlock()
+	if len(l.overflow) == 0 {
+		return pending
+	}
+	pending = append(pending, l.overflow...)
+	l.overflow = nil
+	return pending
 }
 
 // Dropped returns how many requests were not logged (queue full, database
@@ -186,6 +211,7 @@ func (l *RequestLog) run() {
 		select {
 		case r, ok := <-l.in:
 			if !ok {
+				pending = l.takeOverflow(pending)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				flush(ctx)
 				cancel()
@@ -195,10 +221,10 @@ func (l *RequestLog) run() {
 				}
 				return
 			}
-			pending = append(pending, r)
-			if len(pending) > l.cfg.MaxPending {
-				l.dropped.Add(1)
-				pending = pending[1:]
+			pending = l.takeOverflow(append(pending, r))
+			if over := len(pending) - l.cfg.MaxPending; over > 0 {
+				l.dropped.Add(int64(over))
+				pending = pending[over:]
 			}
 			if len(pending) >= l.cfg.BatchSize && !failing {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -206,6 +232,7 @@ func (l *RequestLog) run() {
 				cancel()
 			}
 		case <-t.C:
+			pending = l.takeOverflow(pending)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			flush(ctx)
 			cancel()

@@ -57,3 +57,26 @@ func TestRequestLogWritesEverythingOnClose(t *testing.T) {
 		t.Errorf("written %d, dropped %d; want 950 and 1", l.Written(), l.Dropped())
 	}
 }
+
+// TestRequestLogKeepsABurstBeyondItsQueue logs more requests at once than
+// the queue holds, faster than the writer takes them: the log is usage data,
+// so every one is written, none dropped.
+func TestRequestLogKeepsABurstBeyondItsQueue(t *testing.T) {
+	db := pgtest.New(t)
+	org := newOrg(t, db, "Alpha")
+	l := NewRequestLog(db, RequestLogConfig{FlushInterval: time.Hour, BatchSize: 1000}, nil)
+	const n = 3 * queueSize
+	for i := 0; i < n; i++ {
+		l.Log(Request{At: time.Now(), OrganisationID: org, Protocol: ProtocolTMS, ResultCount: i})
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var rows, distinct int
+	if err := db.QueryRow(`SELECT count(*), count(DISTINCT result_count) FROM phonebook_requests`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows != n || distinct != n || l.Dropped() != 0 {
+		t.Errorf("%d rows (%d distinct) written, %d dropped; want all %d written", rows, distinct, l.Dropped(), n)
+	}
+}

@@ -40,8 +40,12 @@ func (s *Server) serveTMS(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	switch req.Operation {
 	case OpGetPhonebooks:
-		cs := c.view.Contacts()
-		c.rec.ResultCount, c.rec.Total = len(cs), len(cs)
+		cs, total := c.view.ContactsPage(0, MaxBulkContacts)
+		c.rec.ResultCount, c.rec.Total = len(cs), total
+		if len(cs) < total {
+			s.deps.Logger.Warn("phonebook: GetPhonebooks answered with the first contacts only (it has no paging; endpoints page with Search)",
+				"organisation_id", c.rec.OrganisationID, "client_ip", c.rec.ClientIP, "sent", len(cs), "contacts", total)
+		}
 		WriteGetPhonebooksResponse(buf, c.view, cs)
 	default:
 		res := c.view.Search(Query{

@@ -76,6 +76,129 @@ type tmsBody struct {
 	RangeInclusive      string         `xml:"RangeInclusive"`
 }
 
+// decode reads the operation element's content, after its start element,
+// into b as xml.Decoder.DecodeElement would (a field is its element's own
+// character data, matched by local name in any namespace; a repeated
+// element's last value wins; other elements are skipped), without
+// reflection: this runs for every request.
+func (b *tmsBody) decode(d *xml.Decoder) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "Identification":
+				err = b.Identification.decode(d)
+			case "SystemIdentifier":
+				err = b.SystemIdentifier.decode(d)
+			default:
+				err = decodeText(d, b.field(t.Name.Local))
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (b *tmsBody) field(name string) *string {
+	switch name {
+	case "CaseSensitiveSearch":
+		return &b.CaseSensitiveSearch
+	case "SearchPath":
+		return &b.SearchPath
+	case "SearchString":
+		return &b.SearchString
+	case "SearchType":
+		return &b.SearchType
+	case "Scope":
+		return &b.Scope
+	case "MaxResult":
+		return &b.MaxResult
+	case "StartFromId":
+		return &b.StartFromID
+	case "EndAtId":
+		return &b.EndAtID
+	case "RangeInclusive":
+		return &b.RangeInclusive
+	}
+	return nil
+}
+
+// decode is tmsBody.decode for the Identification element.
+func (id *Identification) decode(d *xml.Decoder) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			if err := decodeText(d, id.field(t.Name.Local)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (id *Identification) field(name string) *string {
+	switch name {
+	case "SystemName":
+		return &id.SystemName
+	case "MACAddress":
+		return &id.MACAddress
+	case "IPAddress":
+		return &id.IPAddress
+	case "IPAddressV6":
+		return &id.IPAddressV6
+	case "ProductType":
+		return &id.ProductType
+	case "ProductID":
+		return &id.ProductID
+	case "SWVersion":
+		return &id.SWVersion
+	case "HWBoard":
+		return &id.HWBoard
+	case "SerialNumber":
+		return &id.SerialNumber
+	}
+	return nil
+}
+
+// decodeText reads an element's own character data (text and CDATA, not
+// that of elements inside it) into dst, after its start element; a nil dst
+// skips the element.
+func decodeText(d *xml.Decoder, dst *string) error {
+	if dst == nil {
+		return d.Skip()
+	}
+	var text []byte
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			text = append(text, t...)
+		case xml.StartElement:
+			if err := d.Skip(); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			*dst = string(text)
+			return nil
+		}
+	}
+}
+
 // SOAPActionOperation returns the operation a SOAPAction header names, with
 // or without quotes ("" when the header is absent or empty).
 func SOAPActionOperation(h string) string {
@@ -100,6 +223,15 @@ func ParseTMSRequest(body []byte, action string) (TMSRequest, error) {
 	if len(body) > MaxSOAPBody {
 		return TMSRequest{}, ErrTooLarge
 	}
+	if r, ok := fastParse(body, action); ok {
+		return r, nil
+	}
+	return parseTMSRequest(body, action)
+}
+
+// parseTMSRequest is ParseTMSRequest with encoding/xml, for every body
+// fastParse does not take.
+func parseTMSRequest(body []byte, action string) (TMSRequest, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	d.Entity = nil // only the five predefined entities
@@ -156,7 +288,7 @@ func decodeOperation(d *xml.Decoder, start xml.StartElement, action string) (TMS
 		return TMSRequest{}, fmt.Errorf("%w: SOAPAction %s but the body holds %s", ErrUnknownOperation, action, op)
 	}
 	var b tmsBody
-	if err := d.DecodeElement(&b, &start); err != nil {
+	if err := b.decode(d); err != nil {
 		return TMSRequest{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	// The rest of the document must be well-formed too.
@@ -172,6 +304,11 @@ func decodeOperation(d *xml.Decoder, start xml.StartElement, action string) (TMS
 			return TMSRequest{}, fmt.Errorf("%w: a DTD is not allowed", ErrMalformed)
 		}
 	}
+	return newTMSRequest(op, b)
+}
+
+// newTMSRequest is the request of operation op with body b.
+func newTMSRequest(op string, b tmsBody) (TMSRequest, error) {
 	id := b.Identification
 	if op == OpGetPhonebooks {
 		id = b.SystemIdentifier

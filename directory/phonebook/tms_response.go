@@ -18,19 +18,27 @@ type xw struct{ b *bytes.Buffer }
 func (w xw) raw(s string) { w.b.WriteString(s) }
 
 // text writes an element with escaped text; empty text writes <name />.
+// It writes the pieces one by one: a concatenation would allocate per
+// element.
 func (w xw) text(name, s string) {
+	w.b.WriteByte('<')
+	w.b.WriteString(name)
 	if s == "" {
-		w.b.WriteString("<" + name + " />")
+		w.b.WriteString(" />")
 		return
 	}
-	w.b.WriteString("<" + name + ">")
+	w.b.WriteByte('>')
 	escape(w.b, s, false)
-	w.b.WriteString("</" + name + ">")
+	w.b.WriteString("</")
+	w.b.WriteString(name)
+	w.b.WriteByte('>')
 }
 
 // attr writes ` name="value"`.
 func (w xw) attr(name, v string) {
-	w.b.WriteString(" " + name + `="`)
+	w.b.WriteByte(' ')
+	w.b.WriteString(name)
+	w.b.WriteString(`="`)
 	escape(w.b, v, true)
 	w.b.WriteByte('"')
 }
@@ -73,9 +81,28 @@ func isInvalid(s string) bool {
 	return r == utf8.RuneError && n <= 1
 }
 
-func (w xw) boolean(name string, v bool) { w.text(name, strconv.FormatBool(v)) }
+func (w xw) boolean(name string, v bool) {
+	w.b.WriteByte('<')
+	w.b.WriteString(name)
+	if v {
+		w.b.WriteString(">true</")
+	} else {
+		w.b.WriteString(">false</")
+	}
+	w.b.WriteString(name)
+	w.b.WriteByte('>')
+}
 
-func (w xw) int(name string, n int) { w.text(name, strconv.Itoa(n)) }
+func (w xw) int(name string, n int) {
+	var d [20]byte
+	w.b.WriteByte('<')
+	w.b.WriteString(name)
+	w.b.WriteByte('>')
+	w.b.Write(strconv.AppendInt(d[:0], int64(n), 10))
+	w.b.WriteString("</")
+	w.b.WriteString(name)
+	w.b.WriteByte('>')
+}
 
 // WriteSearchResponse renders a Search answer (PROTOCOLS.md §1.5).
 func WriteSearchResponse(b *bytes.Buffer, res Result) {
@@ -86,16 +113,13 @@ func WriteSearchResponse(b *bytes.Buffer, res Result) {
 	for i, it := range res.Items {
 		first, last := i == 0, i == len(res.Items)-1
 		if f := it.Folder; f != nil {
-			w.raw("<Catalog>")
-			w.text("Name", f.Name)
-			w.text("Id", f.ID)
-			w.int("NoOfEntries", len(f.folders)+len(f.contacts))
+			w.raw(res.book.catalogXML(f))
 			w.boolean("IsFirst", first)
 			w.boolean("IsLast", last)
 			w.raw("</Catalog>")
 			continue
 		}
-		writeEntry(w, it.Contact, first, last)
+		writeEntry(w, res.book, it.Contact, first, last)
 	}
 	w.boolean("IsLast", res.IsLast)
 	w.boolean("IsFirst", res.IsFirst)
@@ -105,33 +129,46 @@ func WriteSearchResponse(b *bytes.Buffer, res Result) {
 }
 
 // writeEntry renders one contact: Name, Id, Route*, IsLast, IsFirst, BaseDN,
-// SystemType, in Cisco's order (PROTOCOLS.md §1.5 rule 2).
-func writeEntry(w xw, c *Contact, first, last bool) {
+// SystemType, in Cisco's order (PROTOCOLS.md §1.5 rule 2). What does not
+// depend on the page (from <Entry> to the last </Route>) is rendered once
+// per book (entryXML); b is nil for a contact of no book (fuzzing).
+func writeEntry(w xw, b *Book, c *Contact, first, last bool) {
+	w.raw(b.entryXML(c))
+	w.boolean("IsLast", last)
+	w.boolean("IsFirst", first)
+	w.raw("<BaseDN /><SystemType /></Entry>")
+}
+
+// renderEntry writes what entryXML keeps of a contact.
+func renderEntry(w xw, c *Contact) {
 	w.raw("<Entry>")
 	w.text("Name", c.Name)
 	w.text("Id", c.ID)
 	for _, r := range c.Routes {
-		w.raw("<Route>")
-		w.text("CallType", "Video")
+		w.raw("<Route><CallType>Video</CallType>")
 		w.text("Protocol", r.Protocol)
-		w.text("Restrict", "Norestrict")
+		w.raw("<Restrict>Norestrict</Restrict>")
 		w.text("DialString", r.DialString)
+		w.raw("<Description>")
+		escape(w.b, r.DialString, false)
 		switch r.Protocol {
 		case "H323":
-			w.text("Description", r.DialString+" (H.323)")
+			w.raw(" (H.323)")
 		case "E164":
-			w.text("Description", r.DialString+" (E.164)")
+			w.raw(" (E.164)")
 		default:
-			w.text("Description", r.DialString+" (SIP)")
+			w.raw(" (SIP)")
 		}
-		w.text("SystemType", "")
-		w.raw("</Route>")
+		w.raw("</Description><SystemType /></Route>")
 	}
-	w.boolean("IsLast", last)
-	w.boolean("IsFirst", first)
-	w.text("BaseDN", "")
-	w.text("SystemType", "")
-	w.raw("</Entry>")
+}
+
+// renderCatalog writes what catalogXML keeps of a folder.
+func renderCatalog(w xw, f *Folder) {
+	w.raw("<Catalog>")
+	w.text("Name", f.Name)
+	w.text("Id", f.ID)
+	w.int("NoOfEntries", len(f.folders)+len(f.contacts))
 }
 
 // WriteGetPhonebooksResponse renders a GetPhonebooks answer: one Catalog, the
@@ -146,7 +183,7 @@ func WriteGetPhonebooksResponse(b *bytes.Buffer, v View, cs []*Contact) {
 	w.text("Name", v.Title)
 	w.text("Id", RootID)
 	for i, c := range cs {
-		writeEntry(w, c, i == 0, i == len(cs)-1)
+		writeEntry(w, v.b, c, i == 0, i == len(cs)-1)
 	}
 	w.int("NoOfEntries", len(cs))
 	w.boolean("IsFirst", true)

@@ -22,7 +22,8 @@ func (s *Server) serveYealinkBook(w http.ResponseWriter, _ *http.Request, c *cal
 	x.text("Title", c.view.Title)
 	x.raw("\n")
 	n := 0
-	for _, g := range c.view.Groups() {
+	groups, total := c.view.Groups(MaxBulkContacts)
+	for _, g := range groups {
 		x.raw("  <Menu")
 		x.attr("Name", g.Path)
 		x.raw(">\n")
@@ -39,7 +40,11 @@ func (s *Server) serveYealinkBook(w http.ResponseWriter, _ *http.Request, c *cal
 		x.raw("  </Menu>\n")
 	}
 	x.raw("</YealinkIPPhoneBook>\n")
-	c.rec.Operation, c.rec.ResultCount, c.rec.Total = "phonebook", n, n
+	c.rec.Operation, c.rec.ResultCount, c.rec.Total = "phonebook", n, total
+	if n < total {
+		s.deps.Logger.Warn("phonebook: Yealink phonebook answered with the first contacts only (it has no paging; phones search with "+YealinkDirPath+"?q=)",
+			"organisation_id", c.rec.OrganisationID, "client_ip", c.rec.ClientIP, "sent", n, "contacts", total)
+	}
 	write(w, http.StatusOK, xmlContentType, buf.Bytes())
 }
 
@@ -49,8 +54,8 @@ func (s *Server) serveYealinkDirectory(w http.ResponseWriter, r *http.Request, c
 	q := field(r.URL.Query().Get("q"))
 	var res Result
 	if q == "" {
-		all := c.view.Contacts()
-		res = Result{Items: contactsOnly(all, maxDirectoryEntries), Total: len(all)}
+		cs, total := c.view.ContactsPage(0, maxDirectoryEntries)
+		res = Result{Items: contactsOnly(cs, maxDirectoryEntries), Total: total}
 	} else {
 		res = c.view.Search(Query{Text: q, Limit: maxDirectoryEntries})
 	}
