@@ -8,7 +8,9 @@
 //     (folders, entries, ordered addresses) and the case- and accent-insensitive
 //     search over name and addresses; every change is audited. A search with
 //     many matches walks the names in order from a start bound kept per
-//     character by triggers (migration 0006, directory_search_hints).
+//     character by triggers (migration 0006, directory_search_hints);
+//     searchhints.go rebuilds one organisation's bounds exactly (migration
+//     0012), e.g. after a large sync.
 //   - template.go, mapping.go: CMS-style `$attr$` mapping expressions
 //     (PROTOCOLS.md §5.4), the inetOrgPerson default and the Active Directory
 //     preset, and the folder mapping (none, OU path, attribute).
