@@ -63,3 +63,93 @@ END
 $$;
 
 COMMENT ON FUNCTION directory_search_hints_rebuild(uuid) IS 'Recomputes one organisation''s search start bounds exactly; returns the number of bounds added, changed or removed. Run at READ COMMITTED.';
+
+-- directory_search_page finds one page of a directory search in one round
+-- trip (directory.Store.Search): the IDs of the page's entries in name order,
+-- the number of matches counted up to count_limit (NULL: all) and whether
+-- there are more than that.
+--
+-- Why a function: the search used to take up to four round trips (collect
+-- and count, count again, walk, addresses), and its name-order walk started
+-- at a bound computed inside the statement, which the planner could not see.
+-- Here the bound is computed first and every statement is planned with the
+-- organisation, the folded pattern and the bound as constants (EXECUTE
+-- format(... %L ...), all quoted), so PostgreSQL picks per query between the
+-- trigram index (a selective text), a range of the name index from the bound
+-- (a character whose entries sort late, e.g. CJK) and a scan that stops early
+-- (a frequent match). Up to count_limit + 1 matches are collected in one
+-- statement, which counts them and sorts out the page when there are no more;
+-- otherwise the page is read by walking the name index from the bound.
+--
+-- pattern is the search text as typed; it is folded (directory_fold) before
+-- LIKE's wildcards are escaped, so no folded character becomes a wildcard.
+-- digits is the text's digits (with a leading +) when it looks like a phone
+-- number, else ''. STABLE: its statements use the caller's snapshot, so the
+-- caller's join sees exactly the entries it returns. No personal data is
+-- stored; it reads names and addresses.
+CREATE FUNCTION directory_search_page(org uuid, pattern text, digits text, folder uuid, in_root boolean,
+        published_only boolean, lim integer, off integer, count_limit integer)
+    RETURNS TABLE (ids uuid[], total integer, more boolean)
+    LANGUAGE plpgsql STABLE ROWS 1 AS $$
+DECLARE
+    t     text := directory_fold(btrim(pattern));
+    cond  text := format('e.organisation_id = %L', org);
+    bound text := '';
+    n     integer;
+    page  uuid[];
+BEGIN
+    IF t <> '' THEN
+        cond := cond || format(' AND (e.search_text LIKE %L', '%' || replace(replace(replace(t, '\', '\\'), '%', '\%'), '_', '\_') || '%');
+        IF digits <> '' THEN
+            cond := cond || format(' OR e.search_text LIKE %L', '%' || replace(replace(replace(digits, '\', '\\'), '%', '\%'), '_', '\_') || '%');
+        END IF;
+        cond := cond || ')';
+        -- Every match holds each character of t, so it sorts at or after
+        -- each character's bound (migration 0006), thus after the largest.
+        -- The digits alternative matches other text: with one, the smaller
+        -- of the two starts (a character without a bound gives '').
+        SELECT coalesce(max(h.first_sort), '') INTO bound FROM directory_search_hints h
+            WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(t, NULL));
+        IF digits <> '' THEN
+            SELECT least(bound, coalesce(max(h.first_sort), '')) INTO bound FROM directory_search_hints h
+                WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(digits, NULL));
+        END IF;
+        IF bound <> '' THEN
+            cond := cond || format(' AND e.sort_name >= %L COLLATE "C"', bound);
+        END IF;
+    END IF;
+    IF folder IS NOT NULL THEN
+        cond := cond || format(' AND e.folder_id = %L', folder);
+    ELSIF in_root THEN
+        cond := cond || ' AND e.folder_id IS NULL';
+    END IF;
+    IF published_only THEN
+        cond := cond || ' AND e.published';
+    END IF;
+
+    IF count_limit IS NULL THEN
+        EXECUTE 'SELECT count(*) FROM directory_entries e WHERE ' || cond INTO n;
+        total := n;
+        more := false;
+    ELSE
+        EXECUTE format('SELECT count(*), (array_agg(s.id ORDER BY s.sort_name, s.id))[%s:%s]
+            FROM (SELECT e.id, e.sort_name FROM directory_entries e WHERE %s LIMIT %s) s',
+            off + 1, off + lim, cond, count_limit + 1) INTO n, page;
+        IF n <= count_limit THEN
+            RETURN QUERY SELECT coalesce(page, '{}'), n, false;
+            RETURN;
+        END IF;
+        total := count_limit;
+        more := true;
+    END IF;
+    IF n = 0 OR off >= n AND NOT more THEN
+        RETURN QUERY SELECT '{}'::uuid[], total, more;
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT array_agg(s.id) FROM (SELECT e.id FROM directory_entries e WHERE %s
+        ORDER BY e.sort_name, e.id LIMIT %s OFFSET %s) s', cond, lim, off) INTO page;
+    RETURN QUERY SELECT coalesce(page, '{}'), total, more;
+END
+$$;
+
+COMMENT ON FUNCTION directory_search_page(uuid, text, text, uuid, boolean, boolean, integer, integer, integer) IS 'One page of a directory search: entry IDs in name order, the match count up to count_limit and whether there are more.';
