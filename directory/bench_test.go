@@ -121,28 +121,8 @@ func BenchmarkSync100k(b *testing.B) {
 // (/proc/PID/schedstat): on a loaded machine, where wall-clock latency is
 // mostly waiting for a core, that is the steadier figure.
 func BenchmarkSearch100k(b *testing.B) {
-	db := pgtest.New(b)
-	org := newOrg(b, db, "Bench")
-	newOrg(b, db, "Other")
+	db, org := searchBenchDB(b)
 	ctx := context.Background()
-	firsts, lasts := "{"+strings.Join(quoteAll(benchFirst), ",")+"}", "{"+strings.Join(quoteAll(benchLast), ",")+"}"
-	if _, err := db.Exec(`
-		INSERT INTO directory_entries (id, organisation_id, display_name, published, search_addresses)
-		SELECT md5(i::text)::uuid, $1, ($2::text[])[1 + i % 12] || ' ' || ($3::text[])[1 + (i / 12) % 13] || ' ' || lpad(i::text, 6, '0'),
-			true, 'u' || lpad(i::text, 6, '0') || '@video.nordfjord.example +4721' || lpad(i::text, 6, '0')
-		FROM generate_series(0, 99999) i`, org, firsts, lasts); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Exec(`
-		INSERT INTO directory_addresses (organisation_id, entry_id, position, kind, label, value)
-		SELECT $1, md5(i::text)::uuid, p, CASE p WHEN 0 THEN 'sip' ELSE 'tel' END, CASE p WHEN 0 THEN '' ELSE 'phone' END,
-			CASE p WHEN 0 THEN 'u' || lpad(i::text, 6, '0') || '@video.nordfjord.example' ELSE '+47 21 ' || lpad(i::text, 6, '0') END
-		FROM generate_series(0, 99999) i, generate_series(0, 1) p`, org); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Exec(`ANALYZE`); err != nil {
-		b.Fatal(err)
-	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -182,6 +162,35 @@ func BenchmarkSearch100k(b *testing.B) {
 	b.ReportMetric(pct(cpu, 50), "cpu-p50-ms")
 	b.ReportMetric(pct(cpu, 99), "cpu-p99-ms")
 	b.ReportMetric(pct(refCPU, 50), "ref-get-cpu-p50-ms")
+}
+
+// searchBenchDB fills a database with 100 000 entries (names from benchFirst
+// and benchLast, a SIP address and a phone number each) in one organisation
+// and one entry in another, and returns it and the first organisation's ID.
+func searchBenchDB(b *testing.B) (*sqlx.DB, string) {
+	b.Helper()
+	db := pgtest.New(b)
+	org := newOrg(b, db, "Bench")
+	newOrg(b, db, "Other")
+	firsts, lasts := "{"+strings.Join(quoteAll(benchFirst), ",")+"}", "{"+strings.Join(quoteAll(benchLast), ",")+"}"
+	if _, err := db.Exec(`
+		INSERT INTO directory_entries (id, organisation_id, display_name, published, search_addresses)
+		SELECT md5(i::text)::uuid, $1, ($2::text[])[1 + i % 12] || ' ' || ($3::text[])[1 + (i / 12) % 13] || ' ' || lpad(i::text, 6, '0'),
+			true, 'u' || lpad(i::text, 6, '0') || '@video.nordfjord.example +4721' || lpad(i::text, 6, '0')
+		FROM generate_series(0, 99999) i`, org, firsts, lasts); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec(`
+		INSERT INTO directory_addresses (organisation_id, entry_id, position, kind, label, value)
+		SELECT $1, md5(i::text)::uuid, p, CASE p WHEN 0 THEN 'sip' ELSE 'tel' END, CASE p WHEN 0 THEN '' ELSE 'phone' END,
+			CASE p WHEN 0 THEN 'u' || lpad(i::text, 6, '0') || '@video.nordfjord.example' ELSE '+47 21 ' || lpad(i::text, 6, '0') END
+		FROM generate_series(0, 99999) i, generate_series(0, 1) p`, org); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec(`ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	return db, org
 }
 
 // backendCPU returns a function reading the CPU time the PostgreSQL backend

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -63,8 +64,12 @@ func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error)
 	}
 	text := strings.TrimSpace(q.Text)
 	args := []any{orgID, text, digitsOf(text), q.FolderID, q.FolderID == nil && q.InRoot, q.PublishedOnly, limit, offset, countLimit}
+	stmt, err := s.prepareSearch(ctx)
+	if err != nil {
+		return Page{}, err
+	}
 	var rows []searchRow
-	if err := s.db.SelectContext(ctx, &rows, searchSQL, args...); err != nil {
+	if err := stmt.SelectContext(ctx, &rows, args...); err != nil {
 		return Page{}, notFound(err, "search")
 	}
 	p := Page{Entries: make([]Entry, len(rows))}
@@ -119,6 +124,22 @@ var searchSQL = `SELECT ` + prefixed("e.", entryColumns) + `, s.total AS search_
 			array_agg(d.value ORDER BY d.position) AS vals
 		FROM directory_addresses d WHERE d.entry_id = e.id AND d.organisation_id = $1) a ON true
 	ORDER BY u.ord`
+
+// prepareSearch returns searchSQL prepared: its plan does not depend on the
+// arguments (the function plans the search itself), so planning it once per
+// connection saves that work on every search.
+func (s *Store) prepareSearch(ctx context.Context) (*sqlx.Stmt, error) {
+	s.searchMu.Lock()
+	defer s.searchMu.Unlock()
+	if s.searchStmt == nil {
+		stmt, err := s.db.PreparexContext(ctx, searchSQL)
+		if err != nil {
+			return nil, fmt.Errorf("directory: prepare search: %w", err)
+		}
+		s.searchStmt = stmt
+	}
+	return s.searchStmt, nil
+}
 
 func ptrTo[T any](v T) *T { return &v }
 

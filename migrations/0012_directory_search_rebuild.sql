@@ -92,11 +92,11 @@ CREATE FUNCTION directory_search_page(org uuid, pattern text, digits text, folde
     RETURNS TABLE (ids uuid[], total integer, more boolean)
     LANGUAGE plpgsql STABLE ROWS 1 AS $$
 DECLARE
-    t     text := directory_fold(btrim(pattern));
-    cond  text := format('e.organisation_id = %L', org);
-    bound text := '';
-    n     integer;
-    page  uuid[];
+    t      text := directory_fold(btrim(pattern));
+    cond   text := format('e.organisation_id = %L', org);
+    bound  text := '';
+    n      integer;
+    page   uuid[];
 BEGIN
     IF t <> '' THEN
         cond := cond || format(' AND (e.search_text LIKE %L', '%' || replace(replace(replace(t, '\', '\\'), '%', '\%'), '_', '\_') || '%');
