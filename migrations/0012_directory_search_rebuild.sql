@@ -132,9 +132,14 @@ BEGIN
         total := n;
         more := false;
     ELSE
-        EXECUTE format('SELECT count(*), (array_agg(s.id ORDER BY s.sort_name, s.id))[%s:%s]
-            FROM (SELECT e.id, e.sort_name FROM directory_entries e WHERE %s LIMIT %s) s',
-            off + 1, off + lim, cond, count_limit + 1) INTO n, page;
+        -- The page is sorted out of the collected matches only when they
+        -- are all of them (a top-N sort); past count_limit the walk below
+        -- finds it.
+        EXECUTE format('WITH hits AS MATERIALIZED (SELECT e.id, e.sort_name FROM directory_entries e WHERE %s LIMIT %s)
+            SELECT c.n, CASE WHEN c.n <= %s THEN (SELECT array_agg(p.id) FROM
+                (SELECT h.id FROM hits h ORDER BY h.sort_name, h.id LIMIT %s OFFSET %s) p) END
+            FROM (SELECT count(*)::integer AS n FROM hits) c',
+            cond, count_limit + 1, count_limit, lim, off) INTO n, page;
         IF n <= count_limit THEN
             RETURN QUERY SELECT coalesce(page, '{}'), n, false;
             RETURN;
