@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -125,20 +126,27 @@ var searchSQL = `SELECT ` + prefixed("e.", entryColumns) + `, s.total AS search_
 		FROM directory_addresses d WHERE d.entry_id = e.id AND d.organisation_id = $1) a ON true
 	ORDER BY u.ord`
 
-// prepareSearch returns searchSQL prepared: its plan does not depend on the
-// arguments (the function plans the search itself), so planning it once per
-// connection saves that work on every search.
+// searchStmts holds searchSQL prepared, one per database handle (in
+// production, one), shared by every Store on it: a Store made per request
+// must not prepare a statement of its own that nothing closes.
+var searchStmts sync.Map // *sqlx.DB -> *sqlx.Stmt
+
+// prepareSearch returns searchSQL prepared on s's database. Its plan does
+// not depend on the arguments (directory_search_page plans the search
+// itself), so planning it once per connection saves that on every search.
 func (s *Store) prepareSearch(ctx context.Context) (*sqlx.Stmt, error) {
-	s.searchMu.Lock()
-	defer s.searchMu.Unlock()
-	if s.searchStmt == nil {
-		stmt, err := s.db.PreparexContext(ctx, searchSQL)
-		if err != nil {
-			return nil, fmt.Errorf("directory: prepare search: %w", err)
-		}
-		s.searchStmt = stmt
+	if st, ok := searchStmts.Load(s.db); ok {
+		return st.(*sqlx.Stmt), nil
 	}
-	return s.searchStmt, nil
+	stmt, err := s.db.PreparexContext(ctx, searchSQL)
+	if err != nil {
+		return nil, fmt.Errorf("directory: prepare search: %w", err)
+	}
+	if st, loaded := searchStmts.LoadOrStore(s.db, stmt); loaded {
+		_ = stmt.Close() // another search prepared it first
+		return st.(*sqlx.Stmt), nil
+	}
+	return stmt, nil
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -3,7 +3,6 @@ package directory
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,9 +14,6 @@ import (
 type Store struct {
 	db  *sqlx.DB
 	now func() time.Time
-
-	searchMu   sync.Mutex
-	searchStmt *sqlx.Stmt // searchSQL, prepared on first use (search.go)
 }
 
 // NewStore returns a store on db. now is the clock; nil means time.Now.
