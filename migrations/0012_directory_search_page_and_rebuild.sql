@@ -1,4 +1,6 @@
--- 0012: an exact rebuild of one organisation's search start bounds.
+-- 0012: a directory search in one round trip (directory_search_page, below)
+-- and an exact rebuild of one organisation's search start bounds
+-- (directory_search_hints_rebuild). No table changes; no new personal data.
 --
 -- Why: the statement triggers of migration 0006 only ever lower a bound in
 -- directory_search_hints (lowering is always correct; raising it needs every
