@@ -6,9 +6,12 @@
 //
 //   - store.go, folder.go, entry.go, search.go: the tables of migration 0005
 //     (folders, entries, ordered addresses) and the case- and accent-insensitive
-//     search over name and addresses; every change is audited. A search with
-//     many matches walks the names in order from a start bound kept per
-//     character by triggers (migration 0006, directory_search_hints).
+//     search over name and addresses; every change is audited. A search is
+//     one round trip (directory_search_page, migration 0012); one with many
+//     matches walks the names in order from a start bound kept per
+//     character by triggers (migration 0006, directory_search_hints);
+//     searchhints.go rebuilds one organisation's bounds exactly (migration
+//     0012), e.g. after a large sync.
 //   - template.go, mapping.go: CMS-style `$attr$` mapping expressions
 //     (PROTOCOLS.md §5.4), the inetOrgPerson default and the Active Directory
 //     preset, and the folder mapping (none, OU path, attribute).

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Query selects entries of one organisation.
@@ -36,147 +40,116 @@ type Page struct {
 // Search returns the entries matching q, sorted by the code points of their
 // lower-case names (the order endpoints page through).
 //
-// A text search first collects at most CountLimit+1 matches (through the
-// trigram index when the text is selective, else a sequential scan that stops
-// early) and, in the same statement, counts them and sorts out the requested
-// page: one round trip for the usual search with few matches. When there are
+// It is one round trip: directory_search_page (migration 0012) finds the
+// page's entry IDs and the count, and the same statement joins their columns
+// and addresses. The function collects at most CountLimit+1 matches (through
+// the trigram index when the text is selective, a range of the name index
+// from the text's start bound when its matches sort late, else a scan that
+// stops early), counts them and sorts out the requested page; when there are
 // more matches than that, the page is read by walking the name index in order
-// from the text's start bound (startBound), which finds a page of a frequent
-// match quickly wherever its matches sort.
+// from the start bound, which finds a page of a frequent match quickly
+// wherever its matches sort.
 func (s *Store) Search(ctx context.Context, orgID string, q Query) (Page, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	countLimit := q.CountLimit
-	if countLimit == 0 {
-		countLimit = 1000
+	offset := max(q.Offset, 0)
+	var countLimit *int // nil: count all
+	switch {
+	case q.CountLimit == 0:
+		countLimit = ptrTo(1000)
+	case q.CountLimit > 0:
+		countLimit = ptrTo(q.CountLimit)
 	}
-	p := Page{Entries: []Entry{}}
-	found := false
-	if strings.TrimSpace(q.Text) != "" && countLimit > 0 {
-		var err error
-		if p, found, err = s.searchFew(ctx, orgID, q, limit, countLimit); err != nil {
-			return Page{}, err
-		}
-	}
-	if !found {
-		cond, args := q.where(orgID)
-		nargs := len(args)
-		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-		if !p.More {
-			countSQL := `SELECT count(*) FROM directory_entries e WHERE ` + cond
-			if countLimit > 0 {
-				countSQL = `SELECT count(*) FROM (SELECT 1 FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `) s`
-			}
-			if err := s.db.GetContext(ctx, &p.Total, countSQL, args...); err != nil {
-				return Page{}, notFound(err, "search count")
-			}
-			if countLimit > 0 && p.Total > countLimit {
-				p.Total, p.More = countLimit, true
-			}
-			args = args[:nargs]
-		}
-		if p.Total == 0 || q.Offset >= p.Total && !p.More {
-			return p, nil
-		}
-		if strings.TrimSpace(q.Text) != "" {
-			cond += " AND e.sort_name >= (" + startBound(q.Text, arg) + ")"
-		}
-		query := `SELECT ` + prefixed("e.", entryColumns) + ` FROM directory_entries e WHERE ` + cond +
-			` ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
-		if err := s.db.SelectContext(ctx, &p.Entries, query, args...); err != nil {
-			return Page{}, notFound(err, "search")
-		}
-	}
-	if err := loadAddresses(ctx, s.db, orgID, p.Entries); err != nil {
+	text := strings.TrimSpace(q.Text)
+	args := []any{orgID, text, digitsOf(text), q.FolderID, q.FolderID == nil && q.InRoot, q.PublishedOnly, limit, offset, countLimit}
+	stmt, err := s.prepareSearch(ctx)
+	if err != nil {
 		return Page{}, err
+	}
+	var rows []searchRow
+	if err := stmt.SelectContext(ctx, &rows, args...); err != nil {
+		return Page{}, notFound(err, "search")
+	}
+	p := Page{Entries: make([]Entry, len(rows))}
+	if len(rows) == 0 {
+		if offset == 0 {
+			return p, nil // no match at all
+		}
+		// A page past the last match: only the count is left to tell.
+		if err := s.db.QueryRowxContext(ctx, `SELECT total, more FROM directory_search_page($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			args...).Scan(&p.Total, &p.More); err != nil {
+			return Page{}, notFound(err, "search count")
+		}
+		return p, nil
+	}
+	p.Total, p.More = rows[0].Total, rows[0].More
+	for i := range rows {
+		r := &rows[i]
+		if len(r.Kinds) != len(r.Labels) || len(r.Kinds) != len(r.Values) {
+			return Page{}, fmt.Errorf("directory: search: entry %s: addresses out of step", r.ID)
+		}
+		r.Entry.Addresses = make([]Address, len(r.Kinds))
+		for j := range r.Kinds {
+			r.Entry.Addresses[j] = Address{Kind: AddressKind(r.Kinds[j]), Label: r.Labels[j], Value: r.Values[j]}
+		}
+		p.Entries[i] = r.Entry
 	}
 	return p, nil
 }
 
-// searchFew runs a text search in one statement: it collects up to
-// countLimit+1 matches, counts them and returns the requested page sorted.
-// found is false when the page could not be told from those matches: either
-// there are more than countLimit (p.More is then set, Total is countLimit), or
-// the page lies past the last match (p.Total is then unknown).
-func (s *Store) searchFew(ctx context.Context, orgID string, q Query, limit, countLimit int) (p Page, found bool, err error) {
-	cond, args := q.where(orgID)
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	query := `WITH hits AS MATERIALIZED (SELECT e.* FROM directory_entries e WHERE ` + cond + ` LIMIT ` + arg(countLimit+1) + `)
-		SELECT ` + prefixed("e.", entryColumns) + `, (SELECT count(*) FROM hits) AS search_total
-		FROM hits e ORDER BY e.sort_name, e.id LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(q.Offset, 0))
-	var rows []struct {
-		Entry
-		Total int `db:"search_total"`
-	}
-	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
-		return Page{}, false, notFound(err, "search")
-	}
-	p = Page{Entries: []Entry{}}
-	if len(rows) == 0 {
-		// No match at all, or an offset past the last one: only the former
-		// is known without counting.
-		return p, q.Offset <= 0, nil
-	}
-	if rows[0].Total > countLimit {
-		p.Total, p.More = countLimit, true
-		return p, false, nil
-	}
-	p.Total = rows[0].Total
-	p.Entries = make([]Entry, len(rows))
-	for i := range rows {
-		p.Entries[i] = rows[i].Entry
-	}
-	return p, true, nil
+// searchRow is one row of searchSQL: an entry of the page with its
+// addresses (in order, as parallel arrays) and the page's count.
+type searchRow struct {
+	Entry
+	Total  int            `db:"search_total"`
+	More   bool           `db:"search_more"`
+	Kinds  pq.StringArray `db:"address_kinds"`
+	Labels pq.StringArray `db:"address_labels"`
+	Values pq.StringArray `db:"address_values"`
 }
 
-// startBound returns a query (its one row, column v) of the sort_name at
-// which a walk in name order can start looking for matches of text: every
-// match holds each character of the folded text, so it sorts at or after the
-// bound migration 0006 keeps for each of them (directory_search_hints), and
-// thus after the largest. The digits alternative of a phone number (where)
-// matches other text, so with one the smaller start of the two is taken. A
-// character without a bound adds none: the start is then the beginning.
-func startBound(text string, arg func(any) string) string {
-	text = strings.TrimSpace(text)
-	one := func(chars string) string {
-		return `SELECT coalesce(max(h.first_sort), '') FROM directory_search_hints h
-			WHERE h.organisation_id = $1 AND h.ch = ANY(string_to_array(` + chars + `, NULL))`
+// searchSQL reads the page directory_search_page finds, in its order, with
+// each entry's columns and addresses. Every table it reads is limited to the
+// organisation again.
+var searchSQL = `SELECT ` + prefixed("e.", entryColumns) + `, s.total AS search_total, s.more AS search_more,
+		coalesce(a.kinds, '{}') AS address_kinds, coalesce(a.labels, '{}') AS address_labels,
+		coalesce(a.vals, '{}') AS address_values
+	FROM directory_search_page($1, $2, $3, $4, $5, $6, $7, $8, $9) s
+	CROSS JOIN LATERAL unnest(s.ids) WITH ORDINALITY AS u (id, ord)
+	JOIN directory_entries e ON e.organisation_id = $1 AND e.id = u.id
+	LEFT JOIN LATERAL (
+		SELECT array_agg(d.kind ORDER BY d.position) AS kinds, array_agg(d.label ORDER BY d.position) AS labels,
+			array_agg(d.value ORDER BY d.position) AS vals
+		FROM directory_addresses d WHERE d.entry_id = e.id AND d.organisation_id = $1) a ON true
+	ORDER BY u.ord`
+
+// searchStmts holds searchSQL prepared, one per database handle (in
+// production, one), shared by every Store on it: a Store made per request
+// must not prepare a statement of its own that nothing closes.
+var searchStmts sync.Map // *sqlx.DB -> *sqlx.Stmt
+
+// prepareSearch returns searchSQL prepared on s's database. Its plan does
+// not depend on the arguments (directory_search_page plans the search
+// itself), so planning it once per connection saves that on every search.
+func (s *Store) prepareSearch(ctx context.Context) (*sqlx.Stmt, error) {
+	if st, ok := searchStmts.Load(s.db); ok {
+		return st.(*sqlx.Stmt), nil
 	}
-	b := "(" + one("directory_fold("+arg(text)+")") + ")"
-	if d := digitsOf(text); d != "" {
-		b = "least(" + b + ", (" + one(arg(d)) + "))"
+	stmt, err := s.db.PreparexContext(ctx, searchSQL)
+	if err != nil {
+		return nil, fmt.Errorf("directory: prepare search: %w", err)
 	}
-	return `SELECT ` + b + ` COLLATE "C" AS v`
+	if st, loaded := searchStmts.LoadOrStore(s.db, stmt); loaded {
+		_ = stmt.Close() // another search prepared it first
+		return st.(*sqlx.Stmt), nil
+	}
+	return stmt, nil
 }
 
-// where returns the condition (on alias e) and arguments of q.
-func (q Query) where(orgID string) (string, []any) {
-	args := []any{orgID}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	cond := "e.organisation_id = $1"
-	if text := strings.TrimSpace(q.Text); text != "" {
-		// directory_fold is IMMUTABLE, so the planner folds the pattern to a
-		// constant and can use the trigram index on search_text.
-		m := "e.search_text LIKE directory_fold(" + arg("%"+escapeLike(text)+"%") + ")"
-		if d := digitsOf(text); d != "" {
-			m += " OR e.search_text LIKE " + arg("%"+d+"%")
-		}
-		cond += " AND (" + m + ")"
-	}
-	switch {
-	case q.FolderID != nil:
-		cond += " AND e.folder_id = " + arg(*q.FolderID) + "::uuid"
-	case q.InRoot:
-		cond += " AND e.folder_id IS NULL"
-	}
-	if q.PublishedOnly {
-		cond += " AND e.published"
-	}
-	return cond, args
-}
+func ptrTo[T any](v T) *T { return &v }
 
 // PublishedEntries returns the entries directly in a folder (nil: the root)
 // that endpoints may see: those with a callable address, sorted by name.
@@ -213,11 +186,6 @@ func digitsOf(s string) string {
 		return ""
 	}
 	return b.String()
-}
-
-// escapeLike escapes LIKE's wildcards so a search string is taken literally.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func prefixed(p, cols string) string {

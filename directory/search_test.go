@@ -52,14 +52,18 @@ func TestSearchMatchesThatSortLate(t *testing.T) {
 			}
 		}
 		slices.SortFunc(exp, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-		for _, countLimit := range []int{3, 1000} {
+		for _, countLimit := range []int{3, 1000, -1} { // -1: count all
 			var got []string
 			for off := 0; off < len(exp)+4; off += 4 {
 				p, err := s.Search(ctx, org, Query{Text: text, Limit: 4, Offset: off, CountLimit: countLimit})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if wantTotal := min(len(exp), countLimit); off < len(exp) && p.Total != wantTotal {
+				wantTotal := len(exp)
+				if countLimit > 0 {
+					wantTotal = min(wantTotal, countLimit)
+				}
+				if p.Total != wantTotal {
 					t.Errorf("Search(%q, offset %d, count limit %d): total %d, want %d", text, off, countLimit, p.Total, wantTotal)
 				}
 				got = append(got, names(p.Entries)...)
@@ -102,5 +106,36 @@ func TestSearchMatchesThatSortLate(t *testing.T) {
 	}
 	if leaked != 0 {
 		t.Errorf("the deleted entry's name %q is still a search hint", gone)
+	}
+}
+
+// TestSearchTakesWildcardsLiterally: LIKE's wildcards and escape character in
+// a search text match only themselves, and folding (accents, case) still
+// applies around them.
+func TestSearchTakesWildcardsLiterally(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := ctxT(t)
+	s := NewStore(db, nil)
+	org := newOrg(t, db, "Nordfjord")
+	for _, n := range []string{"Møte_Rom", "MøteXRom", "100% Øst", "1000 Øst", `Back\slash`, "Backslash"} {
+		if _, err := s.CreateEntry(ctx, org, Entry{DisplayName: n, Addresses: []Address{{Kind: AddressSIP, Value: "room@video.example"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for text, want := range map[string][]string{
+		"mote_rom": {"Møte_Rom"},
+		"0% ØST":   {"100% Øst"},
+		`k\s`:      {`Back\slash`},
+		"_":        {"Møte_Rom"},
+		"%":        {"100% Øst"},
+	} {
+		p, err := s.Search(ctx, org, Query{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(p.Entries); !slices.Equal(got, want) || p.Total != len(want) {
+			t.Errorf("Search(%q): %q (total %d), want %q", text, got, p.Total, want)
+		}
 	}
 }
