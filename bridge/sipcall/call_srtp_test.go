@@ -265,8 +265,8 @@ func TestCallLateOfferSRTP(t *testing.T) {
 		enc     bridge.Encryption
 		bye     bool // the answer is refused: BYE
 	}{
-		{"preferred offers best-effort SRTP; an answer taking tag 1 encrypts", bridge.SRTPPreferred, "RTP/AVP",
-			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0", c.cryptoLine("1")) },
+		{"preferred offers best-effort SRTP; an answer taking tag 2 encrypts", bridge.SRTPPreferred, "RTP/AVP",
+			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0", c.cryptoLine("2")) },
 			bridge.EncryptionSRTPSDES, false},
 		{"preferred offers best-effort SRTP; a plain answer stays plain", bridge.SRTPPreferred, "RTP/AVP",
 			func(ua *testUA, c *sdesCaller) []byte { return ua.offer("m=audio $PORT RTP/AVP 0") },
@@ -295,7 +295,8 @@ func TestCallLateOfferSRTP(t *testing.T) {
 			if !strings.Contains(body, " "+tt.profile+" ") {
 				t.Errorf("our offer is not on %s:\n%s", tt.profile, body)
 			}
-			if crypto := strings.Contains(body, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") && strings.Contains(body, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"); crypto == (tt.policy == bridge.SRTPOff) {
+			if crypto := strings.Contains(body, "a=crypto:1 AEAD_AES_128_GCM inline:") && strings.Contains(body, "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:") &&
+				strings.Contains(body, "a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:"); crypto == (tt.policy == bridge.SRTPOff) {
 				t.Errorf("our offer's crypto lines (policy %s):\n%s", tt.policy, body)
 			}
 			ack := sip.NewRequest(sip.ACK, res.Contact().Address)
@@ -319,10 +320,10 @@ func TestCallLateOfferSRTP(t *testing.T) {
 				t.Fatalf("Encryption = %q, want %q", got, tt.enc)
 			}
 			if tt.enc == bridge.EncryptionSRTPSDES {
-				// Our key is the one offered under tag 1.
+				// Our key is the one offered under tag 2.
 				sd, _ := parseSDP(res.Body())
 				for _, a := range sd.MediaDescriptions[0].Attributes {
-					if a.Key == "crypto" && strings.HasPrefix(a.Value, "1 ") {
+					if a.Key == "crypto" && strings.HasPrefix(a.Value, "2 ") {
 						ca, _ := parseCrypto(a.Value)
 						k := ca.Keys[0].Material
 						caller.dec, _ = srtp.CreateContext(k[:16], k[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)

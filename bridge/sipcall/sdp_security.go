@@ -57,9 +57,12 @@ type cryptoOffer struct {
 	Lines  []sdesKeys
 }
 
-// offeredSuites are the suites of our offers, in our preference: the two
-// every SDES endpoint implements (RFC 4568 §6.2).
-var offeredSuites = []string{"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}
+// offeredSuites are the suites of our offers, in our preference:
+// AEAD_AES_128_GCM first (RFC 7714 §14.2: one AES pass and a GHASH instead
+// of AES-CM plus HMAC-SHA1, the cheapest per packet on CPUs with AES
+// instructions, and a stronger tag), then the two every SDES endpoint
+// implements (RFC 4568 §6.2), which endpoints without GCM pick.
+var offeredSuites = []string{"AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}
 
 // newCryptoOffer is the crypto of our offer for a new call under policy:
 // none when off; best-effort RTP/AVP with crypto when preferred, so that

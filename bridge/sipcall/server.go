@@ -42,6 +42,7 @@ type Server struct {
 	callsMu    sync.Mutex
 	calls      map[string]*call // by dialog ID
 	background sync.WaitGroup   // BYEs, refreshes and hangups in flight
+	videoOut   videoOut         // batched video sends (video_batch.go)
 	closing    chan struct{}    // closed when Close starts
 
 	closeOnce sync.Once

@@ -30,6 +30,9 @@ type videoEvents struct {
 	// limitKbps is the bit rate the peer may send (video_bandwidth.go); nil
 	// means the ceiling. It must not be called with s.mu held.
 	limitKbps func() int
+	// out batches what the session sends with the other sessions of its
+	// server (video_batch.go); nil sends each packet at once.
+	out *videoOut
 }
 
 // sentPacket is one packet of the NACK history.
@@ -52,6 +55,9 @@ type videoSession struct {
 	rtp     *net.UDPConn
 	rtcp    *net.UDPConn
 	port    int
+	// batchRx reads the RTP socket in batches (the reader's own);
+	// batchTx writes sendQ, under mu.
+	batchRx, batchTx *udpBatch
 	// crypto is the SRTP layer every packet passes; a re-INVITE with new
 	// keys swaps it (call.applyVideoKeysLocked).
 	crypto cryptoSlot
@@ -63,8 +69,10 @@ type videoSession struct {
 	latched    bool
 	rtcpLatch  bool
 	ssrc       uint32
-	sendBuf    [maxPacket]byte
-	encBuf     [maxPacket + srtpOverhead]byte
+	// sendQ is what was sent and not yet written: plain packets in
+	// history, SRTP ones in enc (allocated with the first).
+	sendQ      [][]byte
+	enc        *[videoQueue][maxPacket + srtpOverhead]byte
 	sent       uint64
 	sentOctets uint64
 	lastSentAt time.Time
@@ -97,10 +105,25 @@ func newVideoSession(pool *portPool, cfg mediaConfig, ceiling video.Ceiling, m v
 	if cfg.RTCPInterval <= 0 {
 		cfg.RTCPInterval = DefaultRTCPInterval
 	}
+	rx, err := newUDPBatch(rtpConn, videoReadBatch)
+	if err != nil {
+		_ = rtpConn.Close()
+		_ = rtcpConn.Close()
+		pool.release(rtpConn.LocalAddr().(*net.UDPAddr).Port)
+		return nil, err
+	}
+	tx, err := newUDPBatch(rtpConn, videoQueue)
+	if err != nil {
+		_ = rtpConn.Close()
+		_ = rtcpConn.Close()
+		pool.release(rtpConn.LocalAddr().(*net.UDPAddr).Port)
+		return nil, err
+	}
 	s := &videoSession{
-		cfg: cfg, ceiling: ceiling, ev: ev, pool: pool, rtp: rtpConn, rtcp: rtcpConn,
+		cfg: cfg, ceiling: ceiling, ev: ev, pool: pool, rtp: rtpConn, rtcp: rtcpConn, batchRx: rx, batchTx: tx,
 		port:    rtpConn.LocalAddr().(*net.UDPAddr).Port,
 		ssrc:    rand.Uint32(),
+		sendQ:   make([][]byte, 0, videoQueue),
 		history: make([]sentPacket, videoHistory),
 		done:    make(chan struct{}),
 	}
@@ -110,8 +133,8 @@ func newVideoSession(pool *portPool, cfg mediaConfig, ceiling video.Ceiling, m v
 	s.setMediaLocked(m)
 	s.q.start = cfg.Now()
 	s.wg.Add(3)
-	go s.read(s.rtp, true)
-	go s.read(s.rtcp, false)
+	go s.readRTP()
+	go s.readRTCP()
 	go s.timers()
 	return s, nil
 }
@@ -136,57 +159,123 @@ func (s *videoSession) setMediaLocked(m videoMedia) {
 
 // send sends one packet of the bridge's stream for this leg with our SSRC
 // and payload type, keeping its sequence number, timestamp and marker; header
-// extensions are stripped (we negotiate none). It keeps a plain copy for
-// NACK, and protects what it sends with SRTP when keyed. It allocates
-// nothing.
+// extensions are stripped (we negotiate none). The plain packet is built
+// in place in the NACK history (RFC 4585 §6.2.1), and protected from
+// there with SRTP when keyed. While a video reader of the server handles
+// a batch, the packet queues and leaves with the others of the batch in
+// one sendmmsg (video_batch.go); otherwise, or when the queue is full,
+// at once. It allocates nothing (but the SRTP slots, once).
 func (s *videoSession) send(pkt *rtp.Packet) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.m.Direction.sends() || !s.remote.IsValid() || len(pkt.Payload) > maxPacket-12 {
+		s.mu.Unlock()
 		return
 	}
-	putRTP(s.sendBuf[:], rtpHeader{Marker: pkt.Marker, PT: s.m.PT, Seq: pkt.SequenceNumber, TS: pkt.Timestamp, SSRC: s.ssrc})
-	n := 12 + copy(s.sendBuf[12:], pkt.Payload)
 	h := &s.history[pkt.SequenceNumber%videoHistory]
-	h.seq, h.n = pkt.SequenceNumber, copy(h.buf[:], s.sendBuf[:n])
-	// A packet SRTP refuses (its key worn out, RFC 3711 §9.2) is dropped
-	// like a failed write.
-	out, err := s.crypto.load().protectRTP(s.encBuf[:0], s.sendBuf[:n])
-	if err == nil {
-		_, err = s.rtp.WriteToUDPAddrPort(out, s.remote)
+	putRTP(h.buf[:], rtpHeader{Marker: pkt.Marker, PT: s.m.PT, Seq: pkt.SequenceNumber, TS: pkt.Timestamp, SSRC: s.ssrc})
+	h.seq, h.n = pkt.SequenceNumber, 12+copy(h.buf[12:], pkt.Payload)
+	out := h.buf[:h.n]
+	if crypto := s.crypto.load(); crypto.encrypted() {
+		if s.enc == nil {
+			s.enc = new([videoQueue][maxPacket + srtpOverhead]byte)
+		}
+		// A packet SRTP refuses (its key worn out, RFC 3711 §9.2) is
+		// dropped like a failed write.
+		var err error
+		if out, err = crypto.protectRTP(s.enc[len(s.sendQ)][:0], out); err != nil {
+			s.mu.Unlock()
+			return
+		}
 	}
-	if err == nil {
-		s.sent++
-		s.sentOctets += uint64(len(pkt.Payload))
-		s.lastSentAt, s.lastSentTS = s.cfg.Now(), pkt.Timestamp
+	s.sendQ = append(s.sendQ, out)
+	s.sent++
+	s.sentOctets += uint64(len(pkt.Payload))
+	s.lastSentAt, s.lastSentTS = s.cfg.Now(), pkt.Timestamp
+	if len(s.sendQ) == videoQueue || !s.ev.out.batching() {
+		s.flushLocked()
+		s.mu.Unlock()
+		return
+	}
+	first := len(s.sendQ) == 1
+	s.mu.Unlock()
+	if first {
+		s.ev.out.mark(s)
 	}
 }
 
-// read reads one socket until it is closed; the RTP socket also carries
-// RTCP with rtcp-mux. Packets that fail SRTP authentication are dropped
-// unseen, before they can latch or count (RFC 3711 §3.3).
-func (s *videoSession) read(conn *net.UDPConn, isRTP bool) {
+// flushLocked writes the queue to the peer. The caller holds s.mu.
+func (s *videoSession) flushLocked() {
+	if len(s.sendQ) == 0 {
+		return
+	}
+	if s.remote.IsValid() {
+		_, _ = s.batchTx.write(s.sendQ, s.remote)
+	}
+	s.sendQ = s.sendQ[:0]
+}
+
+// readRTP reads the RTP socket, which also carries RTCP with rtcp-mux,
+// until it is closed: as many datagrams per recvmmsg as have arrived,
+// handled as one batch for the sending side (video_batch.go).
+func (s *videoSession) readRTP() {
 	defer s.wg.Done()
-	buf := make([]byte, maxPacket)
+	bufs := make([][]byte, videoReadBatch)
+	for i := range bufs {
+		bufs[i] = make([]byte, maxPacket)
+	}
+	sizes := make([]int, videoReadBatch)
+	froms := make([]netip.AddrPort, videoReadBatch)
 	plain := make([]byte, maxPacket)
 	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		n, err := s.batchRx.read(bufs, sizes, froms)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		crypto := s.crypto.load()
-		if !isRTP || isRTCP(buf[:n]) {
-			if p, err := crypto.unprotectRTCP(plain[:0], buf[:n]); err == nil {
-				s.handleRTCP(p, from, isRTP)
+		if s.ev.out != nil {
+			s.ev.out.begin()
+		}
+		for i := range n {
+			s.handleDatagram(bufs[i][:sizes[i]], froms[i], plain, true)
+		}
+		if s.ev.out != nil {
+			s.ev.out.end()
+		}
+	}
+}
+
+// readRTCP reads the RTCP socket until it is closed.
+func (s *videoSession) readRTCP() {
+	defer s.wg.Done()
+	buf := make([]byte, maxPacket)
+	plain := make([]byte, maxPacket)
+	for {
+		n, from, err := s.rtcp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
 			continue
 		}
-		if p, err := crypto.unprotectRTP(plain[:0], buf[:n]); err == nil {
-			s.handleRTP(p, from)
+		s.handleDatagram(buf[:n], from, plain, false)
+	}
+}
+
+// handleDatagram takes one datagram from the RTP (isRTP) or the RTCP
+// socket. Packets that fail SRTP authentication are dropped unseen,
+// before they can latch or count (RFC 3711 §3.3).
+func (s *videoSession) handleDatagram(b []byte, from netip.AddrPort, plain []byte, isRTP bool) {
+	crypto := s.crypto.load()
+	if !isRTP || isRTCP(b) {
+		if p, err := crypto.unprotectRTCP(plain[:0], b); err == nil {
+			s.handleRTCP(p, from, isRTP)
 		}
+		return
+	}
+	if p, err := crypto.unprotectRTP(plain[:0], b); err == nil {
+		s.handleRTP(p, from)
 	}
 }
 

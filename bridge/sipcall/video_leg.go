@@ -88,6 +88,7 @@ func (s *Server) startVideo(c *call, offer *sdp.SessionDescription, src netip.Ad
 		},
 		fastUpdate: func() { s.background.Go(c.sendFastUpdate) },
 		limitKbps:  func() int { return s.roomVideoLimit(c.room.ID, c) },
+		out:        &s.videoOut,
 	})
 	if err != nil {
 		c.log.Warn("sip call: no ports for video, audio only", "error", err)

@@ -306,7 +306,7 @@ func TestVideoSRTPMixedOffers(t *testing.T) {
 func TestLateOfferVideoSRTP(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
-		videoKey  bool // the answer's video takes our tag 1
+		videoKey  bool // the answer's video takes our tag 2 (AES_CM_128_HMAC_SHA1_80)
 		audioKey  bool
 		wantVideo bridge.VideoMode
 		wantEnc   bridge.Encryption
@@ -325,8 +325,8 @@ func TestLateOfferVideoSRTP(t *testing.T) {
 				t.Fatalf("INVITE without SDP = %d", res.StatusCode)
 			}
 			ours := ourOfferKeys(t, res.Body())
-			if len(ours) != 4 {
-				t.Fatalf("our offer has %d crypto lines; want two on audio and two on video:\n%s", len(ours), res.Body())
+			if len(ours) != 6 {
+				t.Fatalf("our offer has %d crypto lines; want three on audio and three on video:\n%s", len(ours), res.Body())
 			}
 			for i := range ours {
 				for j := range i {
@@ -340,11 +340,11 @@ func TestLateOfferVideoSRTP(t *testing.T) {
 			}
 			audio := []string{"m=audio $PORT RTP/AVP 0"}
 			if tt.audioKey {
-				audio = append(audio, newSDESCaller(t).cryptoLine("1"))
+				audio = append(audio, newSDESCaller(t).cryptoLine("2"))
 			}
 			var video []string
 			if tt.videoKey {
-				video = videoLines(vp, "RTP/AVP", newSDESCaller(t).cryptoLine("1"))
+				video = videoLines(vp, "RTP/AVP", newSDESCaller(t).cryptoLine("2"))
 			} else {
 				video = videoLines(vp, "RTP/AVP")
 			}

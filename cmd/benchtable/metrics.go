@@ -10,7 +10,6 @@ import (
 // work wait for.
 const (
 	needsVideo  = "needs the SIP video forwarding of issue 7"
-	needsSRTP   = "needs SRTP on SIP legs (issue 7)"
 	needsWebRTC = "needs the WebRTC legs of issue 8"
 )
 
@@ -18,11 +17,11 @@ const (
 func metrics(t *tools) []benchtab.Metric {
 	call := sipCall{calls: 30, rate: 10, pause: time.Second}
 	rows := []benchtab.Metric{
-		{Name: "forward_plain", Target: benchtab.Target{Value: 0.5}, NotBuilt: needsVideo},
-		{Name: "forward_srtp", Target: benchtab.Target{Value: 0.4}, NotBuilt: needsSRTP},
-		{Name: "fanout_marginal", Target: benchtab.Target{AtMost: true, Value: 1.5}, NotBuilt: needsVideo},
+		forwardPlain(),
+		forwardSRTP(),
+		fanoutMarginal(50), fanoutMarginal(200),
 		{Name: "webrtc_leg", Target: benchtab.Target{AtMost: true, Value: 1.2}, NotBuilt: needsWebRTC},
-		{Name: "allocs_per_packet", Target: benchtab.Target{AtMost: true, Value: 0}, NotBuilt: needsVideo},
+		allocsPerPacket(),
 	}
 	rows = append(rows, mixOpusRows()...)
 	rows = append(rows,

@@ -16,6 +16,9 @@ type Sample struct {
 	// CPU is the CPU time the work took. Zero means the runner's own
 	// measure: the process's CPU time over the round (ProcessCPU).
 	CPU time.Duration
+	// Count is what a Count row counts over the work (heap allocations);
+	// other rows leave it zero.
+	Count float64
 }
 
 // A Harness runs one round of a subject or a reference. size is the
@@ -33,6 +36,10 @@ const (
 	// Capacity rows compare units of work per CPU-second (participants per
 	// core): ratio = subject ÷ reference, higher is better.
 	Capacity
+	// Count rows report a number per unit of work that is not a time and
+	// has no reference (heap allocations per packet): the ratio is the
+	// subject's Sample.Count ÷ Work itself; Reference may be nil.
+	Count
 )
 
 // A Target is the bound a row's ratio must meet: "≤ 1.3" or "≥ 0.5".
@@ -94,6 +101,9 @@ func (m Metric) Label() string {
 
 // value renders a cost per unit as the row's kind shows it.
 func (m Metric) value(costPerUnit float64) string {
+	if m.Kind == Count {
+		return fmt.Sprintf("%.3g %s", costPerUnit, m.Unit)
+	}
 	if costPerUnit <= 0 {
 		return "—"
 	}

@@ -86,6 +86,9 @@ func runOne(ctx context.Context, cfg Config, m Metric) Result {
 		r.Err = fmt.Errorf("%w: %s", ErrNotBuilt, m.NotBuilt)
 		return r
 	}
+	if m.Kind == Count {
+		return runCount(ctx, cfg, m)
+	}
 	if m.Subject == nil || m.Reference == nil {
 		r.Err = fmt.Errorf("%w: no harness", ErrNotBuilt)
 		return r
@@ -127,6 +130,34 @@ func runOne(ctx context.Context, cfg Config, m Metric) Result {
 	r.SubjectCost = Median(r.SubjectRounds)
 	r.ReferenceCost = Median(r.ReferenceRounds)
 	r.Ratio = ratio(m.Kind, r.SubjectCost, r.ReferenceCost)
+	return r
+}
+
+// runCount runs a Count row's subject for the rounds; its value and ratio
+// are the median of the rounds' Count ÷ Work.
+func runCount(ctx context.Context, cfg Config, m Metric) Result {
+	r := Result{Metric: m}
+	if m.Subject == nil {
+		r.Err = fmt.Errorf("%w: no harness", ErrNotBuilt)
+		return r
+	}
+	for round := range cfg.Rounds {
+		if err := ctx.Err(); err != nil {
+			r.Err = err
+			return r
+		}
+		s, err := measure(ctx, m.Subject, cfg.Size)
+		if err != nil {
+			r.Err = fmt.Errorf("subject: %w", err)
+			return r
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(m.Label(), round, true, s)
+		}
+		r.SubjectRounds = append(r.SubjectRounds, s.Count/s.Work)
+	}
+	r.SubjectCost = Median(r.SubjectRounds)
+	r.Ratio = r.SubjectCost
 	return r
 }
 

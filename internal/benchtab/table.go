@@ -17,10 +17,17 @@ func WriteTable(w io.Writer, results []Result) error {
 		if r.Err == nil {
 			ratio = fmt.Sprintf("%.2f", r.Ratio)
 		}
+		subject, reference := r.Metric.value(r.SubjectCost), r.Metric.value(r.ReferenceCost)
+		if r.Metric.Kind == Count {
+			reference = "—" // a count has no reference
+			if r.Err != nil {
+				subject = "—"
+			}
+		}
 		rows = append(rows, []string{
 			r.Metric.Label(),
-			r.Metric.value(r.SubjectCost),
-			r.Metric.value(r.ReferenceCost),
+			subject,
+			reference,
 			ratio,
 			r.Metric.Target.String(),
 			r.Verdict(),
