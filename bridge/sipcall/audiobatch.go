@@ -180,11 +180,7 @@ func (s *audioSocket) close() {
 // errAudioClosed is a write to a closed audio socket.
 var errAudioClosed = errors.New("sipcall: audio socket closed")
 
-// mmsghdr is struct mmsghdr of recvmmsg(2).
-type mmsghdr struct {
-	hdr unix.Msghdr
-	n   uint32
-}
+// mmsghdr (struct mmsghdr of recvmmsg(2)) is declared in udpbatch_linux.go.
 
 // rxBatch is the receive side's buffers, owned by the poller goroutine and
 // shared by every socket it drains: nothing per packet is allocated.
