@@ -472,3 +472,34 @@ func TestSyncProgress(t *testing.T) {
 		t.Errorf("a dead run's progress: %+v, %v, %v", p, ok, err)
 	}
 }
+
+// TestSyncOverlappingBases: with one base DN below another every entry of the
+// inner one comes twice; the run stores it once, as with disjoint bases.
+func TestSyncOverlappingBases(t *testing.T) {
+	f := newSyncFixture(t, func(in *SourceInput) {
+		in.BaseDNs = append(in.BaseDNs, "ou=Oslo,ou=People,"+fixtureSuffix)
+	})
+	rep := f.mustRun(t, SyncOptions{})
+	diffRows(t, "first sync with overlapping bases", directoryRows(t, f.db, f.org), expectedRows(t))
+	if rep.Added != len(expectedRows(t)) {
+		t.Errorf("added %d, want %d", rep.Added, len(expectedRows(t)))
+	}
+}
+
+func TestDisjointBases(t *testing.T) {
+	for _, c := range []struct {
+		bases []string
+		want  bool
+	}{
+		{[]string{"ou=People,dc=x"}, true},
+		{[]string{"ou=People,dc=x", "ou=Rooms,dc=x"}, true},
+		{[]string{"ou=People,dc=x", "OU=people, DC=X"}, false},
+		{[]string{"ou=Oslo,ou=People,dc=x", "ou=People,dc=x"}, false},
+		{[]string{"ou=People,dc=x", "ou=Oslo,ou=People,dc=x"}, false},
+		{[]string{"not a dn", "ou=People,dc=x"}, false},
+	} {
+		if got := disjointBases(c.bases); got != c.want {
+			t.Errorf("disjointBases(%q) = %v, want %v", c.bases, got, c.want)
+		}
+	}
+}
