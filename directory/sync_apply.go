@@ -21,6 +21,7 @@ type batchWriter struct {
 	folders map[string]string // the organisation's folders by path, with those made so far
 	now     time.Time
 	pw      *progressWriter
+	ids     *idSeq // IDs of added entries; nil: made on first use
 }
 
 // folderID returns the ID of the folder at path (made by ensureFolders), nil
@@ -130,8 +131,11 @@ func (bw *batchWriter) write(ctx context.Context, p *plan) error {
 		if err != nil {
 			return fmt.Errorf("directory: sync add: %w", err)
 		}
+		if bw.ids == nil {
+			bw.ids = newIDSeq(now)
+		}
 		for _, me := range p.add {
-			id := newUUID()
+			id := bw.ids.next()
 			if _, err := stmt.ExecContext(ctx, id, org, bw.folderID(me.folder), string(me.kind), me.name, me.title, me.department,
 				me.organisation, bw.src.ID, me.key, me.dn, true, searchAddresses(me.addrs), now, now); err != nil {
 				stmt.Close()
