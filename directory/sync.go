@@ -68,6 +68,10 @@ type Syncer struct {
 	beforeCommit func()
 	// readWorkers overrides readWorkers (benchmarks).
 	readWorkers int
+	// batchSize overrides applyBatch (tests).
+	batchSize int
+	// afterBatch, when set (tests), runs after the pipeline wrote a batch.
+	afterBatch func(batch int)
 	// progressEvery is how often a run writes its progress at most.
 	progressEvery time.Duration
 }
@@ -257,15 +261,22 @@ func (y *Syncer) readPipelined(ctx context.Context, reader *ldapReader, mp *mapp
 	written := make(chan error, 1)
 	go func() {
 		var err error
+		n := 0
 		for p := range queue {
 			if err == nil {
 				if err = bw.write(ctx, p); err != nil {
 					stop(err)
+				} else if n++; y.afterBatch != nil {
+					y.afterBatch(n)
 				}
 			}
 		}
 		written <- err
 	}()
+	batch := applyBatch
+	if y.batchSize > 0 {
+		batch = y.batchSize
+	}
 	seen := make(map[string]struct{})
 	cur := &plan{}
 	send := func() error {
@@ -293,7 +304,7 @@ func (y *Syncer) readPipelined(ctx context.Context, reader *ldapReader, mp *mapp
 		}
 		seen[me.key] = struct{}{}
 		d.next(me, cur)
-		if len(cur.add)+len(cur.update) >= applyBatch {
+		if len(cur.add)+len(cur.update) >= batch {
 			return send()
 		}
 		return nil

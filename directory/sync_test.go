@@ -319,6 +319,66 @@ changetype: delete
 	diffRows(t, "after a run against a stopped server", directoryRows(t, f.db, f.org), before)
 }
 
+// TestSyncFailingAfterWritesChangesNothing: the pipeline has written
+// batches of the run's changes (updates, additions, a new folder) when the
+// server goes away; the run fails and the directory is as before it.
+func TestSyncFailingAfterWritesChangesNothing(t *testing.T) {
+	f := newSyncFixture(t, func(in *SourceInput) { in.PageSize = 3 })
+	f.mustRun(t, SyncOptions{})
+	before := directoryRows(t, f.db, f.org)
+	f.ldap.LDAPModify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
+changetype: modify
+replace: displayName
+displayName: Anne Berg-Ny
+`)
+	// A new entry in a new OU: a new folder, too.
+	f.ldap.LDAPModify(`dn: ou=Testby,ou=People,dc=nordfjord,dc=example
+changetype: add
+objectClass: organizationalUnit
+ou: Testby
+
+dn: cn=Ny Person,ou=Testby,ou=People,dc=nordfjord,dc=example
+changetype: add
+objectClass: inetOrgPerson
+cn: Ny Person
+sn: Person
+displayName: Ny Person
+labeledURI: sip:ny.person@video.nordfjord.example SIP
+`)
+	var mu sync.Mutex
+	written := 0
+	f.syncer.batchSize = 1
+	f.syncer.readWorkers = 1
+	f.syncer.afterBatch = func(n int) {
+		mu.Lock()
+		written = n
+		mu.Unlock()
+	}
+	f.syncer.afterPage = func(page int) {
+		mu.Lock()
+		n := written
+		mu.Unlock()
+		if page >= 4 && n >= 2 {
+			f.ldap.Kill()
+		}
+	}
+	rep, err := f.run(t, SyncOptions{})
+	if err == nil || rep.Status != RunFailed {
+		t.Fatalf("run with slapd stopped after batches were written: %v, %+v", err, rep)
+	}
+	mu.Lock()
+	n := written
+	mu.Unlock()
+	if n < 2 {
+		t.Fatalf("%d batches written before the failure, want at least 2 (the test proves nothing)", n)
+	}
+	diffRows(t, "after a run failing after writes", directoryRows(t, f.db, f.org), before)
+	var folders int
+	if err := f.db.Get(&folders, `SELECT count(*) FROM directory_folders WHERE organisation_id = $1 AND name = 'Testby'`, f.org); err != nil || folders != 0 {
+		t.Errorf("a failed run left %d new folders (%v)", folders, err)
+	}
+}
+
 func TestSyncBadBindPasswordChangesNothing(t *testing.T) {
 	f := newSyncFixture(t, func(in *SourceInput) { in.BindPassword = "wrong" })
 	rep, err := f.run(t, SyncOptions{})
