@@ -2,22 +2,16 @@ package directory
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql/driver"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-
-	"github.com/bifrost-video/bifrost/internal/audit"
 )
 
 // Report is what a sync run did, or in a dry run would do. It is stored in
@@ -74,6 +68,10 @@ type Syncer struct {
 	beforeCommit func()
 	// readWorkers overrides readWorkers (benchmarks).
 	readWorkers int
+	// batchSize overrides applyBatch (tests).
+	batchSize int
+	// afterBatch, when set (tests), runs after the pipeline wrote a batch.
+	afterBatch func(batch int)
 	// progressEvery is how often a run writes its progress at most.
 	progressEvery time.Duration
 }
@@ -174,18 +172,162 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 			return err
 		}
 	}
-	var w warnings
+	var w, dw warnings // the mapping's warnings, then the diff's
 	mp, err := newMapper(src, &w)
 	if err != nil {
 		return err
 	}
-	reader := &ldapReader{src: src, password: password, attrs: mp.attributes(), timeout: y.timeout, afterPage: y.afterPage, workers: y.readWorkers}
+	defer func() { rep.Warnings = append(w.list(), dw.list()...) }()
 
-	// Read and map everything first: a run that cannot read all of it changes nothing.
+	// What the source synced last time. An applied run reads it in its
+	// transaction, which holds everything it writes until it commits: a run
+	// that cannot read everything, or that the deletion guard stops, rolls
+	// back and changes nothing.
+	var q sqlx.QueryerContext = conn
+	var tx *sqlx.Tx
+	if !opts.DryRun {
+		if tx, err = conn.BeginTxx(ctx, nil); err != nil {
+			return fmt.Errorf("directory: sync begin: %w", err)
+		}
+		defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+		q = tx
+	}
+	applyStart := time.Now()
+	stored, folders, err := loadSourceState(ctx, q, src)
+	if err != nil {
+		return err
+	}
+	d := newDiffer(src, stored, &dw, rep)
+	var bw *batchWriter
+	if tx != nil {
+		bw = &batchWriter{tx: tx, src: src, folders: folders, now: y.store.now(), pw: pw}
+	}
+	rep.ApplyMS = time.Since(applyStart).Milliseconds()
+
+	reader := &ldapReader{src: src, password: password, attrs: mp.attributes(), timeout: y.timeout, afterPage: y.afterPage, workers: y.readWorkers}
 	readStart := time.Now()
+	var whole *plan
+	if bw != nil && disjointBases(src.BaseDNs) {
+		// The pipeline: while the searches read page N+1, the changes of
+		// page N are written. No entry can come twice (the bases do not
+		// overlap), so each is diffed and queued as it comes.
+		err = y.readPipelined(ctx, reader, mp, d, bw, rep, pw)
+	} else {
+		// A dry run, or bases that overlap (the same entry twice, the later
+		// one wins): read and map everything first, then diff.
+		whole, err = y.readAll(ctx, reader, mp, d, rep, pw)
+	}
+	rep.ReadMS = time.Since(readStart).Milliseconds()
+	if err != nil {
+		return err
+	}
+
+	applyStart = time.Now()
+	defer func() { rep.ApplyMS += time.Since(applyStart).Milliseconds() }()
+	remove := d.removals()
+	if n := len(stored); len(remove) > 0 && !opts.Confirm && !src.GuardConfirmed {
+		r := len(remove)
+		if src.GuardMaxDeletes > 0 && r > src.GuardMaxDeletes || src.GuardMaxPercent > 0 && r*100 > src.GuardMaxPercent*n {
+			return fmt.Errorf("%w: the run would remove %d of %d entries (limit %d entries, %d %%); confirm it to apply",
+				ErrGuarded, r, n, src.GuardMaxDeletes, src.GuardMaxPercent)
+		}
+	}
+	if opts.DryRun {
+		return nil
+	}
+	pw.update(ctx, true, func(p *Progress) {
+		p.Read, p.Phase, p.ToApply = rep.Read, PhaseApplying, d.added+d.updated+len(remove)
+	})
+	if whole != nil {
+		if err := bw.write(ctx, whole); err != nil {
+			return err
+		}
+	}
+	rep.Warnings = append(w.list(), dw.list()...)
+	return y.finish(ctx, tx, bw, remove, opts, rep)
+}
+
+// applyBatch is how many changed entries the pipeline writes at a time.
+const applyBatch = 1000
+
+// readPipelined reads, maps and diffs the source's entries and hands their
+// changes to a writer goroutine in batches of applyBatch, through a bounded
+// queue: the searches go on while the database writes. A failed write stops
+// the read; a failed read leaves the writes to the caller's rollback.
+func (y *Syncer) readPipelined(ctx context.Context, reader *ldapReader, mp *mapper, d *differ, bw *batchWriter, rep *Report, pw *progressWriter) error {
+	rctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	queue := make(chan *plan, 4)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		n := 0
+		for p := range queue {
+			if err == nil {
+				if err = bw.write(ctx, p); err != nil {
+					stop(err)
+				} else if n++; y.afterBatch != nil {
+					y.afterBatch(n)
+				}
+			}
+		}
+		written <- err
+	}()
+	batch := applyBatch
+	if y.batchSize > 0 {
+		batch = y.batchSize
+	}
+	seen := make(map[string]struct{})
+	cur := &plan{}
+	send := func() error {
+		select {
+		case queue <- cur:
+			cur = &plan{}
+			return nil
+		case <-rctx.Done():
+			return context.Cause(rctx)
+		}
+	}
+	err := reader.read(rctx, func(rec *ldapRecord) error {
+		rep.Read++
+		pw.update(ctx, false, func(p *Progress) { p.Read = rep.Read })
+		me, ok := mp.mapRecord(rec)
+		if !ok {
+			rep.Skipped++
+			return nil
+		}
+		if _, dup := seen[me.key]; dup {
+			// Disjoint bases cannot return an entry twice; a server that
+			// does gets its first copy kept.
+			d.w.add("skipped, returned twice", me.dn)
+			return nil
+		}
+		seen[me.key] = struct{}{}
+		d.next(me, cur)
+		if len(cur.add)+len(cur.update) >= batch {
+			return send()
+		}
+		return nil
+	})
+	if err == nil && len(cur.add)+len(cur.update) > 0 {
+		err = send()
+	}
+	close(queue)
+	werr := <-written
+	if werr != nil {
+		return werr
+	}
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// readAll reads and maps every entry, then diffs them in one plan.
+func (y *Syncer) readAll(ctx context.Context, reader *ldapReader, mp *mapper, d *differ, rep *Report, pw *progressWriter) (*plan, error) {
 	seen := map[string]int{}
 	var want []mappedEntry
-	err = reader.read(ctx, func(rec *ldapRecord) error {
+	err := reader.read(ctx, func(rec *ldapRecord) error {
 		rep.Read++
 		pw.update(ctx, false, func(p *Progress) { p.Read = rep.Read })
 		me, ok := mp.mapRecord(rec)
@@ -201,35 +343,35 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 		want = append(want, me)
 		return nil
 	})
-	rep.ReadMS = time.Since(readStart).Milliseconds()
 	if err != nil {
-		rep.Warnings = w.list()
-		return err
+		return nil, err
 	}
-
-	applyStart := time.Now()
-	defer func() { rep.ApplyMS = time.Since(applyStart).Milliseconds() }()
-	stored, folders, err := loadSourceState(ctx, conn, src)
-	if err != nil {
-		return err
+	p := &plan{}
+	for _, me := range want {
+		d.next(me, p)
 	}
-	plan := diff(src, want, stored, &w, rep)
-	rep.Warnings = w.list()
+	return p, nil
+}
 
-	if n := len(stored); plan.removals() > 0 && !opts.Confirm && !src.GuardConfirmed {
-		r := plan.removals()
-		if src.GuardMaxDeletes > 0 && r > src.GuardMaxDeletes || src.GuardMaxPercent > 0 && r*100 > src.GuardMaxPercent*n {
-			return fmt.Errorf("%w: the run would remove %d of %d entries (limit %d entries, %d %%); confirm it to apply",
-				ErrGuarded, r, n, src.GuardMaxDeletes, src.GuardMaxPercent)
+// disjointBases reports whether no base DN is another's ancestor or equal to
+// it, so that no entry lies below two of them.
+func disjointBases(bases []string) bool {
+	dns := make([]*ldap.DN, len(bases))
+	for i, b := range bases {
+		dn, err := ldap.ParseDN(b)
+		if err != nil {
+			return false
+		}
+		dns[i] = dn
+	}
+	for i := range dns {
+		for j := range dns {
+			if i != j && (dns[i].EqualFold(dns[j]) || dns[i].AncestorOfFold(dns[j])) {
+				return false
+			}
 		}
 	}
-	if opts.DryRun {
-		return nil
-	}
-	pw.update(ctx, true, func(p *Progress) {
-		p.Read, p.Phase, p.ToApply = rep.Read, PhaseApplying, len(plan.add)+len(plan.update)+len(plan.remove)
-	})
-	return y.apply(ctx, conn, src, plan, folders, opts, rep, pw)
+	return true
 }
 
 // loadSourceState returns the entries the source synced last time, with
@@ -279,12 +421,10 @@ func loadSourceState(ctx context.Context, q sqlx.QueryerContext, src Source) (ma
 	return out, byPath, rows.Err()
 }
 
-// plan is what a run changes.
+// plan is a batch of what a run changes.
 type plan struct {
-	add     []mappedEntry
-	update  []update
-	remove  []string // entry IDs
-	folders []string // folder paths the kept entries need
+	add    []mappedEntry
+	update []update
 }
 
 type update struct {
@@ -293,64 +433,74 @@ type update struct {
 	addrsDiff bool
 }
 
-func (p *plan) removals() int { return len(p.remove) }
-
-// diff compares what the source holds now with what it held after the last
-// run. Fields an admin overrode keep the stored value.
-func diff(src Source, want []mappedEntry, stored map[string]*storedEntry, w *warnings, rep *Report) *plan {
-	p := &plan{}
-	keep := make(map[string]bool, len(want))
-	needFolders := map[string]bool{}
-	for _, me := range want {
-		se := stored[me.key]
-		if se != nil {
-			me = withOverrides(me, se)
-		}
-		if !slices.ContainsFunc(me.addrs, func(a Address) bool { return a.Kind.Callable() }) {
-			w.add("skipped, no callable address", me.dn)
-			rep.Skipped++
-			continue
-		}
-		if me.folder != "" {
-			needFolders[me.folder] = true
-		}
-		if se == nil {
-			p.add = append(p.add, me)
-			rep.Added++
-			continue
-		}
-		keep[me.key] = true
-		moved := se.path != me.folder
-		changed := se.DisplayName != me.name || se.Kind != me.kind || se.Title != me.title || se.Department != me.department ||
-			se.OrganisationName != me.organisation
-		addrsDiff := !slices.Equal(se.Addresses, me.addrs)
-		// A new DN alone (a renamed RDN) is an update; with a move it is part of the move.
-		dnOnly := se.SourceDN != me.dn && !moved
-		if moved {
-			rep.Moved++
-		}
-		if changed || addrsDiff || dnOnly {
-			rep.Updated++
-		}
-		if !moved && !changed && !addrsDiff && !dnOnly {
-			rep.Unchanged++
-			continue
-		}
-		p.update = append(p.update, update{id: se.ID, me: me, addrsDiff: addrsDiff})
-	}
-	for key, se := range stored {
-		if !keep[key] {
-			p.remove = append(p.remove, se.ID)
-		}
-	}
-	rep.Removed = len(p.remove)
-	for f := range needFolders {
-		p.folders = append(p.folders, f)
-	}
-	sort.Strings(p.folders)
-	return p
+// differ compares what the source holds now, one entry at a time, with what
+// it held after the last run. Fields an admin overrode keep the stored value.
+type differ struct {
+	src    Source
+	stored map[string]*storedEntry
+	keep   map[string]bool
+	w      *warnings
+	rep    *Report
+	// added and updated count the entries queued (updated includes moves).
+	added, updated int
 }
 
+func newDiffer(src Source, stored map[string]*storedEntry, w *warnings, rep *Report) *differ {
+	return &differ{src: src, stored: stored, keep: make(map[string]bool, len(stored)), w: w, rep: rep}
+}
+
+// next diffs one entry, counts it in the report and adds its change, if
+// any, to p.
+func (d *differ) next(me mappedEntry, p *plan) {
+	rep := d.rep
+	se := d.stored[me.key]
+	if se != nil {
+		me = withOverrides(me, se)
+	}
+	if !slices.ContainsFunc(me.addrs, func(a Address) bool { return a.Kind.Callable() }) {
+		d.w.add("skipped, no callable address", me.dn)
+		rep.Skipped++
+		return
+	}
+	if se == nil {
+		p.add = append(p.add, me)
+		rep.Added++
+		d.added++
+		return
+	}
+	d.keep[me.key] = true
+	moved := se.path != me.folder
+	changed := se.DisplayName != me.name || se.Kind != me.kind || se.Title != me.title || se.Department != me.department ||
+		se.OrganisationName != me.organisation
+	addrsDiff := !slices.Equal(se.Addresses, me.addrs)
+	// A new DN alone (a renamed RDN) is an update; with a move it is part of the move.
+	dnOnly := se.SourceDN != me.dn && !moved
+	if moved {
+		rep.Moved++
+	}
+	if changed || addrsDiff || dnOnly {
+		rep.Updated++
+	}
+	if !moved && !changed && !addrsDiff && !dnOnly {
+		rep.Unchanged++
+		return
+	}
+	p.update = append(p.update, update{id: se.ID, me: me, addrsDiff: addrsDiff})
+	d.updated++
+}
+
+// removals returns the IDs of the stored entries the run did not see, and
+// counts them in the report. Call it once, after the last next.
+func (d *differ) removals() []string {
+	var out []string
+	for key, se := range d.stored {
+		if !d.keep[key] {
+			out = append(out, se.ID)
+		}
+	}
+	d.rep.Removed = len(out)
+	return out
+}
 func withOverrides(me mappedEntry, se *storedEntry) mappedEntry {
 	for _, f := range se.Overridden {
 		switch f {
@@ -371,180 +521,6 @@ func withOverrides(me mappedEntry, se *storedEntry) mappedEntry {
 		}
 	}
 	return me
-}
-
-// updateChunk is how many entries one UPDATE statement of a sync changes.
-const updateChunk = 2000
-
-// apply makes the plan's changes and records the run in one transaction.
-func (y *Syncer) apply(ctx context.Context, conn *sqlx.Conn, src Source, p *plan, folders map[string]string, opts SyncOptions, rep *Report, pw *progressWriter) error {
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("directory: sync begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	now := y.store.now()
-	org := src.OrganisationID
-
-	// Folders: every path the entries need, parents first.
-	for _, path := range p.folders {
-		parts := strings.Split(path, "/")
-		for i := range parts {
-			sub := strings.Join(parts[:i+1], "/")
-			if _, ok := folders[sub]; ok {
-				continue
-			}
-			var parent *string
-			if i > 0 {
-				id := folders[strings.Join(parts[:i], "/")]
-				parent = &id
-			}
-			var id string
-			if err := tx.GetContext(ctx, &id, `
-				INSERT INTO directory_folders (organisation_id, parent_id, name, source_id, source_key, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, org, parent, parts[i], src.ID, sub, now); err != nil {
-				return fmt.Errorf("directory: sync folder %s: %w", sub, err)
-			}
-			folders[sub] = id
-		}
-	}
-	folderID := func(path string) *string {
-		if path == "" {
-			return nil
-		}
-		id := folders[path]
-		return &id
-	}
-
-	if len(p.remove) > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM directory_entries WHERE source_id = $1 AND id = ANY($2::uuid[])`, src.ID, pq.StringArray(p.remove)); err != nil {
-			return fmt.Errorf("directory: sync remove: %w", err)
-		}
-		pw.update(ctx, false, func(pr *Progress) { pr.Applied += len(p.remove) })
-	}
-	type addrRow struct {
-		entry string
-		addrs []Address
-	}
-	var addrRows []addrRow
-	var readdress []string
-	// Updates go in chunks, each one statement (and one run of the search
-	// hints trigger, migration 0006) rather than one per entry.
-	for start := 0; start < len(p.update); start += updateChunk {
-		chunk := p.update[start:min(start+updateChunk, len(p.update))]
-		var ids, folderIDs, kinds, names, titles, depts, orgs, dns, addrs pq.StringArray
-		for _, u := range chunk {
-			me := u.me
-			fid := ""
-			if f := folderID(me.folder); f != nil {
-				fid = *f
-			}
-			ids, folderIDs, kinds, names = append(ids, u.id), append(folderIDs, fid), append(kinds, string(me.kind)), append(names, me.name)
-			titles, depts, orgs = append(titles, me.title), append(depts, me.department), append(orgs, me.organisation)
-			dns, addrs = append(dns, me.dn), append(addrs, searchAddresses(me.addrs))
-			if u.addrsDiff {
-				readdress = append(readdress, u.id)
-				addrRows = append(addrRows, addrRow{u.id, me.addrs})
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE directory_entries e SET folder_id = nullif(u.folder_id, '')::uuid, kind = u.kind, display_name = u.name,
-				title = u.title, department = u.department, organisation_name = u.org, source_dn = u.dn, updated_at = $10,
-				published = true, search_addresses = u.addrs
-			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-				AS u (id, folder_id, kind, name, title, department, org, dn, addrs)
-			WHERE e.id = u.id AND e.source_id = $11`,
-			ids, folderIDs, kinds, names, titles, depts, orgs, dns, addrs, now, src.ID); err != nil {
-			return fmt.Errorf("directory: sync update: %w", err)
-		}
-		pw.update(ctx, false, func(pr *Progress) { pr.Applied += len(chunk) })
-	}
-	if len(readdress) > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM directory_addresses WHERE entry_id = ANY($1::uuid[])`, pq.StringArray(readdress)); err != nil {
-			return fmt.Errorf("directory: sync addresses: %w", err)
-		}
-	}
-	if len(p.add) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `COPY directory_entries (id, organisation_id, folder_id, kind, display_name,
-			title, department, organisation_name, source_id, source_key, source_dn, published, search_addresses, created_at, updated_at) FROM STDIN`)
-		if err != nil {
-			return fmt.Errorf("directory: sync add: %w", err)
-		}
-		for _, me := range p.add {
-			id := newUUID()
-			if _, err := stmt.ExecContext(ctx, id, org, folderID(me.folder), string(me.kind), me.name, me.title, me.department,
-				me.organisation, src.ID, me.key, me.dn, true, searchAddresses(me.addrs), now, now); err != nil {
-				stmt.Close()
-				return fmt.Errorf("directory: sync add %s: %w", me.dn, err)
-			}
-			addrRows = append(addrRows, addrRow{id, me.addrs})
-			pw.update(ctx, false, func(pr *Progress) { pr.Applied++ })
-		}
-		if _, err := stmt.ExecContext(ctx); err != nil {
-			stmt.Close()
-			return fmt.Errorf("directory: sync add: %w", err)
-		}
-		if err := stmt.Close(); err != nil {
-			return fmt.Errorf("directory: sync add: %w", err)
-		}
-	}
-	if len(addrRows) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `COPY directory_addresses (organisation_id, entry_id, position, kind, label, value) FROM STDIN`)
-		if err != nil {
-			return fmt.Errorf("directory: sync addresses: %w", err)
-		}
-		for _, r := range addrRows {
-			for i, a := range r.addrs {
-				if _, err := stmt.ExecContext(ctx, org, r.entry, i, string(a.Kind), a.Label, a.Value); err != nil {
-					stmt.Close()
-					return fmt.Errorf("directory: sync addresses: %w", err)
-				}
-			}
-		}
-		if _, err := stmt.ExecContext(ctx); err != nil {
-			stmt.Close()
-			return fmt.Errorf("directory: sync addresses: %w", err)
-		}
-		if err := stmt.Close(); err != nil {
-			return fmt.Errorf("directory: sync addresses: %w", err)
-		}
-	}
-	// Folders this source made that are now empty go, innermost first.
-	for {
-		res, err := tx.ExecContext(ctx, `
-			DELETE FROM directory_folders f WHERE f.source_id = $1
-			AND NOT EXISTS (SELECT 1 FROM directory_entries e WHERE e.folder_id = f.id)
-			AND NOT EXISTS (SELECT 1 FROM directory_folders c WHERE c.parent_id = f.id)`, src.ID)
-		if err != nil {
-			return fmt.Errorf("directory: sync empty folders: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			break
-		}
-	}
-	if src.GuardConfirmed || opts.Confirm {
-		if _, err := tx.ExecContext(ctx, `UPDATE ldap_sources SET guard_confirmed = false WHERE id = $1`, src.ID); err != nil {
-			return fmt.Errorf("directory: sync guard: %w", err)
-		}
-	}
-	rep.Status = RunOK
-	rep.FinishedAt = y.store.now()
-	rep.DurationMS = rep.FinishedAt.Sub(rep.StartedAt).Milliseconds()
-	if err := recordRun(ctx, tx, org, rep); err != nil {
-		return err
-	}
-	if err := audit.Record(ctx, tx, audit.Entry{OrganisationID: org, Action: "directory.ldap_sync", ObjectType: "ldap_source",
-		ObjectID: src.ID, Summary: map[string]any{"run_id": rep.RunID, "added": rep.Added, "updated": rep.Updated,
-			"moved": rep.Moved, "removed": rep.Removed, "skipped": rep.Skipped, "confirmed": opts.Confirm || src.GuardConfirmed}}); err != nil {
-		return err
-	}
-	if y.beforeCommit != nil {
-		y.beforeCommit()
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("directory: sync commit: %w", err)
-	}
-	return nil
 }
 
 // recordRun stores a run's report and sets its RunID.
@@ -590,14 +566,4 @@ func (s *Store) Runs(ctx context.Context, orgID, sourceID string, limit int) ([]
 		out = append(out, rep)
 	}
 	return out, nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -319,6 +319,66 @@ changetype: delete
 	diffRows(t, "after a run against a stopped server", directoryRows(t, f.db, f.org), before)
 }
 
+// TestSyncFailingAfterWritesChangesNothing: the pipeline has written
+// batches of the run's changes (updates, additions, a new folder) when the
+// server goes away; the run fails and the directory is as before it.
+func TestSyncFailingAfterWritesChangesNothing(t *testing.T) {
+	f := newSyncFixture(t, func(in *SourceInput) { in.PageSize = 3 })
+	f.mustRun(t, SyncOptions{})
+	before := directoryRows(t, f.db, f.org)
+	f.ldap.LDAPModify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
+changetype: modify
+replace: displayName
+displayName: Anne Berg-Ny
+`)
+	// A new entry in a new OU: a new folder, too.
+	f.ldap.LDAPModify(`dn: ou=Testby,ou=People,dc=nordfjord,dc=example
+changetype: add
+objectClass: organizationalUnit
+ou: Testby
+
+dn: cn=Ny Person,ou=Testby,ou=People,dc=nordfjord,dc=example
+changetype: add
+objectClass: inetOrgPerson
+cn: Ny Person
+sn: Person
+displayName: Ny Person
+labeledURI: sip:ny.person@video.nordfjord.example SIP
+`)
+	var mu sync.Mutex
+	written := 0
+	f.syncer.batchSize = 1
+	f.syncer.readWorkers = 1
+	f.syncer.afterBatch = func(n int) {
+		mu.Lock()
+		written = n
+		mu.Unlock()
+	}
+	f.syncer.afterPage = func(page int) {
+		mu.Lock()
+		n := written
+		mu.Unlock()
+		if page >= 4 && n >= 2 {
+			f.ldap.Kill()
+		}
+	}
+	rep, err := f.run(t, SyncOptions{})
+	if err == nil || rep.Status != RunFailed {
+		t.Fatalf("run with slapd stopped after batches were written: %v, %+v", err, rep)
+	}
+	mu.Lock()
+	n := written
+	mu.Unlock()
+	if n < 2 {
+		t.Fatalf("%d batches written before the failure, want at least 2 (the test proves nothing)", n)
+	}
+	diffRows(t, "after a run failing after writes", directoryRows(t, f.db, f.org), before)
+	var folders int
+	if err := f.db.Get(&folders, `SELECT count(*) FROM directory_folders WHERE organisation_id = $1 AND name = 'Testby'`, f.org); err != nil || folders != 0 {
+		t.Errorf("a failed run left %d new folders (%v)", folders, err)
+	}
+}
+
 func TestSyncBadBindPasswordChangesNothing(t *testing.T) {
 	f := newSyncFixture(t, func(in *SourceInput) { in.BindPassword = "wrong" })
 	rep, err := f.run(t, SyncOptions{})
@@ -470,5 +530,36 @@ func TestSyncProgress(t *testing.T) {
 	}
 	if p, ok, err := f.store.Progress(ctx, f.org, f.src.ID); ok || err != nil {
 		t.Errorf("a dead run's progress: %+v, %v, %v", p, ok, err)
+	}
+}
+
+// TestSyncOverlappingBases: with one base DN below another every entry of the
+// inner one comes twice; the run stores it once, as with disjoint bases.
+func TestSyncOverlappingBases(t *testing.T) {
+	f := newSyncFixture(t, func(in *SourceInput) {
+		in.BaseDNs = append(in.BaseDNs, "ou=Oslo,ou=People,"+fixtureSuffix)
+	})
+	rep := f.mustRun(t, SyncOptions{})
+	diffRows(t, "first sync with overlapping bases", directoryRows(t, f.db, f.org), expectedRows(t))
+	if rep.Added != len(expectedRows(t)) {
+		t.Errorf("added %d, want %d", rep.Added, len(expectedRows(t)))
+	}
+}
+
+func TestDisjointBases(t *testing.T) {
+	for _, c := range []struct {
+		bases []string
+		want  bool
+	}{
+		{[]string{"ou=People,dc=x"}, true},
+		{[]string{"ou=People,dc=x", "ou=Rooms,dc=x"}, true},
+		{[]string{"ou=People,dc=x", "OU=people, DC=X"}, false},
+		{[]string{"ou=Oslo,ou=People,dc=x", "ou=People,dc=x"}, false},
+		{[]string{"ou=People,dc=x", "ou=Oslo,ou=People,dc=x"}, false},
+		{[]string{"not a dn", "ou=People,dc=x"}, false},
+	} {
+		if got := disjointBases(c.bases); got != c.want {
+			t.Errorf("disjointBases(%q) = %v, want %v", c.bases, got, c.want)
+		}
 	}
 }
