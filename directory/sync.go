@@ -74,18 +74,31 @@ type Syncer struct {
 	afterBatch func(batch int)
 	// progressEvery is how often a run writes its progress at most.
 	progressEvery time.Duration
+	// rebuildHintsAfter is how many removed, updated or moved entries make
+	// an applied run rebuild its organisation's search start bounds
+	// (Store.RebuildSearchHints) once it has committed: deletes and
+	// renames only ever loosen them.
+	rebuildHintsAfter int
 }
+
+// rebuildHintsAfter is Syncer.rebuildHintsAfter's default.
+const rebuildHintsAfter = 500
 
 // NewSyncer returns a syncer that decrypts bind passwords with key.
 func NewSyncer(store *Store, key []byte, log *slog.Logger) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{store: store, key: key, log: log, timeout: 2 * time.Minute, progressEvery: progressEvery}
+	return &Syncer{store: store, key: key, log: log, timeout: 2 * time.Minute, progressEvery: progressEvery,
+		rebuildHintsAfter: rebuildHintsAfter}
 }
 
 // advisoryClass namespaces the sync's advisory locks ("LDAP").
 const advisoryClass = 0x4c444150
+
+// advisoryOrgClass namespaces the lock an applied run holds for its
+// organisation while its transaction lasts ("LDAO").
+const advisoryOrgClass = 0x4c44414f
 
 // Run syncs one source and returns its report. A run that fails — bind
 // refused, server down mid-search, timeout, size limit — changes nothing; a
@@ -140,6 +153,13 @@ func (y *Syncer) Run(ctx context.Context, orgID, sourceID string, opts SyncOptio
 			log.Error("ldap sync: recording the run failed", "err", err)
 		}
 	}
+	if runErr == nil && !opts.DryRun && rep.Removed+rep.Updated+rep.Moved >= y.rebuildHintsAfter {
+		// After the commit, in its own transaction; a failure costs search
+		// speed, not results, so the run still counts as done.
+		if err := s.RebuildSearchHints(context.WithoutCancel(ctx), orgID); err != nil {
+			log.Error("ldap sync: rebuilding the search start bounds failed", "err", err)
+		}
+	}
 	log.Info("ldap sync", "status", rep.Status, "read", rep.Read, "added", rep.Added, "updated", rep.Updated,
 		"moved", rep.Moved, "removed", rep.Removed, "skipped", rep.Skipped, "warnings", len(rep.Warnings), "err", rep.Error)
 	return rep, runErr
@@ -191,6 +211,12 @@ func (y *Syncer) run(ctx context.Context, conn *sqlx.Conn, src Source, opts Sync
 		}
 		defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 		q = tx
+		// Applied runs of one organisation's sources take turns: the
+		// transaction spans the LDAP read and keeps the organisation's
+		// search-hint rows locked, so two at once could deadlock.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, advisoryOrgClass, src.OrganisationID); err != nil {
+			return fmt.Errorf("directory: sync organisation lock: %w", err)
+		}
 	}
 	applyStart := time.Now()
 	stored, folders, err := loadSourceState(ctx, q, src)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -561,5 +562,36 @@ func TestDisjointBases(t *testing.T) {
 		if got := disjointBases(c.bases); got != c.want {
 			t.Errorf("disjointBases(%q) = %v, want %v", c.bases, got, c.want)
 		}
+	}
+}
+
+// TestSyncRebuildsLooseSearchHints: a run that removes entries leaves the
+// search start bounds loose (the triggers only move them down); a run with
+// enough removals, updates or moves rebuilds them exactly after committing.
+func TestSyncRebuildsLooseSearchHints(t *testing.T) {
+	f := newSyncFixture(t, nil)
+	f.mustRun(t, SyncOptions{})
+	exact := func() map[string]string {
+		if err := f.store.RebuildSearchHints(ctxT(t), f.org); err != nil {
+			t.Fatal(err)
+		}
+		return hintsOf(t, f.db, f.org)
+	}
+
+	f.syncer.rebuildHintsAfter = 1000
+	f.ldap.LDAPModify("dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example\nchangetype: delete\n")
+	f.mustRun(t, SyncOptions{})
+	if loose := hintsOf(t, f.db, f.org); maps.Equal(loose, exact()) {
+		t.Fatal("a removal below the threshold left exact bounds: this test cannot tell a rebuild from none")
+	}
+
+	f.syncer.rebuildHintsAfter = 1
+	f.ldap.LDAPModify("dn: cn=Ingrid Solberg,ou=Oslo,ou=People,dc=nordfjord,dc=example\nchangetype: delete\n")
+	if rep := f.mustRun(t, SyncOptions{}); rep.Removed != 1 {
+		t.Fatalf("removed %d, want 1", rep.Removed)
+	}
+	got := hintsOf(t, f.db, f.org)
+	if want := exact(); !maps.Equal(got, want) {
+		t.Errorf("after a run at the threshold the bounds are not exact:\n got %v\nwant %v", got, want)
 	}
 }
