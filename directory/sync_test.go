@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -327,6 +328,9 @@ func TestSyncFailingAfterWritesChangesNothing(t *testing.T) {
 	f := newSyncFixture(t, func(in *SourceInput) { in.PageSize = 3 })
 	f.mustRun(t, SyncOptions{})
 	before := directoryRows(t, f.db, f.org)
+	// Every person gets a new title, so every page brings updates to write
+	// whatever order the server returns them in.
+	f.ldap.LDAPModify(retitleAll(t, "Ny tittel"))
 	f.ldap.LDAPModify(`dn: cn=Anne Berg,ou=Oslo,ou=People,dc=nordfjord,dc=example
 changetype: modify
 replace: displayName
@@ -355,13 +359,21 @@ labeledURI: sip:ny.person@video.nordfjord.example SIP
 		written = n
 		mu.Unlock()
 	}
+	var kill sync.Once
 	f.syncer.afterPage = func(page int) {
-		mu.Lock()
-		n := written
-		mu.Unlock()
-		if page >= 4 && n >= 2 {
-			f.ldap.Kill()
+		if page < 3 {
+			return
 		}
+		// Pages 1-3 queued updates; the reader waits here until two of them
+		// are in the database, then the server dies before the next page.
+		kill.Do(func() {
+			waitFor(t, "two batches written", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return written >= 2
+			})
+			f.ldap.Kill()
+		})
 	}
 	rep, err := f.run(t, SyncOptions{})
 	if err == nil || rep.Status != RunFailed {
@@ -594,4 +606,29 @@ func TestSyncRebuildsLooseSearchHints(t *testing.T) {
 	if want := exact(); !maps.Equal(got, want) {
 		t.Errorf("after a run at the threshold the bounds are not exact:\n got %v\nwant %v", got, want)
 	}
+}
+
+// retitleAll is an LDIF that gives every person of the fixture a new title.
+func retitleAll(t *testing.T, title string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "ldap", "nordfjord-small.ldif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, rec := range strings.Split(string(b), "\n\n") {
+		if !strings.Contains(rec, "\nobjectClass: inetOrgPerson") {
+			continue
+		}
+		var dn []string // the dn line and its folded continuations
+		for _, line := range strings.Split(rec, "\n") {
+			if strings.HasPrefix(line, "dn:") || len(dn) > 0 && strings.HasPrefix(line, " ") {
+				dn = append(dn, line)
+			} else if len(dn) > 0 {
+				break
+			}
+		}
+		fmt.Fprintf(&out, "%s\nchangetype: modify\nreplace: title\ntitle: %s\n\n", strings.Join(dn, "\n"), title)
+	}
+	return out.String()
 }
