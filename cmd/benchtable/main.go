@@ -31,7 +31,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("benchtable", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rounds := fs.Int("rounds", 5, "rounds of subject and reference each (at least 5, except with -size below 1)")
-	size := fs.Float64("size", 1, "scale of every round; below 1 for a quick smoke run")
+	size := fs.Float64("size", 1, "scale of every round (1 = full); below 0.5 for a quick smoke run (fewer callers, rounds may be fewer than 5)")
 	procs := fs.Int("procs", 1, "GOMAXPROCS while measuring")
 	only := fs.String("only", "", "measure only the metrics matching this regular expression")
 	loadBin := fs.String("load-bin", "", "the bifrost-load binary (default: built from this module)")
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			rows = append(rows, m)
 		}
 	}
-	cfg := benchtab.Config{Rounds: *rounds, Procs: *procs, Size: *size, Smoke: *size < 1}
+	cfg := benchtab.Config{Rounds: *rounds, Procs: *procs, Size: *size, Smoke: *size < 0.5}
 	if !cfg.Smoke {
 		cfg.Rounds = max(cfg.Rounds, 5)
 	}
