@@ -28,39 +28,12 @@ var forwardPace = pace{burst: 16, interval: time.Millisecond, seconds: 1}
 // threads'.
 func forwardBridge(srtp bool, p pace) benchtab.Harness {
 	return func(ctx context.Context, size float64) (benchtab.Sample, error) {
-		tb, err := startBridge()
+		r, err := startVideoRoom(ctx, srtp, 1)
 		if err != nil {
 			return benchtab.Sample{}, err
 		}
-		defer tb.Close()
-		ua, err := newVideoUA()
-		if err != nil {
-			return benchtab.Sample{}, err
-		}
-		defer ua.Close()
-		src, err := listenUDP()
-		if err != nil {
-			return benchtab.Sample{}, err
-		}
-		dst, err := listenUDP()
-		if err != nil {
-			src.Close()
-			return benchtab.Sample{}, err
-		}
-		defer closeAll(src, dst)
-		in, err := ua.call(ctx, tb.target(), addrOf(src), srtp)
-		if err != nil {
-			return benchtab.Sample{}, fmt.Errorf("source call: %w", err)
-		}
-		defer ua.hangup(in)
-		out, err := ua.call(ctx, tb.target(), addrOf(dst), srtp)
-		if err != nil {
-			return benchtab.Sample{}, fmt.Errorf("receiver call: %w", err)
-		}
-		defer ua.hangup(out)
-		if err := waitFor(ctx, 10*time.Second, "both calls in the room", func() bool { return tb.joined() == 2 }); err != nil {
-			return benchtab.Sample{}, err
-		}
+		defer r.Close()
+		src, dst, in, out := r.src, r.dst, r.in, r.outs[0]
 		fill, err := packetFiller(p.burst, in.OurKey)
 		if err != nil {
 			return benchtab.Sample{}, err

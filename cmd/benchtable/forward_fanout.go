@@ -24,47 +24,12 @@ var fanoutPace = pace{burst: 8, interval: time.Second / 30, seconds: 1}
 // mixer, their timers).
 func fanoutBridge(n int, p pace) benchtab.Harness {
 	return func(ctx context.Context, size float64) (benchtab.Sample, error) {
-		tb, err := startBridge()
+		r, err := startVideoRoom(ctx, false, n)
 		if err != nil {
 			return benchtab.Sample{}, err
 		}
-		defer tb.Close()
-		ua, err := newVideoUA()
-		if err != nil {
-			return benchtab.Sample{}, err
-		}
-		defer ua.Close()
-		src, err := listenUDP()
-		if err != nil {
-			return benchtab.Sample{}, err
-		}
-		dst, err := listenUDP()
-		if err != nil {
-			src.Close()
-			return benchtab.Sample{}, err
-		}
-		defer closeAll(src, dst)
-		in, err := ua.call(ctx, tb.target(), addrOf(src), false)
-		if err != nil {
-			return benchtab.Sample{}, fmt.Errorf("source call: %w", err)
-		}
-		defer ua.hangup(in)
-		outs := make([]*videoCall, 0, n)
-		defer func() {
-			for _, o := range outs {
-				ua.hangup(o)
-			}
-		}()
-		for i := range n {
-			o, err := ua.call(ctx, tb.target(), addrOf(dst), false)
-			if err != nil {
-				return benchtab.Sample{}, fmt.Errorf("receiver call %d: %w", i+1, err)
-			}
-			outs = append(outs, o)
-		}
-		if err := waitFor(ctx, 30*time.Second, fmt.Sprintf("%d calls in the room", n+1), func() bool { return tb.joined() == n+1 }); err != nil {
-			return benchtab.Sample{}, err
-		}
+		defer r.Close()
+		src, dst, in, outs, ua, tb := r.src, r.dst, r.in, r.outs, r.ua, r.tb
 		fill, _ := packetFiller(p.burst, nil)
 		s := newSender(src, fill, in.Bridge)
 		next, err := warmUp(ctx, s, dst, p, n, nil)
@@ -89,6 +54,7 @@ func fanoutBridge(n int, p pace) benchtab.Harness {
 			ua.hangup(o)
 		}
 		outs = outs[:1]
+		r.outs = outs // the others are hung up already
 		if err := waitFor(ctx, 30*time.Second, "n-1 receivers to leave", func() bool { return tb.participants() == 2 }); err != nil {
 			return benchtab.Sample{}, err
 		}
