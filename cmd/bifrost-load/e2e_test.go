@@ -142,6 +142,22 @@ func startLoad(t *testing.T, args ...string) (l *sipLoad, wait func() *report) {
 }
 
 // receivedNow is each call's count of audio packets received so far.
+// eachGrows waits until every caller's count, as now reads them, has grown
+// by at least by since the call.
+func eachGrows(t *testing.T, what string, now func() []uint64, by uint64) {
+	t.Helper()
+	before := now()
+	eventually(t, 20*time.Second, what, func() bool {
+		cur := now()
+		for i := range before {
+			if cur[i] < before[i]+by {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func receivedNow(l *sipLoad) []uint64 {
 	var out []uint64
 	for _, c := range l.snapshot() {
@@ -164,16 +180,7 @@ func TestLoadCallersJoinHearTheMixAndLoseNothing(t *testing.T) {
 			eventually(t, 20*time.Second, "three callers in the mix", func() bool { return tb.joined(room.ID, "") == 3 })
 			// With all three in, each must go on receiving: the mix of the
 			// other two (25 packets is half a second of it).
-			before := receivedNow(l)
-			eventually(t, 20*time.Second, "each caller to receive 25 more packets with all three in", func() bool {
-				now := receivedNow(l)
-				for i := range before {
-					if now[i] < before[i]+25 {
-						return false
-					}
-				}
-				return true
-			})
+			eachGrows(t, "each caller to receive 25 more packets with all three in", func() []uint64 { return receivedNow(l) }, 25)
 			r := wait()
 			var out bytes.Buffer
 			_ = r.write(&out)

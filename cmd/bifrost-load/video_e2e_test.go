@@ -33,16 +33,7 @@ func TestLoadVideoCallersSeeTheTalkerAndSwitchAtItsKeyframe(t *testing.T) {
 	l, wait := startLoad(t, "--target", tb.uri(room.Alias), "--callers", "3", "--rate", "20",
 		"--duration", "9s", "--codec", "pcmu", "--video", "h264", "--talk-turn", "2s")
 	eventually(t, 20*time.Second, "three callers in the mix", func() bool { return tb.joined(room.ID, "") == 3 })
-	before := videoFramesNow(l)
-	eventually(t, 20*time.Second, "each caller to receive 15 more video frames with all three in", func() bool {
-		now := videoFramesNow(l)
-		for i := range before {
-			if now[i] < before[i]+15 {
-				return false
-			}
-		}
-		return true
-	})
+	eachGrows(t, "each caller to receive 15 more video frames with all three in", func() []uint64 { return videoFramesNow(l) }, 15)
 	r := wait()
 	var out bytes.Buffer
 	_ = r.write(&out)
