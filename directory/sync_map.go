@@ -147,7 +147,7 @@ func (mp *mapper) mapRecord(rec *ldapRecord) (me mappedEntry, ok bool) {
 func (mp *mapper) folderOf(rec *ldapRecord) string {
 	switch mp.src.Folders.Mode {
 	case "attr":
-		vs := rec.attrs[strings.ToLower(mp.src.Folders.Attr)]
+		vs := rec.Values(strings.ToLower(mp.src.Folders.Attr))
 		if len(vs) == 0 {
 			return ""
 		}
