@@ -19,10 +19,17 @@
 //     search text (RFC 4515).
 //   - source.go, secret.go: LDAP sources with the bind password encrypted at
 //     rest (AES-256-GCM with the configuration's secret key).
-//   - ldapread.go, sync_map.go, sync.go: a sync run — paged search (RFC 2696),
-//     mapping, diff against what the source synced last time, one transaction,
-//     a run report; deletion guard; runs of a source serialised by a
-//     PostgreSQL advisory lock.
+//   - ldapread.go, sync_map.go, sync.go, sync_apply.go: a sync run — paged
+//     search (RFC 2696), mapping, diff against what the source synced last
+//     time, one transaction, a run report; deletion guard; runs of a source
+//     serialised by a PostgreSQL advisory lock.
+//   - ldapclient.go, ldapwire.go: the sync's own LDAP client (simple bind,
+//     StartTLS, paged search; RFC 4511) with a streaming decoder of its
+//     responses — one string per entry, no packet tree — because go-ldap's
+//     decoding was most of the sync's Go time. go-ldap still compiles filters
+//     and parses DNs.
+//   - Migration 0013: addresses check their entries, and go with them, by
+//     statement-level triggers instead of a per-row foreign key.
 //   - progress.go: a running sync's progress (phase, read, applied), written
 //     through another connection (ldap_sync_progress, migration 0006) so that
 //     any process can show it while the run's transaction is open.

@@ -13,19 +13,29 @@ import (
 	"sync"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 )
 
-// ldapRecord is one entry read from the server: its DN and its attributes by
-// lower-case name.
+// ldapRecord is one entry read from the server: its DN and its attributes
+// as the server named them. It points into a decoder's buffers: whoever
+// receives one must copy what it keeps (strings may be kept; they are
+// immutable), not the record or its slices.
 type ldapRecord struct {
 	dn    string
-	attrs map[string][]string
-	raw   map[string][][]byte // binary attributes (objectGUID)
+	attrs []ldapAttr
 }
 
-// Values implements Attrs.
-func (r *ldapRecord) Values(lowerName string) []string { return r.attrs[lowerName] }
+// Values implements Attrs: the values of the attribute named lowerName, in
+// any case.
+func (r *ldapRecord) Values(lowerName string) []string {
+	for i := range r.attrs {
+		if strings.EqualFold(r.attrs[i].name, lowerName) {
+			return r.attrs[i].vals
+		}
+	}
+	return nil
+}
 
 // ldapReader reads the entries of a source with paged searches.
 type ldapReader struct {
@@ -39,7 +49,7 @@ type ldapReader struct {
 }
 
 // dial connects, upgrades with StartTLS when configured, and binds.
-func (r *ldapReader) dial(ctx context.Context) (*ldap.Conn, error) {
+func (r *ldapReader) dial(ctx context.Context) (*ldapConn, error) {
 	u, err := url.Parse(r.src.URL)
 	if err != nil {
 		return nil, fmt.Errorf("directory: ldap url: %w", err)
@@ -56,11 +66,10 @@ func (r *ldapReader) dial(ctx context.Context) (*ldap.Conn, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		d.Deadline = dl
 	}
-	conn, err := ldap.DialURL(r.src.URL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(tlsCfg))
+	conn, err := dialLDAP(ctx, r.src.URL, d, tlsCfg, r.timeout)
 	if err != nil {
 		return nil, fmt.Errorf("directory: connect to %s: %w", r.src.URL, err)
 	}
-	conn.SetTimeout(r.timeout)
 	if r.src.StartTLS {
 		if err := conn.StartTLS(tlsCfg); err != nil {
 			conn.Close()
@@ -108,6 +117,10 @@ type searchTask struct {
 // concurrently. Any error — bind refused, server gone mid-search, timeout,
 // size limit — ends the read with that error.
 func (r *ldapReader) read(ctx context.Context, fn func(*ldapRecord) error) error {
+	filter, err := ldap.CompileFilter(r.src.Filter)
+	if err != nil {
+		return fmt.Errorf("directory: filter %q: %w", r.src.Filter, err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conn, err := r.dial(ctx)
@@ -131,21 +144,19 @@ func (r *ldapReader) read(ctx context.Context, fn func(*ldapRecord) error) error
 	fail := func(err error) {
 		once.Do(func() { first = err; cancel() })
 	}
-	handle := func(res *ldap.SearchResult) error {
+	handle := func(rec *ldapRecord) error {
 		mu.Lock()
-		for _, e := range res.Entries {
-			if err := fn(recordOf(e)); err != nil {
-				mu.Unlock()
-				return err
-			}
-		}
+		defer mu.Unlock()
+		return fn(rec)
+	}
+	pageDone := func() {
+		mu.Lock()
 		page++
 		n := page
 		mu.Unlock()
 		if r.afterPage != nil {
 			r.afterPage(n)
 		}
-		return nil
 	}
 	work := make(chan searchTask)
 	var wg sync.WaitGroup
@@ -169,7 +180,7 @@ func (r *ldapReader) read(ctx context.Context, fn func(*ldapRecord) error) error
 		go func() {
 			defer wg.Done()
 			for t := range work {
-				if err := r.search(ctx, c, t, handle); err != nil {
+				if err := r.search(ctx, c, t, filter, handle, pageDone); err != nil {
 					fail(err)
 				}
 			}
@@ -193,31 +204,37 @@ feed:
 
 // subranges splits a subtree base into the base entry and its children's
 // subtrees; other scopes, and bases with many children, stay one search.
-func (r *ldapReader) subranges(conn *ldap.Conn, base string) []searchTask {
+func (r *ldapReader) subranges(conn *ldapConn, base string) []searchTask {
 	whole := []searchTask{{base, scopeOf(r.src.Scope)}}
 	if r.src.Scope != "sub" && r.src.Scope != "" {
 		return whole
 	}
-	req := ldap.NewSearchRequest(base, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, maxSubranges+1, int(r.timeout/time.Second), false,
-		"(objectClass=*)", []string{"1.1"}, nil)
-	res, err := conn.Search(req)
-	if err != nil || len(res.Entries) > maxSubranges {
-		return whole // the one search reports any real error
-	}
+	any, _ := ldap.CompileFilter("(objectClass=*)")
+	req := &ldapSearch{base: base, scope: ldap.ScopeSingleLevel, sizeLimit: maxSubranges + 1, timeLimit: int(r.timeout / time.Second),
+		filter: any, attrs: []string{"1.1"}}
 	tasks := []searchTask{{base, ldap.ScopeBaseObject}}
-	for _, e := range res.Entries {
-		tasks = append(tasks, searchTask{e.DN, ldap.ScopeWholeSubtree})
+	_, err := conn.searchPage(req, 0, nil, func(m *ldapMessage) error {
+		tasks = append(tasks, searchTask{m.dn, ldap.ScopeWholeSubtree})
+		return nil
+	})
+	if err != nil || len(tasks) > maxSubranges+1 {
+		return whole // the one search reports any real error
 	}
 	return tasks
 }
 
-// search runs one paged search and hands each page to handle.
-func (r *ldapReader) search(ctx context.Context, conn *ldap.Conn, t searchTask, handle func(*ldap.SearchResult) error) error {
-	paging := ldap.NewControlPaging(uint32(r.src.PageSize))
-	req := ldap.NewSearchRequest(t.base, t.scope, ldap.NeverDerefAliases, 0, int(r.timeout/time.Second), false,
-		r.src.Filter, r.attrs, []ldap.Control{paging})
+// search runs one paged search, hands each entry to handle, and calls
+// pageDone after each page.
+func (r *ldapReader) search(ctx context.Context, conn *ldapConn, t searchTask, filter *ber.Packet, handle func(*ldapRecord) error, pageDone func()) error {
+	req := &ldapSearch{base: t.base, scope: t.scope, timeLimit: int(r.timeout / time.Second), filter: filter, attrs: r.attrs}
+	var rec ldapRecord
+	each := func(m *ldapMessage) error {
+		rec.dn, rec.attrs = m.dn, m.attrs
+		return handle(&rec)
+	}
+	var cookie []byte
 	for {
-		res, err := conn.Search(req)
+		next, err := conn.searchPage(req, r.src.PageSize, cookie, each)
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("directory: search %s: %w", t.base, ctx.Err())
@@ -227,40 +244,22 @@ func (r *ldapReader) search(ctx context.Context, conn *ldap.Conn, t searchTask, 
 			}
 			return fmt.Errorf("directory: search %s: %w", t.base, err)
 		}
-		if err := handle(res); err != nil {
-			return err
-		}
-		ctl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
-		if !ok || len(ctl.Cookie) == 0 {
+		pageDone()
+		if len(next) == 0 {
 			return nil
 		}
-		paging.SetCookie(ctl.Cookie)
+		cookie = next
 	}
-}
-
-func recordOf(e *ldap.Entry) *ldapRecord {
-	rec := &ldapRecord{dn: e.DN, attrs: make(map[string][]string, len(e.Attributes))}
-	for _, a := range e.Attributes {
-		n := strings.ToLower(a.Name)
-		if n == "objectguid" {
-			if rec.raw == nil {
-				rec.raw = map[string][][]byte{}
-			}
-			rec.raw[n] = a.ByteValues
-			continue
-		}
-		rec.attrs[n] = a.Values
-	}
-	return rec
 }
 
 // key returns the record's stable key: entryUUID as the server writes it, or
 // objectGUID in the registry format AD tools show (first three groups
-// little-endian).
+// little-endian). The key is a string of its own: the run keeps it after the
+// record is gone.
 func (rec *ldapRecord) key(attr string) (string, error) {
 	a := strings.ToLower(attr)
 	if a == "objectguid" {
-		vs := rec.raw[a]
+		vs := rec.Values(a)
 		if len(vs) == 0 || len(vs[0]) != 16 {
 			return "", errors.New("no 16-byte objectGUID")
 		}
@@ -269,9 +268,9 @@ func (rec *ldapRecord) key(attr string) (string, error) {
 		h := hex.EncodeToString(append(le, b[8:]...))
 		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 	}
-	vs := rec.attrs[a]
+	vs := rec.Values(a)
 	if len(vs) == 0 || vs[0] == "" {
 		return "", fmt.Errorf("no %s", attr)
 	}
-	return strings.ToLower(vs[0]), nil
+	return strings.Clone(strings.ToLower(vs[0])), nil
 }

@@ -58,8 +58,8 @@ func TestRecordKeys(t *testing.T) {
 	// objectGUID {01020304-0506-0708-090a-0b0c0d0e0f10} as AD sends it: the
 	// first three groups little-endian.
 	raw := []byte{4, 3, 2, 1, 6, 5, 8, 7, 9, 10, 11, 12, 13, 14, 15, 16}
-	rec := &ldapRecord{dn: "CN=A,DC=corp", attrs: map[string][]string{"entryuuid": {"5D2C9E5A-0000-4000-8000-000000000001"}},
-		raw: map[string][][]byte{"objectguid": {raw}}}
+	rec := &ldapRecord{dn: "CN=A,DC=corp", attrs: []ldapAttr{{name: "entryUUID", vals: []string{"5D2C9E5A-0000-4000-8000-000000000001"}},
+		{name: "objectGUID", vals: []string{string(raw)}}}}
 	if k, err := rec.key("objectGUID"); err != nil || k != "01020304-0506-0708-090a-0b0c0d0e0f10" {
 		t.Errorf("objectGUID key = %q, %v", k, err)
 	}

@@ -56,7 +56,14 @@ type mapper struct {
 	root    *ldap.DN
 	warn    *warnings
 	fieldOf []string // mapped fields in a fixed order
+	// ouFolders caches the folder path of the entries below a parent DN
+	// (folder mode ou): entries of one OU share it, and parsing every DN
+	// was a tenth of the sync's Go time.
+	ouFolders map[string]string
 }
+
+// maxOUFolders bounds mapper.ouFolders; past it, paths are computed afresh.
+const maxOUFolders = 4096
 
 func newMapper(src Source, w *warnings) (*mapper, error) {
 	cm, err := src.Mapping.WithDefaults(DefaultMapping()).Compile()
@@ -147,12 +154,18 @@ func (mp *mapper) mapRecord(rec *ldapRecord) (me mappedEntry, ok bool) {
 func (mp *mapper) folderOf(rec *ldapRecord) string {
 	switch mp.src.Folders.Mode {
 	case "attr":
-		vs := rec.attrs[strings.ToLower(mp.src.Folders.Attr)]
+		vs := rec.Values(strings.ToLower(mp.src.Folders.Attr))
 		if len(vs) == 0 {
 			return ""
 		}
 		return folderName(vs[0])
 	case "ou":
+		parent, simple := splitSimpleRDN(rec.dn)
+		if simple {
+			if path, ok := mp.ouFolders[parent]; ok {
+				return path
+			}
+		}
 		dn, err := ldap.ParseDN(rec.dn)
 		if err != nil || !mp.root.AncestorOfFold(dn) {
 			mp.warn.add("outside the folder root, put in the root folder", rec.dn)
@@ -166,7 +179,14 @@ func (mp *mapper) folderOf(rec *ldapRecord) string {
 				parts = append(parts, folderName(rdns[i].Attributes[0].Value))
 			}
 		}
-		return strings.Join(parts, "/")
+		path := strings.Join(parts, "/")
+		if simple && len(mp.ouFolders) < maxOUFolders {
+			if mp.ouFolders == nil {
+				mp.ouFolders = make(map[string]string)
+			}
+			mp.ouFolders[strings.Clone(parent)] = path
+		}
+		return path
 	}
 	return ""
 }
@@ -178,4 +198,32 @@ func folderName(v string) string {
 		return "-"
 	}
 	return v
+}
+
+// splitSimpleRDN returns the parent of dn when dn's first RDN is one
+// attribute type and value in their plainest form (RFC 4514 §3: a type of
+// letters, digits and hyphens; a value without escapes, quotes or special
+// characters), which parses whatever follows it. Entries with such an RDN
+// and the same parent string sit in the same folder (mapper.ouFolders).
+func splitSimpleRDN(dn string) (parent string, ok bool) {
+	comma := strings.IndexByte(dn, ',')
+	if comma < 0 {
+		return "", false
+	}
+	rdn := dn[:comma]
+	eq := strings.IndexByte(rdn, '=')
+	if eq < 1 || eq == len(rdn)-1 {
+		return "", false
+	}
+	for i := 0; i < eq; i++ {
+		c := rdn[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-')) {
+			return "", false
+		}
+	}
+	v := rdn[eq+1:]
+	if v[0] == ' ' || v[0] == '#' || v[len(v)-1] == ' ' || strings.ContainsAny(v, "\\\"+<>;=") {
+		return "", false
+	}
+	return dn[comma+1:], true
 }
