@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -206,15 +207,16 @@ func (s *Tokens) Resolve(ctx context.Context, secret string) (Token, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 100 {
 		return Token{}, ErrNotFound
 	}
-	hash := hashSecret(secret)
+	sum := hashSecret(secret)
 	if s.cacheFor > 0 {
 		s.mu.Lock()
-		c, ok := s.cache[string(hash)]
+		c, ok := s.cache[string(sum[:])]
 		s.mu.Unlock()
 		if ok && s.now().Before(c.until) {
 			return c.t, nil
 		}
 	}
+	hash := slices.Clone(sum[:]) // sum itself stays off the heap on a cache hit
 	var t Token
 	err := s.db.GetContext(ctx, &t, `WITH t AS (
 			SELECT * FROM phonebook_tokens WHERE token_hash = $1 AND revoked_at IS NULL
@@ -251,12 +253,14 @@ func newSecret() (secret string, hash []byte) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, hashSecret(secret)
+	h := hashSecret(secret)
+	return secret, h[:]
 }
 
-func hashSecret(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
+// hashSecret is the SHA-256 of a token's secret, as stored; an array, so
+// that a cached lookup allocates nothing.
+func hashSecret(secret string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(secret))
 }
 
 func inTx(ctx context.Context, db *sqlx.DB, f func(*sqlx.Tx) error) error {
