@@ -24,8 +24,10 @@ const DefaultLimit = 50
 // (PROTOCOLS.md §1.8) and Yealink's whole YealinkIPPhoneBook (§4). Beyond
 // it they hold the first MaxBulkContacts contacts in order, and the server
 // logs that it cut the answer: endpoints browse and search with Search
-// (TMS) or the ?q= directory (Yealink), which page. At 10 000 a TMS answer
-// is about 5 MB.
+// (TMS) or the ?q= directory (Yealink), which page. A cut GetPhonebooks
+// says so (IsLast false, NoOfEntries counting every contact) and gives the
+// next contacts when asked with StartFromId (View.ContactPosition). At
+// 10 000 a TMS answer is about 5 MB.
 const MaxBulkContacts = 10000
 
 // Folder is a folder of a Book.
