@@ -272,7 +272,7 @@ func BenchmarkTMSSearch100k(b *testing.B) {
 
 // endpointClient posts SOAP requests as an endpoint does: HTTP/1.1 on
 // kept-alive connections, a request written in one piece, the answer read
-// by its Content-Length. It stands for endpoints on other machines; in
+// by its Content-Length (or chunks). It stands for endpoints on other machines; in
 // this process it should cost little, since its CPU and garbage are shared
 // with the server's (net/http's client costs several times the server's
 // own work on a browse). An open loop's overlapping requests take idle
@@ -338,7 +338,7 @@ func (c *endpointConn) roundTrip(ec *endpointClient, body string) error {
 	if !bytes.HasPrefix(status, []byte("HTTP/1.1 200 ")) {
 		return fmt.Errorf("answer %q", bytes.TrimSpace(status))
 	}
-	length := -1
+	length, chunked := -1, false
 	for {
 		line, err := c.r.ReadSlice('\n')
 		if err != nil {
@@ -348,17 +348,55 @@ func (c *endpointConn) roundTrip(ec *endpointClient, body string) error {
 		if len(line) == 0 {
 			break
 		}
-		if k, v, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(k), "Content-Length") {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		switch {
+		case !ok:
+		case strings.EqualFold(string(k), "Content-Length"):
 			if length, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
 				return err
 			}
+		case strings.EqualFold(string(k), "Transfer-Encoding"):
+			chunked = strings.EqualFold(string(bytes.TrimSpace(v)), "chunked")
 		}
 	}
-	if length < 0 {
+	switch {
+	case chunked:
+		return c.discardChunks()
+	case length < 0:
 		return fmt.Errorf("an answer without Content-Length")
 	}
 	_, err = c.r.Discard(length)
 	return err
+}
+
+// discardChunks reads a chunked body (RFC 9112 §7.1) to its end: what a
+// server that does not set Content-Length sends past 2 KiB.
+func (c *endpointConn) discardChunks() error {
+	for {
+		line, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		size, _, _ := bytes.Cut(bytes.TrimSpace(line), []byte(";"))
+		n, err := strconv.ParseInt(string(size), 16, 64)
+		if err != nil {
+			return fmt.Errorf("chunk size %q: %w", size, err)
+		}
+		if n == 0 {
+			for { // trailer fields, then the empty line
+				line, err := c.r.ReadSlice('\n')
+				if err != nil {
+					return err
+				}
+				if len(bytes.TrimSpace(line)) == 0 {
+					return nil
+				}
+			}
+		}
+		if _, err := c.r.Discard(int(n) + 2); err != nil { // the chunk and its CRLF
+			return err
+		}
+	}
 }
 
 func (ec *endpointClient) close() {
