@@ -172,6 +172,7 @@ func (l *RequestLog) run() {
 	var pending []Request
 	failing := false
 	flush := func(ctx context.Context) {
+		base := pending
 		for len(pending) > 0 {
 			n := min(len(pending), l.cfg.BatchSize)
 			err := l.write(ctx, pending[:n])
@@ -207,8 +208,15 @@ func (l *RequestLog) run() {
 			l.dropped.Add(int64(over))
 			pending = pending[over:]
 		}
-		if len(pending) == 0 {
-			pending = nil // release the backing array
+		switch {
+		case len(pending) > 0:
+		case cap(base) <= 4*l.cfg.BatchSize:
+			// All written: the next batch fills the same array (a few
+			// batches' worth), which keeps no request's text meanwhile.
+			clear(base[:cap(base)])
+			pending = base[:0]
+		default:
+			pending = nil // a backlog's: release it
 		}
 	}
 	for {
@@ -294,7 +302,7 @@ func (l *RequestLog) write(ctx context.Context, rs []Request) error {
 		if err != nil {
 			return err
 		}
-		if err := copyRows(ctx, dc.(driver.Conn), rs, &l.line); err != nil {
+		if err := copyRows(dc.(driver.Conn), rs, &l.line); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -312,7 +320,7 @@ type copyData interface {
 }
 
 // copyRows sends rs through one COPY statement on dc, in a transaction.
-func copyRows(ctx context.Context, dc driver.Conn, rs []Request, line *[]byte) error {
+func copyRows(dc driver.Conn, rs []Request, line *[]byte) error {
 	st, err := dc.Prepare(copyRequests)
 	if err != nil {
 		return err
@@ -324,7 +332,11 @@ func copyRows(ctx context.Context, dc driver.Conn, rs []Request, line *[]byte) e
 	}
 	for i := range rs {
 		*line = appendRow((*line)[:0], &rs[i])
-		if _, err := cd.CopyData(ctx, string(*line)); err != nil {
+		// No cancellable context: lib/pq watches one with a goroutine
+		// per call, and CopyData only fills a buffer (sent at 64 KiB).
+		// As before, write's context bounds taking the connection and
+		// beginning the transaction; lib/pq's COPY itself takes none.
+		if _, err := cd.CopyData(context.Background(), string(*line)); err != nil {
 			return err
 		}
 	}
