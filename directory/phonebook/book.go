@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bifrost-video/bifrost/directory"
 )
@@ -23,8 +24,10 @@ const DefaultLimit = 50
 // (PROTOCOLS.md §1.8) and Yealink's whole YealinkIPPhoneBook (§4). Beyond
 // it they hold the first MaxBulkContacts contacts in order, and the server
 // logs that it cut the answer: endpoints browse and search with Search
-// (TMS) or the ?q= directory (Yealink), which page. At 10 000 a TMS answer
-// is about 5 MB.
+// (TMS) or the ?q= directory (Yealink), which page. A cut GetPhonebooks
+// says so (IsLast false, NoOfEntries counting every contact) and gives the
+// next contacts when asked with StartFromId (View.ContactPosition). At
+// 10 000 a TMS answer is about 5 MB.
 const MaxBulkContacts = 10000
 
 // Folder is a folder of a Book.
@@ -247,9 +250,9 @@ func NewBook(fs []directory.Folder, es []directory.Entry) *Book {
 	return b
 }
 
-// intersect returns the elements of both ascending lists.
-func intersect(a, b []int32) []int32 {
-	out := make([]int32, 0, min(len(a), len(b)))
+// intersect returns the elements of both ascending lists, appended to out.
+func intersect(out, a, b []int32) []int32 {
+	out = slices.Grow(out, min(len(a), len(b)))
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
 		case a[i] < b[j]:
@@ -263,6 +266,18 @@ func intersect(a, b []int32) []int32 {
 		}
 	}
 	return out
+}
+
+// intersectBufs holds the buffers matchEach narrows its candidates in.
+var intersectBufs = sync.Pool{New: func() any { return new([2][]int32) }}
+
+// putIntersectBufs returns buffers to intersectBufs unless one grew past
+// what an ordinary search needs (a trigram as common as "e" in 100 000
+// names), which would keep that much memory per pooled pair.
+func putIntersectBufs(b *[2][]int32) {
+	if cap(b[0]) <= 1<<17 && cap(b[1]) <= 1<<17 {
+		intersectBufs.Put(b)
+	}
 }
 
 func trigram(s string) uint32 { return uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2]) }
@@ -541,6 +556,48 @@ func (v View) ContactsPage(from, n int) ([]*Contact, int) {
 	return out, r.count
 }
 
+// ContactPosition returns where the contacts of the view after the one of
+// Id id start in ContactsPage's order (at it when inclusive): how GetPhonebooks
+// continues after the last entry an endpoint received (PROTOCOLS.md §1.7's
+// StartFromId). A contact outside the view, or one of the previous book
+// (it vanished between two pages), counts from where it sorts; a folder's
+// Id from the start; an Id neither book knows from the end.
+func (v View) ContactPosition(id string, inclusive bool) int {
+	if v.root < 0 {
+		return 0
+	}
+	r := &v.b.folders[v.root]
+	i, exact := 0, false // contacts[:i] sort before id
+	if k, ok := v.b.byID[id]; ok {
+		if k >= 0 {
+			return 0
+		}
+		i, exact = ^k, true
+	} else if k, ok := v.b.prev.lookup(id); ok && k < 0 {
+		key := v.b.prev.key(k)
+		i, _ = slices.BinarySearchFunc(v.b.contacts, key, func(c Contact, t sortKey) int {
+			return sortKey{contact: true, lower: c.lower, id: c.ID}.compare(t)
+		})
+	} else if ok {
+		return 0
+	} else {
+		return r.count
+	}
+	if exact && !inclusive {
+		i++ // past the contact itself (outside the view, past nothing of it)
+	}
+	if v.root == 0 {
+		return i
+	}
+	n := 0
+	for _, p := range v.b.pres[:i] {
+		if int(p) >= r.pre && int(p) < r.end {
+			n++
+		}
+	}
+	return n
+}
+
 // Group is the contacts directly in one folder.
 type Group struct {
 	// Path is the folder's path below the view's root, with " / " between
@@ -628,7 +685,8 @@ func (b *Book) matchEach(text string, caseSensitive bool, lo, hi int, yield func
 	}
 	needle := strings.ToLower(text)
 	if len(needle) >= 3 && b.tri != nil {
-		lists := make([][]int32, 0, len(needle)-2)
+		var listsBuf [16][]int32
+		lists := listsBuf[:0]
 		for j := 0; j+3 <= len(needle); j++ {
 			p := b.tri[trigram(needle[j:])]
 			if len(p) == 0 {
@@ -639,12 +697,17 @@ func (b *Book) matchEach(text string, caseSensitive bool, lo, hi int, yield func
 		slices.SortFunc(lists, func(x, y []int32) int { return len(x) - len(y) })
 		// Candidates: the rarest trigram's contacts, narrowed by the next
 		// rarest ones while that still pays.
+		// The narrowed lists go to two pooled buffers in turn: a search
+		// leaves no garbage behind.
 		cand := lists[0]
-		for _, l := range lists[1:min(len(lists), 4)] {
+		scratch := intersectBufs.Get().(*[2][]int32)
+		defer putIntersectBufs(scratch)
+		for k, l := range lists[1:min(len(lists), 4)] {
 			if len(cand) <= 64 {
 				break
 			}
-			cand = intersect(cand, l)
+			cand = intersect(scratch[k%2][:0], cand, l)
+			scratch[k%2] = cand
 		}
 		// The names are checked in hay, where they lie next to each other,
 		// rather than through each contact.

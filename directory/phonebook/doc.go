@@ -17,12 +17,15 @@
 //     service (`Search`, `GetPhonebooks`; PROTOCOLS.md §1). The hot path:
 //     tms_request_fast.go reads the requests endpoints send without
 //     encoding/xml (which takes every other body), tms_fragment.go keeps each
-//     entry's and folder's rendered XML with its book, and answers without
-//     paging (GetPhonebooks, the whole Yealink book) stop at MaxBulkContacts.
+//     entry's and folder's rendered XML with its book. Answers without
+//     paging stop at MaxBulkContacts: the whole Yealink book there; a
+//     GetPhonebooks answers IsLast=false and continues after StartFromId,
+//     as Search pages.
 //   - yealink.go, ciscoipphone.go: Yealink remote phonebook XML and Cisco IP
 //     phone XML (PROTOCOLS.md §1.12, §4).
 //   - handler.go: the /pb/{token}/… routes.
-//   - requestlog.go: the request log, written in batches off the request path.
+//   - requestlog.go: the request log, written in batches off the request
+//     path, each batch one COPY of rows encoded in COPY's text format.
 //   - privacy.go: anonymisation of the request log after retention and the
 //     subject access/erasure queries cmd/bifrost registers with package cdr.
 //   - commands.go: `bifrost phonebook create|urls|list|revoke`.

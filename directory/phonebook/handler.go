@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,9 +48,10 @@ type Deps struct {
 
 // Server answers the phonebook protocols over HTTP.
 type Server struct {
-	cfg  Config
-	deps Deps
-	bufs sync.Pool
+	cfg    Config
+	deps   Deps
+	bufs   sync.Pool // answers being rendered
+	bodies sync.Pool // request bodies being read (*[]byte)
 }
 
 // NewServer returns the HTTP phonebook.
@@ -60,7 +62,9 @@ func NewServer(cfg Config, deps Deps) *Server {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Server{cfg: cfg, deps: deps, bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+	return &Server{cfg: cfg, deps: deps,
+		bufs:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		bodies: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
 }
 
 // HTTPRoute is one URL pattern the server answers.
@@ -106,11 +110,13 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// call is one request being answered: its token's view and its log record.
+// call is one request being answered: its token's view, its log record and
+// the writer that remembers the status (one allocation for the three).
 type call struct {
 	view  View
 	token Token
 	rec   Request
+	w     statusWriter
 }
 
 type protoHandler func(w http.ResponseWriter, r *http.Request, c *call)
@@ -185,11 +191,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, protocol, secret 
 	}
 	c := &call{view: b.View(t.FolderPath, t.Name), token: t, rec: Request{
 		At: start, OrganisationID: t.OrganisationID, TokenID: t.ID, Protocol: protocol,
-		ClientIP: peer(r), ForwardedFor: r.Header.Get("X-Forwarded-For"), UserAgent: r.UserAgent(),
+		ClientIP: peer(r), ForwardedFor: headerValue(r.Header, "X-Forwarded-For"), UserAgent: headerValue(r.Header, "User-Agent"),
 	}}
-	sw := &statusWriter{ResponseWriter: w}
-	h(sw, r, c)
-	c.rec.HTTPStatus = sw.status()
+	c.w.ResponseWriter = w
+	h(&c.w, r, c)
+	c.rec.HTTPStatus = c.w.status()
 	c.rec.Duration = s.deps.Now().Sub(start)
 	if s.deps.Log != nil {
 		s.deps.Log.Log(c.rec)
@@ -201,15 +207,68 @@ func redactToken(r *http.Request, secret string) {
 	if secret == "" {
 		return
 	}
-	r.URL.Path = strings.Replace(r.URL.Path, secret, "{token}", 1)
-	r.URL.RawPath = strings.Replace(r.URL.RawPath, secret, "{token}", 1)
-	r.RequestURI = strings.Replace(r.RequestURI, secret, "{token}", 1)
+	r.URL.Path = redact(r.URL.Path, secret)
+	r.URL.RawPath = redact(r.URL.RawPath, secret)
+	r.RequestURI = redact(r.RequestURI, secret)
 }
 
-// write sends body with status and content type.
+// redactedPaths are the protocols' paths as redact returns them, so that
+// redacting the path of a request to one of them allocates nothing.
+var redactedPaths = []string{"/pb/{token}" + TMSPath, "/pb/{token}" + YealinkBookPath,
+	"/pb/{token}" + YealinkDirPath, "/pb/{token}" + CiscoDirPath, "/pb/{token}" + JSONPath}
+
+// redact returns s with its first secret replaced by "{token}".
+func redact(s, secret string) string {
+	i := strings.Index(s, secret)
+	if i < 0 {
+		return s
+	}
+	if s[:i] == "/pb/" {
+		rest := s[i+len(secret):]
+		for _, p := range redactedPaths {
+			if p[len("/pb/{token}"):] == rest {
+				return p
+			}
+		}
+	}
+	return s[:i] + "{token}" + s[i+len(secret):]
+}
+
+// headerValue is h.Get(key) for a key already in canonical form: Get
+// canonicalises its argument, which allocates for a key such as
+// "SOAPAction" ("Soapaction") on every request.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// The values of the headers every answer carries. A header map holds
+// them without copying (net/http only reads them); a handler that wraps
+// this one and changes one sets a new slice, as Header().Set does.
+var (
+	noStore      = []string{"no-store"}
+	contentTypes = map[string][]string{}
+)
+
+func init() {
+	for _, t := range []string{tmsContentType, xmlContentType, jsonContentType, htmlContentType} {
+		contentTypes[t] = []string{t}
+	}
+}
+
+// write sends body with status and content type, and its length, so that
+// the server sends it as it is (no chunked encoding).
 func write(w http.ResponseWriter, status int, contentType string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	if v, ok := contentTypes[contentType]; ok {
+		h["Content-Type"] = v
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	h["Cache-Control"] = noStore
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -226,17 +285,46 @@ func (s *Server) release(b *bytes.Buffer) {
 	}
 }
 
-// readBody reads at most limit bytes of the request body; more is
-// ErrTooLarge.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, err
+// readBody reads at most limit bytes of the request body into a buffer of
+// the server's pool; more is ErrTooLarge (a Content-Length over the limit
+// is refused before anything is read). The body is valid until putBody(p);
+// nothing may keep a slice of it.
+func (s *Server) readBody(r *http.Request, limit int) (body []byte, p *[]byte, err error) {
+	p = s.bodies.Get().(*[]byte)
+	if r.ContentLength > int64(limit) {
+		return nil, p, ErrTooLarge
 	}
-	if int64(len(body)) > limit {
-		return nil, ErrTooLarge
+	b := (*p)[:0]
+	if n := int(r.ContentLength); n >= cap(b) {
+		b = slices.Grow(b, n+1) // +1: room for the Read that sees EOF
 	}
-	return body, nil
+	for len(b) <= limit {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(cap(b), limit+1-len(b)))
+		}
+		n, err := r.Body.Read(b[len(b):min(cap(b), limit+1)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*p = b
+			return nil, p, err
+		}
+	}
+	*p = b
+	if len(b) > limit {
+		return nil, p, ErrTooLarge
+	}
+	return b, p, nil
+}
+
+// putBody returns a buffer of readBody to the pool.
+func (s *Server) putBody(p *[]byte) {
+	if cap(*p) <= 2*MaxSOAPBody {
+		*p = (*p)[:0]
+		s.bodies.Put(p)
+	}
 }
 
 func peer(r *http.Request) string {

@@ -1,6 +1,7 @@
 package phonebook
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -405,6 +406,25 @@ func TestTokenCache(t *testing.T) {
 	}
 	if _, err := ts.Resolve(ctxT(t), s1); err != nil {
 		t.Errorf("within the cache time a token revoked elsewhere still resolves from the cache: %v", err)
+	}
+	// Past half the cache time one request looks the token up again; while
+	// it does, the others answer from the cache, without waiting for it.
+	clk.Add(3 * time.Second)
+	ts.mu.Lock()
+	h := hashSecret(s1)
+	ts.cache[string(h[:])].refreshing = true
+	ts.mu.Unlock()
+	if _, err := ts.Resolve(ctxT(t), s1); err != nil {
+		t.Errorf("while another request refreshes the entry, the token does not resolve from the cache: %v", err)
+	}
+	ts.mu.Lock()
+	ts.cache[string(h[:])].refreshing = false
+	ts.mu.Unlock()
+	if _, err := ts.Resolve(ctxT(t), s1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the request that refreshes the entry of a token revoked elsewhere: %v, want ErrNotFound", err)
+	}
+	if _, err := ts.Resolve(ctxT(t), s2); err != nil {
+		t.Errorf("a live token past half the cache time: %v", err)
 	}
 	clk.Add(6 * time.Second)
 	if _, err := ts.Resolve(ctxT(t), s1); err == nil {

@@ -10,6 +10,8 @@ import (
 // browsers and integrations, from the same query layer as the endpoints.
 const JSONPath = "/search.json"
 
+const jsonContentType = "application/json"
+
 // JSONItem is a folder or contact in a JSON answer.
 type JSONItem struct {
 	Type   string      `json:"type"` // folder or contact
@@ -76,5 +78,5 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, c *call) {
 	c.rec.SearchString, c.rec.SearchPath, c.rec.FolderPath = q.Text, q.FolderID, res.FolderPath
 	c.rec.MaxResult, c.rec.StartFrom, c.rec.ResultCount, c.rec.Total = q.Limit, q.StartFromID, len(res.Items), res.Total
 	b, _ := json.Marshal(NewJSONResult(res))
-	write(w, http.StatusOK, "application/json", b)
+	write(w, http.StatusOK, jsonContentType, b)
 }

@@ -6,23 +6,30 @@ import (
 	"net/http"
 )
 
-const tmsContentType = "text/xml; charset=utf-8"
+const (
+	tmsContentType  = "text/xml; charset=utf-8"
+	htmlContentType = "text/html; charset=utf-8"
+	// soapActionHeader is SOAPAction as net/http keys it.
+	soapActionHeader = "Soapaction"
+)
 
 // serveTMS answers a TMS phonebook SOAP request (PROTOCOLS.md §1): Search or
 // GetPhonebooks; anything else is a SOAP Fault (§1.9).
 func (s *Server) serveTMS(w http.ResponseWriter, r *http.Request, c *call) {
 	buf := s.buffer()
 	defer s.release(buf)
-	body, err := readBody(r, MaxSOAPBody)
+	body, pooled, err := s.readBody(r, MaxSOAPBody)
+	defer s.putBody(pooled)
 	var req TMSRequest
 	if err == nil {
-		req, err = ParseTMSRequest(body, SOAPActionOperation(r.Header.Get("SOAPAction")))
+		// The request keeps copies of its text, never a slice of body.
+		req, err = ParseTMSRequest(body, SOAPActionOperation(headerValue(r.Header, soapActionHeader)))
 	}
 	c.rec.Operation = req.Operation
 	c.rec.Identification = req.Identification
 	if err != nil {
 		if c.rec.Operation == "" {
-			c.rec.Operation = SOAPActionOperation(r.Header.Get("SOAPAction"))
+			c.rec.Operation = SOAPActionOperation(headerValue(r.Header, soapActionHeader))
 		}
 		c.rec.Error = err.Error()
 		code, status := "Client", http.StatusInternalServerError // SOAP 1.1 §6.2: faults are 500
@@ -40,13 +47,24 @@ func (s *Server) serveTMS(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	switch req.Operation {
 	case OpGetPhonebooks:
-		cs, total := c.view.ContactsPage(0, MaxBulkContacts)
-		c.rec.ResultCount, c.rec.Total = len(cs), total
-		if len(cs) < total {
-			s.deps.Logger.Warn("phonebook: GetPhonebooks answered with the first contacts only (it has no paging; endpoints page with Search)",
-				"organisation_id", c.rec.OrganisationID, "client_ip", c.rec.ClientIP, "sent", len(cs), "contacts", total)
+		// GetPhonebooks has no paging of its own (PROTOCOLS.md §1.8): a
+		// phonebook over MaxBulkContacts is answered in pages of that
+		// many, each saying whether it is the last (IsLast, §1.5) and
+		// NoOfEntries counting every contact (§1.5 rule 4); the next page
+		// is asked as a Search pages (§1.7): StartFromId = the Id of the
+		// last entry received.
+		from := 0
+		if req.StartFromID != "" {
+			from = c.view.ContactPosition(req.StartFromID, req.Inclusive)
 		}
-		WriteGetPhonebooksResponse(buf, c.view, cs)
+		cs, total := c.view.ContactsPage(from, MaxBulkContacts)
+		page := BulkPage{Contacts: cs, Total: total, IsFirst: from == 0, IsLast: from+len(cs) >= total}
+		c.rec.ResultCount, c.rec.Total, c.rec.MaxResult, c.rec.StartFrom = len(cs), total, MaxBulkContacts, req.StartFromID
+		if !page.IsLast {
+			s.deps.Logger.Warn("phonebook: GetPhonebooks answered with part of the contacts, IsLast false (endpoints page with Search; a client continues with StartFromId)",
+				"organisation_id", c.rec.OrganisationID, "client_ip", c.rec.ClientIP, "sent", len(cs), "from", from, "contacts", total)
+		}
+		WriteGetPhonebooksPage(buf, c.view, page)
 	default:
 		res := c.view.Search(Query{
 			FolderID: req.SearchPath, Text: req.SearchString, CaseSensitive: req.CaseSensitive,
@@ -73,5 +91,5 @@ func (s *Server) serveTMSHelp(w http.ResponseWriter, _ *http.Request, c *call) {
 		`(namespace <code>` + TMSNS + `</code>):</p><ul>` +
 		`<li><b>Search</b>: search the phone book(s) set on the given system.</li>` +
 		`<li><b>GetPhonebooks</b>: get all phone books set on the given system.</li></ul></body></html>`
-	write(w, http.StatusOK, "text/html; charset=utf-8", []byte(page))
+	write(w, http.StatusOK, htmlContentType, []byte(page))
 }

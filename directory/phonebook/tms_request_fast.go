@@ -3,6 +3,7 @@ package phonebook
 import (
 	"bytes"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -15,11 +16,14 @@ import (
 // the error. When ok, the request is the one encoding/xml's path returns
 // (FuzzFastParseMatchesDecoder holds it to that).
 func fastParse(body []byte, action string) (req TMSRequest, ok bool) {
-	p := fastParser{s: body}
+	sc := fastScratches.Get().(*fastScratch)
+	defer sc.put()
+	p, b := &sc.p, &sc.b
+	*p = fastParser{s: body, stack: p.stack[:0], ns: p.ns[:0]}
+	*b = tmsBody{}
 	if !p.prolog() {
 		return TMSRequest{}, false
 	}
-	var b tmsBody
 	op := ""
 	for {
 		p.space()
@@ -64,8 +68,27 @@ func fastParse(body []byte, action string) (req TMSRequest, ok bool) {
 	if !p.root || p.state != afterOperation {
 		return TMSRequest{}, false
 	}
-	r, err := newTMSRequest(op, b)
+	r, err := newTMSRequest(op, *b)
 	return r, err == nil
+}
+
+// fastScratch is what fastParse works in, pooled: a request allocates no
+// parser state.
+type fastScratch struct {
+	p fastParser
+	b tmsBody
+}
+
+var fastScratches = sync.Pool{New: func() any { return new(fastScratch) }}
+
+// put forgets the request (its body is the caller's, its strings the
+// request's) and returns sc to the pool.
+func (sc *fastScratch) put() {
+	clear(sc.p.stack[:cap(sc.p.stack)])
+	clear(sc.p.ns[:cap(sc.p.ns)])
+	sc.p = fastParser{stack: sc.p.stack[:0], ns: sc.p.ns[:0]}
+	sc.b = tmsBody{}
+	fastScratches.Put(sc)
 }
 
 // fastParser is fastParse's state.
@@ -128,11 +151,18 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // element (depth from 0, namespace, local name) and returns where the
 // element's own text goes (nil: nowhere) and whether to go on.
 func (p *fastParser) element(visit func(depth int, space, local string) (*string, bool)) bool {
+	// open is an element being read. Its text is plain, a slice of the
+	// body, while it is one run without references (the usual case: one
+	// string allocated at its end, or none for a common value); text
+	// otherwise.
 	type open struct {
-		dst  *string
-		text []byte
+		dst     *string
+		plain   []byte
+		text    []byte
+		decoded bool // text holds it
 	}
-	var texts []open
+	var textsBuf [8]open
+	texts := textsBuf[:0]
 	for {
 		// At '<'.
 		if p.i+1 >= len(p.s) {
@@ -142,10 +172,14 @@ func (p *fastParser) element(visit func(depth int, space, local string) (*string
 			if len(p.stack) == 0 || !p.endTag() {
 				return false
 			}
-			t := texts[len(texts)-1]
+			t := &texts[len(texts)-1]
 			texts = texts[:len(texts)-1]
-			if t.dst != nil {
+			switch {
+			case t.dst == nil:
+			case t.decoded:
 				*t.dst = string(t.text)
+			default:
+				*t.dst = internValue(t.plain)
 			}
 			if len(p.stack) == 0 {
 				return true
@@ -172,12 +206,28 @@ func (p *fastParser) element(visit func(depth int, space, local string) (*string
 				texts = append(texts, open{dst: dst})
 			}
 		}
-		// Text up to the next tag.
+		// Text up to the next tag: checked, then kept as a slice of the
+		// body when it is the element's only run and has no reference.
 		t := &texts[len(texts)-1]
+		start, refs := p.i, false
 		for p.i < len(p.s) && p.s[p.i] != '<' {
-			var ok bool
-			if t.text, ok = p.char(t.text, t.dst != nil); !ok {
+			refs = refs || p.s[p.i] == '&'
+			if _, ok := p.char(nil, false); !ok {
 				return false
+			}
+		}
+		if t.dst != nil && p.i > start {
+			switch {
+			case !refs && !t.decoded && t.plain == nil:
+				t.plain = p.s[start:p.i]
+			default:
+				if !t.decoded {
+					t.text, t.decoded = append(t.text, t.plain...), true
+				}
+				end := p.i
+				for p.i = start; p.i < end; {
+					t.text, _ = p.char(t.text, true)
+				}
 			}
 		}
 		if p.i == len(p.s) {
@@ -344,12 +394,12 @@ func (p *fastParser) startTag() (space, local string, empty, ok bool) {
 		}
 		switch {
 		case string(an) == "xmlns":
-			p.ns = append(p.ns, fastNS{uri: string(v)})
+			p.ns = append(p.ns, fastNS{uri: internNS(v)})
 		case bytes.HasPrefix(an, []byte("xmlns:")):
 			if string(an[6:]) == "xml" || string(an[6:]) == "xmlns" || len(v) == 0 {
 				return "", "", false, false
 			}
-			p.ns = append(p.ns, fastNS{prefix: string(an[6:]), uri: string(v)})
+			p.ns = append(p.ns, fastNS{prefix: internNS(an[6:]), uri: internNS(v)})
 		case bytes.IndexByte(an, ':') >= 0:
 			if !p.declared(an[:bytes.IndexByte(an, ':')]) {
 				return "", "", false, false
@@ -366,13 +416,128 @@ func (p *fastParser) startTag() (space, local string, empty, ok bool) {
 	}
 	for j := len(p.ns) - 1; j >= 0; j-- {
 		if p.ns[j].prefix == string(prefix) {
-			return p.ns[j].uri, string(loc), empty, true
+			return p.ns[j].uri, internName(loc), empty, true
 		}
 	}
 	if prefix != nil {
 		return "", "", false, false // an undeclared prefix
 	}
-	return "", string(loc), empty, true
+	return "", internName(loc), empty, true
+}
+
+// internName returns b as a string, without allocating for the names
+// requests hold.
+func internName(b []byte) string {
+	switch string(b) {
+	case "Envelope":
+		return "Envelope"
+	case "Header":
+		return "Header"
+	case "Body":
+		return "Body"
+	case OpSearch:
+		return OpSearch
+	case OpGetPhonebooks:
+		return OpGetPhonebooks
+	case "Identification":
+		return "Identification"
+	case "SystemIdentifier":
+		return "SystemIdentifier"
+	case "SystemName":
+		return "SystemName"
+	case "MACAddress":
+		return "MACAddress"
+	case "IPAddress":
+		return "IPAddress"
+	case "IPAddressV6":
+		return "IPAddressV6"
+	case "ProductType":
+		return "ProductType"
+	case "ProductID":
+		return "ProductID"
+	case "SWVersion":
+		return "SWVersion"
+	case "HWBoard":
+		return "HWBoard"
+	case "SerialNumber":
+		return "SerialNumber"
+	case "CaseSensitiveSearch":
+		return "CaseSensitiveSearch"
+	case "SearchPath":
+		return "SearchPath"
+	case "SearchString":
+		return "SearchString"
+	case "SearchType":
+		return "SearchType"
+	case "Scope":
+		return "Scope"
+	case "MaxResult":
+		return "MaxResult"
+	case "StartFromId":
+		return "StartFromId"
+	case "EndAtId":
+		return "EndAtId"
+	case "RangeInclusive":
+		return "RangeInclusive"
+	case "Routing":
+		return "Routing"
+	}
+	return string(b)
+}
+
+// internNS is internName for namespace names and prefixes.
+func internNS(b []byte) string {
+	switch string(b) {
+	case SOAPEnvelopeNS:
+		return SOAPEnvelopeNS
+	case TMSNS:
+		return TMSNS
+	case "http://www.w3.org/2001/XMLSchema-instance":
+		return "http://www.w3.org/2001/XMLSchema-instance"
+	case "http://www.w3.org/2001/XMLSchema":
+		return "http://www.w3.org/2001/XMLSchema"
+	case "soap":
+		return "soap"
+	case "s":
+		return "s"
+	case "env":
+		return "env"
+	case "SOAP-ENV":
+		return "SOAP-ENV"
+	case "soapenv":
+		return "soapenv"
+	case "xsi":
+		return "xsi"
+	case "xsd":
+		return "xsd"
+	}
+	return string(b)
+}
+
+// internValue is internName for the text of the fields whose values
+// repeat from request to request.
+func internValue(b []byte) string {
+	switch string(b) {
+	case "":
+		return ""
+	case "false":
+		return "false"
+	case "true":
+		return "true"
+	case "Free":
+		return "Free"
+	case "SubTree":
+		return "SubTree"
+	case "SingleLevel":
+		return "SingleLevel"
+	case "50":
+		return "50"
+	case "100":
+		return "100"
+	case "Cisco Codec":
+		return "Cisco Codec"
+	}
+	return string(b)
 }
 
 // declared reports whether prefix is in scope (for an attribute).

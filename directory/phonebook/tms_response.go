@@ -175,6 +175,25 @@ func renderCatalog(w xw, f *Folder) {
 // view, holding every contact flattened (PROTOCOLS.md §1.8). NoOfEntries, on
 // the catalog and the result, counts the contacts.
 func WriteGetPhonebooksResponse(b *bytes.Buffer, v View, cs []*Contact) {
+	WriteGetPhonebooksPage(b, v, BulkPage{Contacts: cs, Total: len(cs), IsFirst: true, IsLast: true})
+}
+
+// BulkPage is one page of a view's contacts flattened, as GetPhonebooks
+// answers them.
+type BulkPage struct {
+	Contacts []*Contact
+	// Total is the number of contacts of the view, on every page.
+	Total           int
+	IsFirst, IsLast bool
+}
+
+// WriteGetPhonebooksPage renders a GetPhonebooks answer holding one page
+// of the view's contacts: NoOfEntries counts them all, IsFirst and IsLast
+// on the catalog and the result say where the page lies (PROTOCOLS.md §1.5:
+// IsLast "true" when nothing follows), and each entry's IsFirst/IsLast
+// marks the first and last of this answer, as in Search.
+func WriteGetPhonebooksPage(b *bytes.Buffer, v View, p BulkPage) {
+	cs := p.Contacts
 	w := xw{b}
 	w.raw(soapHead + `<GetPhonebooksResponse xmlns="` + TMSNS + `"><GetPhonebooksResult>`)
 	w.text("Name", v.Title)
@@ -185,13 +204,13 @@ func WriteGetPhonebooksResponse(b *bytes.Buffer, v View, cs []*Contact) {
 	for i, c := range cs {
 		writeEntry(w, v.b, c, i == 0, i == len(cs)-1)
 	}
-	w.int("NoOfEntries", len(cs))
-	w.boolean("IsFirst", true)
-	w.boolean("IsLast", true)
+	w.int("NoOfEntries", p.Total)
+	w.boolean("IsFirst", p.IsFirst)
+	w.boolean("IsLast", p.IsLast)
 	w.raw("</Catalog>")
-	w.boolean("IsLast", true)
-	w.boolean("IsFirst", true)
-	w.int("NoOfEntries", len(cs))
+	w.boolean("IsLast", p.IsLast)
+	w.boolean("IsFirst", p.IsFirst)
+	w.int("NoOfEntries", p.Total)
 	w.boolean("FolderExists", v.root >= 0)
 	w.raw(`</GetPhonebooksResult></GetPhonebooksResponse>` + soapTail)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,12 +74,20 @@ type Tokens struct {
 	// endpoint protocols do not ask the database on every request.
 	cacheFor time.Duration
 	mu       sync.Mutex
-	cache    map[string]cachedToken // by SHA-256 of the secret
+	cache    map[string]*cachedToken // by SHA-256 of the secret
+	gen      uint64                  // counts Revokes, so that a lookup begun before one is not cached after it
 }
 
+// cachedToken is a resolved token in the cache. Halfway through its time
+// the first request that uses it looks the token up again (refreshing),
+// while the others keep answering from the entry: under steady use no
+// request waits for the database, and a token revoked elsewhere still stops
+// within the cache time.
 type cachedToken struct {
-	t     Token
-	until time.Time
+	t          Token
+	refreshAt  time.Time
+	until      time.Time
+	refreshing bool
 }
 
 // maxCachedTokens bounds the token cache; beyond it the cache starts over.
@@ -86,7 +95,8 @@ const maxCachedTokens = 10000
 
 // CacheFor makes Resolve keep a live token in memory for d, and returns s.
 // A token revoked through s stops at once; one revoked by another process
-// (the CLI) stops within d.
+// (the CLI) stops within d. After d/2 one request looks the token up again
+// while the others go on answering from memory (see cachedToken).
 func (s *Tokens) CacheFor(d time.Duration) *Tokens {
 	s.cacheFor = d
 	return s
@@ -194,6 +204,7 @@ func (s *Tokens) Revoke(ctx context.Context, orgID, id string) error {
 	if err == nil {
 		s.mu.Lock()
 		s.cache = nil
+		s.gen++
 		s.mu.Unlock()
 	}
 	return err
@@ -206,15 +217,24 @@ func (s *Tokens) Resolve(ctx context.Context, secret string) (Token, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 100 {
 		return Token{}, ErrNotFound
 	}
-	hash := hashSecret(secret)
+	sum := hashSecret(secret)
+	var refreshing *cachedToken // the entry this request refreshes
+	var gen uint64
 	if s.cacheFor > 0 {
+		now := s.now()
 		s.mu.Lock()
-		c, ok := s.cache[string(hash)]
-		s.mu.Unlock()
-		if ok && s.now().Before(c.until) {
-			return c.t, nil
+		gen = s.gen
+		if c := s.cache[string(sum[:])]; c != nil && now.Before(c.until) {
+			if now.Before(c.refreshAt) || c.refreshing {
+				t := c.t
+				s.mu.Unlock()
+				return t, nil
+			}
+			c.refreshing, refreshing = true, c
 		}
+		s.mu.Unlock()
 	}
+	hash := slices.Clone(sum[:]) // sum itself stays off the heap on a cache hit
 	var t Token
 	err := s.db.GetContext(ctx, &t, `WITH t AS (
 			SELECT * FROM phonebook_tokens WHERE token_hash = $1 AND revoked_at IS NULL
@@ -223,16 +243,31 @@ func (s *Tokens) Resolve(ctx context.Context, secret string) (Token, error) {
 			WHERE p.id = t.id AND (t.last_used_at IS NULL OR t.last_used_at < $2::timestamptz - interval '1 minute')
 		)
 		SELECT `+tokenColumns+` FROM t JOIN organisations o ON o.id = t.organisation_id`, hash, s.now())
-	if err != nil {
-		return Token{}, notFound(err, "token")
+	err = notFound(err, "token")
+	if s.cacheFor == 0 {
+		return t, err
 	}
-	if s.cacheFor > 0 {
-		s.mu.Lock()
-		if s.cache == nil || len(s.cache) >= maxCachedTokens {
-			s.cache = map[string]cachedToken{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		delete(s.cache, string(hash))
+		return Token{}, err
+	case err != nil:
+		if refreshing != nil {
+			// The database is away: the entry holds until its time is up,
+			// and the next request tries again.
+			refreshing.refreshing = false
+			return refreshing.t, nil
 		}
-		s.cache[string(hash)] = cachedToken{t: t, until: s.now().Add(s.cacheFor)}
-		s.mu.Unlock()
+		return Token{}, err
+	}
+	if s.gen == gen {
+		if s.cache == nil || len(s.cache) >= maxCachedTokens {
+			s.cache = map[string]*cachedToken{}
+		}
+		now := s.now()
+		s.cache[string(hash)] = &cachedToken{t: t, refreshAt: now.Add(s.cacheFor / 2), until: now.Add(s.cacheFor)}
 	}
 	return t, nil
 }
@@ -251,12 +286,14 @@ func newSecret() (secret string, hash []byte) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, hashSecret(secret)
+	h := hashSecret(secret)
+	return secret, h[:]
 }
 
-func hashSecret(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
+// hashSecret is the SHA-256 of a token's secret, as stored; an array, so
+// that a cached lookup allocates nothing.
+func hashSecret(secret string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(secret))
 }
 
 func inTx(ctx context.Context, db *sqlx.DB, f func(*sqlx.Tx) error) error {
