@@ -94,6 +94,9 @@ const (
 // mixed for silenceRepeatTicks, the shared Opus streams repeat their last
 // packet of silence instead of encoding. Encoding is the rest of a room's
 // CPU: MixerConfig.OpusComplexity is its knob.
+//
+// A room whose ports are all G.711 is mixed at 8 kHz, without resampling;
+// it changes to 48 kHz at the tick a wideband port joins (narrow.go).
 type Mixer struct {
 	cfg    MixerConfig
 	logger *slog.Logger
