@@ -165,3 +165,18 @@ func BenchmarkNarrowMix(b *testing.B) {
 		})
 	}
 }
+
+// The narrow path's delay and history are sized for the 8↔48 kHz filters
+// (narrow.go): if the Resampler's design changes, so must they.
+func TestNarrowDelayMatchesTheResamplers(t *testing.T) {
+	up, down := NewResampler(8000, SampleRate), NewResampler(SampleRate, 8000)
+	if d := up.factor * up.taps / 2; d != 6*narrowDelay {
+		t.Errorf("the interpolator's group delay is %d samples at 48 kHz; narrowDelay stands for %d", d, 6*narrowDelay)
+	}
+	if d := len(down.h) / 2; d != 6*narrowDelay {
+		t.Errorf("the decimator's group delay is %d samples at 48 kHz; narrowDelay stands for %d", d, 6*narrowDelay)
+	}
+	if need := (len(down.hist)+5)/6 + up.taps; need > narrowHist {
+		t.Errorf("rebuilding the decimator's history needs %d samples at 8 kHz; narrowHist is %d", need, narrowHist)
+	}
+}
