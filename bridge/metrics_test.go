@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 // value gathers reg and returns the value of the series name (with the label
@@ -92,6 +94,32 @@ func TestMixerTickOverrunsAreCountedAcrossConferences(t *testing.T) {
 	})
 	if got := value(t, reg, "bifrost_bridge_mixer_ticks_total", ""); got != 600 {
 		t.Errorf("ticks of both mixers %v; want 600", got)
+	}
+	q.Leave(EndHungUp, 0)
+}
+
+// The ticks mixed at 8 kHz (every participant G.711) are counted across
+// conferences like the other mixer counters: live and closed mixers.
+func TestMixerNarrowTicksAreCounted(t *testing.T) {
+	h := newHarness(t, Config{})
+	reg := prometheus.NewRegistry()
+	h.b.metrics = newMetrics(reg, h.b.log)
+	setNarrow := func(m *fakeMixer, ticks, narrow uint64) {
+		m.mu.Lock()
+		m.stats = media.MixerStats{Ticks: ticks, NarrowTicks: narrow}
+		m.mu.Unlock()
+	}
+	p, _, _ := h.admit(openRoom(), "alice")
+	setNarrow(h.mixer(0), 500, 400)
+	if got := value(t, reg, "bifrost_bridge_mixer_narrow_ticks_total", ""); got != 400 {
+		t.Errorf("narrow ticks of the live mixer %v; want 400", got)
+	}
+	p.Leave(EndHungUp, 0)
+	waitFor(t, "the first mixer to close", func() bool { m := h.mixer(0); m.mu.Lock(); defer m.mu.Unlock(); return m.closed })
+	q, _, _ := h.admit(openRoom(), "bob")
+	setNarrow(h.mixer(1), 100, 30)
+	if got := value(t, reg, "bifrost_bridge_mixer_narrow_ticks_total", ""); got != 430 {
+		t.Errorf("narrow ticks of both mixers %v; want 430", got)
 	}
 	q.Leave(EndHungUp, 0)
 }

@@ -11,8 +11,15 @@ import (
 // buffer, decode, selection, mix, encode, deliver), not the senders.
 func benchRoom(b testing.TB, codec AudioCodec, n int) (*ManualClock, *Mixer, []*Port, [][][]byte) {
 	b.Helper()
+	return benchRoomWith(b, codec, n, MixerConfig{})
+}
+
+// benchRoomWith is benchRoom with a mixer configuration (its clock is set).
+func benchRoomWith(b testing.TB, codec AudioCodec, n int, cfg MixerConfig) (*ManualClock, *Mixer, []*Port, [][][]byte) {
+	b.Helper()
 	clock := NewManualClock()
-	m := NewMixer(MixerConfig{Clock: clock})
+	cfg.Clock = clock
+	m := NewMixer(cfg)
 	b.Cleanup(m.Close)
 	const frames = 50
 	enc, err := NewEncoder(codec)

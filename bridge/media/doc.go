@@ -6,7 +6,11 @@
 // Internally all audio is 48 kHz mono signed 16-bit PCM in 20 ms frames
 // ([FrameSamples] samples). Decoders produce it, encoders consume it, and the
 // [Mixer] sums it once per 20 ms tick. Inside the mixer, G.711 and G.722 are
-// decoded at their own rate and upsampled only for the ports being mixed.
+// decoded at their own rate and upsampled only for the ports being mixed;
+// a room whose ports are all G.711 is mixed at 8 kHz and not resampled at
+// all, changing to 48 kHz and back without a seam as wideband ports come
+// and go (narrow.go). Each port's jitter buffer takes payload storage as
+// packets need it, so an idle port costs a few kilobytes.
 // Opus packets of ports nobody hears are decoded only when their sender's
 // encoder marked them voice-active (the SILK VAD flags, read without
 // decoding: opus_packet.go, silence_gate.go), and a silent room's shared

@@ -176,7 +176,7 @@ func pushRecords(t *testing.T, data []byte) {
 // pops (each op: a byte whose low bit chooses pop or push, then for a push a
 // 2-byte sequence number) and checks its invariants: the count matches the
 // slots in use, frames come out in increasing sequence order between resets,
-// and a frame is never played twice.
+// a frame is never played twice, and the storage never exceeds the ring.
 func FuzzJitterBuffer(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0, 0, 3, 0, 2, 1, 1, 1})
 	f.Add([]byte{0, 0xff, 0xfe, 0, 0xff, 0xff, 0, 0, 0, 1, 1, 1, 1})
@@ -214,6 +214,9 @@ func FuzzJitterBuffer(f *testing.F) {
 			}
 			if used != j.count || j.count < 0 || j.count > jitterSlots {
 				t.Fatalf("count %d but %d slots in use", j.count, used)
+			}
+			if n := j.buffers(); n > jitterSlots {
+				t.Fatalf("%d payload buffers; want at most %d", n, jitterSlots)
 			}
 		}
 	})

@@ -120,14 +120,17 @@ func compand(table *[1 << 16]byte, pcm []int16, dst []byte) {
 	}
 }
 
-// g711Encoder resamples 48 kHz to 8 kHz and compands.
+// g711Encoder resamples 48 kHz to 8 kHz and compands; in a room mixed at
+// 8 kHz it compands 8 kHz frames (encodeNarrow, narrow.go).
 type g711Encoder struct {
-	codec AudioCodec
-	alaw  bool
-	table *[1 << 16]byte
-	down  *Resampler
-	fast  fastResampler // down, faster
-	pcm8  [FrameSamples / 6]int16
+	codec  AudioCodec
+	alaw   bool
+	table  *[1 << 16]byte
+	down   *Resampler
+	fast   fastResampler // down, faster
+	pcm8   [FrameSamples / 6]int16
+	narrow bool              // the last frame came through encodeNarrow
+	hist8  [narrowHist]int16 // the last 8 kHz input samples, in narrow mode
 }
 
 func newG711Encoder(c AudioCodec) *g711Encoder {
@@ -148,7 +151,18 @@ func (e *g711Encoder) Encode(pcm48 []int16, dst []byte) (int, error) {
 	if len(dst) < len(e.pcm8) {
 		return 0, ErrShortBuffer
 	}
+	if !e.narrow {
+		n := e.fast.process(pcm48, e.pcm8[:])
+		compand(e.table, e.pcm8[:n], dst)
+		return n, nil
+	}
+	// The first frame after 8 kHz frames: the narrow path's delay line
+	// holds what it would have sent next; fade from it (narrow.go).
+	var held [narrowDelay]int16
+	copy(held[:], e.hist8[narrowHist-narrowDelay:])
+	e.leaveNarrow(pcm48)
 	n := e.fast.process(pcm48, e.pcm8[:])
+	crossfade(e.pcm8[:narrowDelay], held[:])
 	compand(e.table, e.pcm8[:n], dst)
 	return n, nil
 }
@@ -159,6 +173,8 @@ func (e *g711Encoder) copyStateFrom(src Encoder) bool {
 		return false
 	}
 	e.down.copyStateFrom(s.down)
+	e.narrow = s.narrow
+	e.hist8 = s.hist8
 	return true
 }
 

@@ -10,10 +10,27 @@ package media
 // concealed without skipping ahead. Sequence numbers are
 // compared with RFC 3550 §A.1 serial arithmetic, so wrap-around is seamless.
 //
+// Storage grows on demand. The ring of slots holds only each frame's
+// sequence number, timestamp and a payload buffer; the payload buffers come
+// from a free list owned by the buffer and are allocated the first time
+// more frames are held at once than ever before. An idle port (a browser
+// that has not spoken, a muted endpoint) therefore holds its ring of 2 KiB,
+// not the 64 × MaxPayload bytes (83 KiB) a ring of full-size frames would.
+// In the steady state a frame's buffer goes back to the free list when it
+// plays and the next push takes it again: no allocation per packet. At the
+// end of each shrink window the free list is trimmed to what the window's
+// fullest moment needed plus one, so the memory of a burst is returned once
+// the burst is over, and never more than jitterSlots buffers exist.
+//
 // It is not safe for concurrent use; Port guards it with its mutex.
 
 // jitterSlots is the ring size: 64 frames (1.28 s at 20 ms).
 const jitterSlots = 64
+
+// jitterSmallPayload is the capacity of a payload buffer for a payload that
+// fits in it: 40 ms of G.711 (320 bytes), 20 ms of G.722 or of Opus up to
+// 128 kbit/s. A larger payload gets a buffer of MaxPayload bytes.
+const jitterSmallPayload = 320
 
 // jitterShrinkWindow is the number of ticks observed before the depth shrinks (5 s).
 const jitterShrinkWindow = 250
@@ -46,8 +63,7 @@ type jitterSlot struct {
 	used bool
 	seq  uint16
 	ts   uint32
-	n    int
-	data [MaxPayload]byte
+	data []byte // the payload, in a buffer from the free list; nil when unused
 }
 
 // JitterStats counts what the buffer did with the packets it was given.
@@ -76,7 +92,9 @@ type jitterBuffer struct {
 	next    uint16 // the sequence number to play next
 	count   int    // slots used
 	target  int
-	minSeen int // the smallest count seen in this shrink window
+	minSeen int      // the smallest count seen in this shrink window
+	maxSeen int      // the largest count seen in this shrink window
+	free    [][]byte // payload buffers not in use (len 0), for the next push
 	ticks   int
 	stats   JitterStats
 }
@@ -89,9 +107,62 @@ func newJitterBuffer(cfg JitterConfig) *jitterBuffer {
 // seqDiff is a-b as a signed distance (RFC 3550 §A.1).
 func seqDiff(a, b uint16) int { return int(int16(a - b)) }
 
+// store puts a copy of payload in slot s, in a buffer from the free list
+// (allocating one only when none is large enough).
+func (j *jitterBuffer) store(s *jitterSlot, payload []byte) {
+	var buf []byte
+	for i := len(j.free) - 1; i >= 0; i-- {
+		if cap(j.free[i]) >= len(payload) {
+			buf = j.free[i]
+			last := len(j.free) - 1
+			j.free[i] = j.free[last]
+			j.free[last] = nil
+			j.free = j.free[:last]
+			break
+		}
+	}
+	if buf == nil {
+		if last := len(j.free) - 1; last >= 0 {
+			// Only smaller buffers are free: this one replaces one of
+			// them, so no more than jitterSlots buffers ever exist.
+			j.free[last] = nil
+			j.free = j.free[:last]
+		}
+		size := MaxPayload
+		if len(payload) <= jitterSmallPayload {
+			size = jitterSmallPayload
+		}
+		buf = make([]byte, 0, size)
+	}
+	s.data = append(buf[:0], payload...)
+	s.used = true
+}
+
+// release empties slot s and returns its buffer to the free list. The
+// buffer's contents stay valid until the next store.
+func (j *jitterBuffer) release(s *jitterSlot) {
+	if s.data != nil {
+		j.free = append(j.free, s.data[:0])
+	}
+	s.data = nil
+	s.used = false
+}
+
+// trim drops the free buffers beyond what the fullest moment of the last
+// shrink window needed, plus one, so the memory of a burst is given back.
+func (j *jitterBuffer) trim() {
+	keep := max(0, j.maxSeen+1-j.count)
+	if len(j.free) > keep {
+		clear(j.free[keep:])
+		j.free = j.free[:keep]
+	}
+}
+
 func (j *jitterBuffer) reset() {
 	for i := range j.slots {
-		j.slots[i].used = false
+		if j.slots[i].used {
+			j.release(&j.slots[i])
+		}
 	}
 	j.count = 0
 	j.started = false
@@ -134,7 +205,7 @@ func (j *jitterBuffer) push(seq uint16, ts uint32, payload []byte) bool {
 		for seqDiff(seq, j.next) >= jitterSlots {
 			s := &j.slots[j.next%jitterSlots]
 			if s.used && s.seq == j.next {
-				s.used = false
+				j.release(s)
 				j.count--
 			}
 			j.next++
@@ -147,13 +218,14 @@ func (j *jitterBuffer) push(seq uint16, ts uint32, payload []byte) bool {
 			return false
 		}
 		// A stale occupant (cannot be played any more): replace it.
+		j.release(s)
 		j.count--
 	}
-	s.used = true
+	j.store(s, payload)
 	s.seq = seq
 	s.ts = ts
-	s.n = copy(s.data[:], payload)
 	j.count++
+	j.maxSeen = max(j.maxSeen, j.count)
 	return true
 }
 
@@ -166,8 +238,8 @@ const (
 	popLost                     // the next frame is missing: conceal (FEC from next if given)
 )
 
-// pop releases the next frame. For popFrame, payload aliases the slot and is
-// valid until the next push; the caller copies it before unlocking. For
+// pop releases the next frame. For popFrame, payload aliases the frame's
+// buffer (back on the free list) and is valid until the next push; the caller copies it before unlocking. For
 // popLost, next is the following packet's payload when held (for FEC), else nil.
 func (j *jitterBuffer) pop() (res popResult, payload, next []byte) {
 	if !j.started {
@@ -205,14 +277,15 @@ func (j *jitterBuffer) pop() (res popResult, payload, next []byte) {
 	seq := j.next
 	j.next++
 	if s.used && s.seq == seq {
-		s.used = false
+		payload := s.data
+		j.release(s)
 		j.count--
-		return popFrame, s.data[:s.n], nil
+		return popFrame, payload, nil
 	}
 	j.stats.Lost++
 	n := &j.slots[j.next%jitterSlots]
 	if n.used && n.seq == j.next {
-		return popLost, nil, n.data[:n.n]
+		return popLost, nil, n.data
 	}
 	return popLost, nil, nil
 }
@@ -238,7 +311,7 @@ func (j *jitterBuffer) adapt() {
 	if j.minSeen >= 2 && j.count > j.cfg.MinDepth {
 		s := &j.slots[j.next%jitterSlots]
 		if s.used && s.seq == j.next {
-			s.used = false
+			j.release(s)
 			j.count--
 		}
 		j.next++
@@ -247,8 +320,10 @@ func (j *jitterBuffer) adapt() {
 			j.target--
 		}
 	}
+	j.trim()
 	j.ticks = 0
 	j.minSeen = jitterSlots
+	j.maxSeen = j.count
 }
 
 func (j *jitterBuffer) snapshot() JitterStats {

@@ -40,6 +40,10 @@ type MixerConfig struct {
 	// decoded, even the voice-inactive packets of ports nobody hears (see
 	// silenceGate). It is for comparison; the gate is on by default.
 	DecodeSilence bool
+	// AlwaysWideband turns off narrowband mixing: a room of G.711 ports is
+	// mixed at 48 kHz like any other (see narrow.go). It is for comparison;
+	// rooms of G.711 ports are mixed at 8 kHz by default.
+	AlwaysWideband bool
 }
 
 // DefaultMixerOpusComplexity is the mixer's Opus encoder complexity when
@@ -90,6 +94,9 @@ const (
 // mixed for silenceRepeatTicks, the shared Opus streams repeat their last
 // packet of silence instead of encoding. Encoding is the rest of a room's
 // CPU: MixerConfig.OpusComplexity is its knob.
+//
+// A room whose ports are all G.711 is mixed at 8 kHz, without resampling;
+// it changes to 48 kHz at the tick a wideband port joins (narrow.go).
 type Mixer struct {
 	cfg    MixerConfig
 	logger *slog.Logger
@@ -106,6 +113,7 @@ type Mixer struct {
 	ticks, overruns atomic.Uint64
 	skipped         atomic.Uint64 // Opus packets the silence gate did not decode
 	skippedEnc      atomic.Uint64 // silent shared frames sent again, not encoded
+	narrowTicks     atomic.Uint64 // ticks mixed at 8 kHz
 	lastTick        atomic.Int64  // ns
 
 	// Owned by the mixer goroutine.
@@ -296,6 +304,9 @@ type MixerStats struct {
 	// RepeatedSilence counts the shared Opus frames of a silent room that
 	// were sent again instead of encoded (silenceRepeatTicks).
 	RepeatedSilence uint64
+	// NarrowTicks counts the ticks mixed at 8 kHz, every port being G.711
+	// (narrow.go).
+	NarrowTicks uint64
 }
 
 // Stats returns the mixer's counters; it is safe for concurrent use.
@@ -307,6 +318,7 @@ func (m *Mixer) Stats() MixerStats {
 
 		SkippedDecodes:  m.skipped.Load(),
 		RepeatedSilence: m.skippedEnc.Load(),
+		NarrowTicks:     m.narrowTicks.Load(),
 	}
 }
 
@@ -374,8 +386,17 @@ func (m *Mixer) tick() {
 	}
 	m.selectSpeakers()
 
+	// The rate of this tick's mix: 8 kHz when every port is G.711.
+	narrow := m.narrowRoom()
+	frame := FrameSamples
+	if narrow {
+		frame = narrowFrame
+		m.narrowTicks.Add(1)
+	}
+	sum, tmp := m.sum[:frame], m.tmp[:frame]
+
 	// Contributions, ramped so joining and leaving the mix never clicks.
-	clear(m.sum[:])
+	clear(sum)
 	silent := true // nobody contributes: the mix is digital silence
 	for _, p := range m.snap {
 		var target float32
@@ -383,7 +404,11 @@ func (m *Mixer) tick() {
 			target = 1
 		}
 		p.isContr = p.gain > 0 || target > 0
-		p.upsample(p.isContr)
+		if narrow {
+			p.narrowInput(p.isContr)
+		} else {
+			p.upsample(p.isContr)
+		}
 		if !p.isContr {
 			continue
 		}
@@ -397,10 +422,11 @@ func (m *Mixer) tick() {
 			p.personal = true
 		}
 		silent = false
-		rampInto(p.contrib[:], p.pcm[:], p.gain, target)
+		contrib := p.contrib[:frame]
+		rampInto(contrib, p.pcm[:frame], p.gain, target)
 		p.gain = target
-		for i, s := range p.contrib {
-			m.sum[i] += int32(s)
+		for i, s := range contrib {
+			sum[i] += int32(s)
 		}
 	}
 
@@ -413,7 +439,7 @@ func (m *Mixer) tick() {
 			m.group(p.codec, p.opts).needed = true
 		}
 	}
-	limitInto(m.tmp[:], m.sum[:])
+	limitInto(tmp, sum)
 	for _, g := range m.groups {
 		if !g.needed || !silent {
 			g.quiet = 0
@@ -431,7 +457,7 @@ func (m *Mixer) tick() {
 		if silent {
 			g.quiet++
 		}
-		n, err := g.enc.Encode(m.tmp[:], g.out[:])
+		n, err := encode(g.enc, tmp, g.out[:], narrow)
 		g.n = n
 		if err != nil {
 			g.n = 0
@@ -455,14 +481,15 @@ func (m *Mixer) tick() {
 			}
 			continue
 		}
-		for i, s := range p.contrib {
-			m.sum[i] -= int32(s)
+		contrib := p.contrib[:frame]
+		for i, s := range contrib {
+			sum[i] -= int32(s)
 		}
-		limitInto(m.tmp[:], m.sum[:])
-		for i, s := range p.contrib {
-			m.sum[i] += int32(s)
+		limitInto(tmp, sum)
+		for i, s := range contrib {
+			sum[i] += int32(s)
 		}
-		n, err := p.enc.Encode(m.tmp[:], p.out[:])
+		n, err := encode(p.enc, tmp, p.out[:], narrow)
 		if err == nil && n > 0 {
 			p.deliver(p.out[:n])
 		}
@@ -505,6 +532,15 @@ func (m *Mixer) tick() {
 			m.cfg.OnActiveSpeaker(m.notify)
 		}
 	}
+}
+
+// encode encodes one frame of the mix: at 48 kHz through Encode, or at
+// 8 kHz (narrow) through the G.711 encoder's encodeNarrow.
+func encode(enc Encoder, pcm []int16, dst []byte, narrow bool) (int, error) {
+	if narrow {
+		return enc.(narrowEncoder).encodeNarrow(pcm, dst)
+	}
+	return enc.Encode(pcm, dst)
 }
 
 // group returns the shared stream of codec and options, creating it on first use.
