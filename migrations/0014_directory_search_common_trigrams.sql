@@ -1,0 +1,280 @@
+-- 0014: a directory search looks up only the rare trigrams of its text in the
+-- trigram index and checks the whole text on the rows they find.
+--
+-- Why: a search matches LIKE '%text%' through the trigram GIN index
+-- (directory_entries_search_trgm), which reads the posting list of every
+-- trigram of the text and intersects them. In a directory most trigrams are
+-- rare, but some are in nearly every entry: the SIP domain ("vid", "ide",
+-- "deo" of "@video.example"), the leading digits of user names and numbers
+-- ("u04711", "+4721..."). Reading those lists (100 000 items each at 100 000
+-- entries) was most of the cost of a selective search ("u04711@video": 2.5 ms
+-- of CPU, 0.6 ms without them), and they narrow nothing the rare ones have not.
+--
+-- directory_search_common_trigrams keeps, per organisation, the trigrams found
+-- in at least 1 % of a sample of its entries' search texts and their share.
+-- directory_search_common_trigrams_refresh(org) recomputes them (called with
+-- the rebuild of the search start bounds, directory.Store.RebuildSearchHints).
+-- directory_search_page (migration 0012, replaced below) then looks up, for
+-- each word of the text, only the runs of its trigrams that are not common,
+-- each as a LIKE '%run%' on the index, and checks the full text on the rows
+-- found (strpos, which the index cannot take), so the index reads short lists
+-- and the result is the same rows. When no trigram of the text is common, or
+-- all are, the search is the plain LIKE of migration 0012 (the planner then
+-- chooses as before).
+--
+-- Correctness never depends on the list: every run is a substring of the text,
+-- so every entry holding the text holds every run and is found, and the full
+-- text is checked on every row found. A list that is out of date (the
+-- directory changed since the refresh) or missing only makes a search slower
+-- than it could be, never different.
+--
+-- Personal data: none. A trigram in 1 % or more of an organisation's entries
+-- (three letters or digits shared by hundreds of entries at least) does not
+-- name anyone; the table holds nothing else.
+
+CREATE TABLE directory_search_common_trigrams (
+    organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    trigram         text NOT NULL,   -- as pg_trgm's show_trgm gives it: three characters, edges padded with spaces
+    share           real NOT NULL,   -- the share of the sampled entries holding it, 0.01 to 1
+    PRIMARY KEY (organisation_id, trigram)
+);
+
+COMMENT ON TABLE directory_search_common_trigrams IS 'Per organisation: the trigrams in at least 1 % of its entries'' search texts (a sample), which a search leaves out of its index lookup (derived, for searching; no personal data).';
+
+-- directory_search_common_trigrams_refresh recomputes one organisation's
+-- common trigrams from a sample of about 5 000 of its entries (all of them in
+-- a smaller directory; a fixed hash of the entry ID picks them, so the same
+-- entries give the same list) and returns how many it keeps: word-inner
+-- trigrams and word-edge ones (with spaces, "  u", "en "), as show_trgm gives
+-- them; its hashed trigrams of other characters than ASCII are not kept (a
+-- search takes them as rare). No lock: a list that misses a concurrent change
+-- is merely out of date.
+CREATE FUNCTION directory_search_common_trigrams_refresh(org uuid) RETURNS integer
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    n      integer;
+    every  integer;
+    kept   integer;
+BEGIN
+    SELECT count(*) INTO n FROM directory_entries e WHERE e.organisation_id = org;
+    every := greatest(1, n / 5000);
+    DELETE FROM directory_search_common_trigrams c WHERE c.organisation_id = org;
+    WITH sample AS MATERIALIZED (
+        SELECT e.search_text FROM directory_entries e
+        WHERE e.organisation_id = org AND (every = 1 OR abs(hashtext(e.id::text) % every) = 0)
+    ), counted AS (
+        SELECT g.tg, count(*) AS c
+        FROM sample s, unnest(public.show_trgm(s.search_text)) AS g (tg)
+        WHERE length(g.tg) = 3
+        GROUP BY g.tg
+    ), ins AS (
+        INSERT INTO directory_search_common_trigrams (organisation_id, trigram, share)
+        SELECT org, c.tg, c.c::real / m.m
+        FROM counted c, (SELECT count(*) AS m FROM sample) m
+        WHERE c.c >= 0.01 * m.m
+        ORDER BY c.tg
+        ON CONFLICT (organisation_id, trigram) DO UPDATE SET share = excluded.share
+        RETURNING 1
+    )
+    SELECT count(*) INTO kept FROM ins;
+    RETURN kept;
+END
+$$;
+
+COMMENT ON FUNCTION directory_search_common_trigrams_refresh(uuid) IS 'Recomputes one organisation''s common search trigrams from a sample of its entries; returns how many it keeps.';
+
+-- directory_search_like returns the condition (SQL text, constants quoted)
+-- that an entry's search_text holds s (folded), for directory_search_page:
+-- either the plain LIKE '%s%', or a LIKE '%run%' for chosen runs of the
+-- word-inner trigrams of s and strpos(search_text, s) > 0 for the whole.
+--
+-- It picks the one that reads less, by a cost in posting-list items per
+-- entry of the organisation: every trigram looked up costs its share (the
+-- GIN index reads its list), every candidate row it leaves costs about 110
+-- (a heap fetch and the check; measured on 100 000 entries: ~16 ns per
+-- posting item, ~1.8 us per candidate). The plain LIKE looks up every
+-- trigram pg_trgm takes from the pattern, word edges included ("  0", "en "
+-- next to a space in the text); the runs drop the edges and, in each word,
+-- the trigrams far more common than the word's rarest. Candidates are
+-- estimated as the product over words of each word's rarest share (trigrams
+-- of one word go together; words are taken as independent). A trigram
+-- without a share in directory_search_common_trigrams is in under 1 % of the
+-- entries: 0.005 is assumed. Words are runs of letters and digits, as pg_trgm
+-- splits them; a word at the start or end of s has an unknown edge there.
+CREATE FUNCTION directory_search_like(org uuid, s text) RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    k       constant real := 110;    -- a candidate row, in posting items
+    rare    constant real := 0.005;  -- the share of a trigram not listed
+    parts   text[] := regexp_split_to_array(s, '[^[:alnum:]]+');
+    np      integer := cardinality(parts);
+    plain   text := format('e.search_text LIKE %L', '%' || replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_') || '%');
+    padded  text[] := '{}';  -- each word with the edges pg_trgm sees in '%s%'
+    words   text[] := '{}';  -- each word of three characters or more
+    wmin    real[] := '{}';  -- its rarest inner trigram's share
+    wcost   real[] := '{}';  -- the shares of the inner trigrams its runs keep
+    tgs     text[];
+    shs     real[];
+    p       text;
+    x       real;
+    m       real;
+    c       real;
+    i       integer;
+    g       integer;
+    st      integer;
+    cost_a  real := 0;
+    cand_a  real := 1;
+    cost_b  real := 0;
+    cand_b  real := 1;
+    runs    text[] := '{}';
+BEGIN
+    FOR i IN 1 .. np LOOP
+        CONTINUE WHEN parts[i] = '';
+        padded := padded || (CASE WHEN i > 1 THEN '  ' ELSE '' END || parts[i] || CASE WHEN i < np THEN ' ' ELSE '' END);
+        IF length(parts[i]) >= 3 THEN
+            words := words || parts[i];
+        END IF;
+    END LOOP;
+    IF cardinality(words) = 0 THEN
+        RETURN plain; -- no inner trigram to look up on its own
+    END IF;
+    SELECT array_agg(c.trigram), array_agg(c.share) INTO tgs, shs FROM directory_search_common_trigrams c
+    WHERE c.organisation_id = org
+        AND c.trigram = ANY (array(SELECT substr(w, n, 3) FROM unnest(padded) AS w, generate_series(1, length(w) - 2) AS n));
+    IF tgs IS NULL THEN
+        RETURN plain; -- every trigram is rare (or the list is missing): nothing to leave out
+    END IF;
+
+    -- The plain LIKE.
+    FOREACH p IN ARRAY padded LOOP
+        m := 1;
+        FOR g IN 1 .. length(p) - 2 LOOP
+            x := coalesce(shs[array_position(tgs, substr(p, g, 3))], rare);
+            cost_a := cost_a + x;
+            m := least(m, x);
+        END LOOP;
+        cand_a := cand_a * m;
+    END LOOP;
+    cost_a := cost_a + k * cand_a;
+
+    -- The runs: each word's inner trigrams up to three times its rarest's
+    -- share (or 2 %), words taken rarest first while a word saves more
+    -- candidates than its lists cost.
+    FOR i IN 1 .. cardinality(words) LOOP
+        m := 1;
+        FOR g IN 1 .. length(words[i]) - 2 LOOP
+            m := least(m, coalesce(shs[array_position(tgs, substr(words[i], g, 3))], rare));
+        END LOOP;
+        c := 0;
+        FOR g IN 1 .. length(words[i]) - 2 LOOP
+            x := coalesce(shs[array_position(tgs, substr(words[i], g, 3))], rare);
+            IF x <= greatest(3 * m, 0.02) THEN
+                c := c + x;
+            END IF;
+        END LOOP;
+        wmin := wmin || m;
+        wcost := wcost || c;
+    END LOOP;
+    FOR i IN SELECT u.o FROM unnest(wmin) WITH ORDINALITY AS u (m, o) ORDER BY u.m, u.o LOOP
+        CONTINUE WHEN cardinality(runs) > 0 AND wcost[i] >= k * cand_b * (1 - wmin[i]);
+        cost_b := cost_b + wcost[i];
+        cand_b := cand_b * wmin[i];
+        st := NULL;
+        FOR g IN 1 .. length(words[i]) - 2 LOOP
+            IF coalesce(shs[array_position(tgs, substr(words[i], g, 3))], rare) <= greatest(3 * wmin[i], 0.02) THEN
+                IF st IS NULL THEN
+                    st := g;
+                END IF;
+            ELSIF st IS NOT NULL THEN
+                runs := runs || substr(words[i], st, g + 2 - st);
+                st := NULL;
+            END IF;
+        END LOOP;
+        IF st IS NOT NULL THEN
+            runs := runs || substr(words[i], st);
+        END IF;
+    END LOOP;
+    cost_b := cost_b + k * cand_b;
+
+    IF cost_b >= cost_a THEN
+        RETURN plain;
+    END IF;
+    -- Runs are letters and digits only: nothing in them needs escaping.
+    SELECT string_agg(format('e.search_text LIKE %L', '%' || r || '%'), ' AND ') INTO p FROM unnest(runs) AS r;
+    RETURN format('(%s AND strpos(e.search_text, %L) > 0)', p, s);
+END
+$$;
+
+COMMENT ON FUNCTION directory_search_like(uuid, text) IS 'The condition that search_text holds a folded text, looking up in the trigram index only the trigrams worth reading; for directory_search_page.';
+
+-- directory_search_page as in migration 0012, with the text's condition from
+-- directory_search_like.
+CREATE OR REPLACE FUNCTION directory_search_page(org uuid, pattern text, digits text, folder uuid, in_root boolean,
+        published_only boolean, lim integer, off integer, count_limit integer)
+    RETURNS TABLE (ids uuid[], total integer, more boolean)
+    LANGUAGE plpgsql STABLE ROWS 1 AS $$
+DECLARE
+    t      text := directory_fold(btrim(pattern));
+    cond   text := format('e.organisation_id = %L', org);
+    bound  text := '';
+    n      integer;
+    page   uuid[];
+BEGIN
+    IF t <> '' THEN
+        cond := cond || ' AND (' || directory_search_like(org, t);
+        IF digits <> '' THEN
+            cond := cond || ' OR ' || directory_search_like(org, digits);
+        END IF;
+        cond := cond || ')';
+        -- Every match holds each character of t, so it sorts at or after
+        -- each character's bound (migration 0006), thus after the largest.
+        -- The digits alternative matches other text: with one, the smaller
+        -- of the two starts (a character without a bound gives '').
+        SELECT coalesce(max(h.first_sort), '') INTO bound FROM directory_search_hints h
+            WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(t, NULL));
+        IF digits <> '' THEN
+            SELECT least(bound, coalesce(max(h.first_sort), '')) INTO bound FROM directory_search_hints h
+                WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(digits, NULL));
+        END IF;
+        IF bound <> '' THEN
+            cond := cond || format(' AND e.sort_name >= %L COLLATE "C"', bound);
+        END IF;
+    END IF;
+    IF folder IS NOT NULL THEN
+        cond := cond || format(' AND e.folder_id = %L', folder);
+    ELSIF in_root THEN
+        cond := cond || ' AND e.folder_id IS NULL';
+    END IF;
+    IF published_only THEN
+        cond := cond || ' AND e.published';
+    END IF;
+
+    IF count_limit IS NULL THEN
+        EXECUTE 'SELECT count(*) FROM directory_entries e WHERE ' || cond INTO n;
+        total := n;
+        more := false;
+    ELSE
+        -- The page is sorted out of the collected matches only when they
+        -- are all of them (a top-N sort); past count_limit the walk below
+        -- finds it.
+        EXECUTE format('WITH hits AS MATERIALIZED (SELECT e.id, e.sort_name FROM directory_entries e WHERE %s LIMIT %s)
+            SELECT c.n, CASE WHEN c.n <= %s THEN (SELECT array_agg(p.id) FROM
+                (SELECT h.id FROM hits h ORDER BY h.sort_name, h.id LIMIT %s OFFSET %s) p) END
+            FROM (SELECT count(*)::integer AS n FROM hits) c',
+            cond, count_limit + 1, count_limit, lim, off) INTO n, page;
+        IF n <= count_limit THEN
+            RETURN QUERY SELECT coalesce(page, '{}'), n, false;
+            RETURN;
+        END IF;
+        total := count_limit;
+        more := true;
+    END IF;
+    IF n = 0 OR off >= n AND NOT more THEN
+        RETURN QUERY SELECT '{}'::uuid[], total, more;
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT array_agg(s.id) FROM (SELECT e.id FROM directory_entries e WHERE %s
+        ORDER BY e.sort_name, e.id LIMIT %s OFFSET %s) s', cond, lim, off) INTO page;
+    RETURN QUERY SELECT coalesce(page, '{}'), total, more;
+END
+$$;
