@@ -11,16 +11,18 @@
 -- of CPU, 0.6 ms without them), and they narrow nothing the rare ones have not.
 --
 -- directory_search_common_trigrams keeps, per organisation, the trigrams found
--- in at least 1 % of a sample of its entries' search texts and their share.
--- directory_search_common_trigrams_refresh(org) recomputes them (called with
+-- in at least 1 % (and 20) of a sample of its entries' search texts and their
+-- share.
+-- directory_search_common_trigrams_refresh(org) recomputes them (called after
 -- the rebuild of the search start bounds, directory.Store.RebuildSearchHints).
--- directory_search_page (migration 0012, replaced below) then looks up, for
--- each word of the text, only the runs of its trigrams that are not common,
--- each as a LIKE '%run%' on the index, and checks the full text on the rows
--- found (strpos, which the index cannot take), so the index reads short lists
--- and the result is the same rows. When no trigram of the text is common, or
--- all are, the search is the plain LIKE of migration 0012 (the planner then
--- chooses as before).
+-- directory_search_like(org, text) weighs, with those shares, the plain LIKE
+-- against looking up only runs of each word's rarer trigrams (each as a
+-- LIKE '%run%' on the index, which leaves out the word-edge trigrams such as
+-- "  0" and "en " too) and checking the full text on the rows found (strpos,
+-- which the index cannot take), and directory_search_page (migration 0012,
+-- replaced below) searches with the cheaper. When the organisation has no
+-- list, or no trigram of the text is in it, the search is the plain LIKE of
+-- migration 0012 (the planner then chooses as before).
 --
 -- Correctness never depends on the list: every run is a substring of the text,
 -- so every entry holding the text holds every run and is found, and the full
@@ -28,8 +30,8 @@
 -- directory changed since the refresh) or missing only makes a search slower
 -- than it could be, never different.
 --
--- Personal data: none. A trigram in 1 % or more of an organisation's entries
--- (three letters or digits shared by hundreds of entries at least) does not
+-- Personal data: none. A trigram kept is held by at least 1 % and at least 20
+-- of the sampled entries: three characters shared by that many people do not
 -- name anyone; the table holds nothing else.
 
 CREATE TABLE directory_search_common_trigrams (
@@ -39,10 +41,10 @@ CREATE TABLE directory_search_common_trigrams (
     PRIMARY KEY (organisation_id, trigram)
 );
 
-COMMENT ON TABLE directory_search_common_trigrams IS 'Per organisation: the trigrams in at least 1 % of its entries'' search texts (a sample), which a search leaves out of its index lookup (derived, for searching; no personal data).';
+COMMENT ON TABLE directory_search_common_trigrams IS 'Per organisation: the trigrams in at least 1 % (and 20) of a sample of its entries'' search texts and their share, by which a search chooses what to look up in the trigram index (derived; no personal data).';
 
 -- directory_search_common_trigrams_refresh recomputes one organisation's
--- common trigrams from a sample of about 5 000 of its entries (all of them in
+-- common trigrams from a sample of 5 000 to 10 000 of its entries (all of them in
 -- a smaller directory; a fixed hash of the entry ID picks them, so the same
 -- entries give the same list) and returns how many it keeps: word-inner
 -- trigrams and word-edge ones (with spaces, "  u", "en "), as show_trgm gives
@@ -71,7 +73,7 @@ BEGIN
         INSERT INTO directory_search_common_trigrams (organisation_id, trigram, share)
         SELECT org, c.tg, c.c::real / m.m
         FROM counted c, (SELECT count(*) AS m FROM sample) m
-        WHERE c.c >= 0.01 * m.m
+        WHERE c.c >= 0.01 * m.m AND c.c >= 20
         ORDER BY c.tg
         ON CONFLICT (organisation_id, trigram) DO UPDATE SET share = excluded.share
         RETURNING 1
@@ -127,6 +129,9 @@ DECLARE
     cost_b  real := 0;
     cand_b  real := 1;
     runs    text[] := '{}';
+    taken   boolean[];
+    pass    integer;
+    r       text;
 BEGIN
     FOR i IN 1 .. np LOOP
         CONTINUE WHEN parts[i] = '';
@@ -174,8 +179,17 @@ BEGIN
         END LOOP;
         wmin := wmin || m;
         wcost := wcost || c;
+        taken := taken || false;
     END LOOP;
-    FOR i IN SELECT u.o FROM unnest(wmin) WITH ORDINALITY AS u (m, o) ORDER BY u.m, u.o LOOP
+    -- Rarest word first (a selection over a handful of words; no query).
+    FOR pass IN 1 .. cardinality(words) LOOP
+        i := NULL;
+        FOR g IN 1 .. cardinality(words) LOOP
+            IF NOT taken[g] AND (i IS NULL OR wmin[g] < wmin[i]) THEN
+                i := g;
+            END IF;
+        END LOOP;
+        taken[i] := true;
         CONTINUE WHEN cardinality(runs) > 0 AND wcost[i] >= k * cand_b * (1 - wmin[i]);
         cost_b := cost_b + wcost[i];
         cand_b := cand_b * wmin[i];
@@ -200,8 +214,11 @@ BEGIN
         RETURN plain;
     END IF;
     -- Runs are letters and digits only: nothing in them needs escaping.
-    SELECT string_agg(format('e.search_text LIKE %L', '%' || r || '%'), ' AND ') INTO p FROM unnest(runs) AS r;
-    RETURN format('(%s AND strpos(e.search_text, %L) > 0)', p, s);
+    p := '(';
+    FOREACH r IN ARRAY runs LOOP
+        p := p || format('e.search_text LIKE %L AND ', '%' || r || '%');
+    END LOOP;
+    RETURN p || format('strpos(e.search_text, %L) > 0)', s);
 END
 $$;
 
