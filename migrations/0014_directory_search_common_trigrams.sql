@@ -35,10 +35,14 @@
 -- name anyone; the table holds nothing else.
 
 CREATE TABLE directory_search_common_trigrams (
-    organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
-    trigram         text NOT NULL,   -- as pg_trgm's show_trgm gives it: three characters, edges padded with spaces
-    share           real NOT NULL,   -- the share of the sampled entries holding it, 0.01 to 1
-    PRIMARY KEY (organisation_id, trigram)
+    organisation_id uuid PRIMARY KEY REFERENCES organisations (id) ON DELETE CASCADE,
+    -- {"vid": 1, "u04": 0.098, "en ": 0.23, ...}: each trigram as pg_trgm's
+    -- show_trgm gives it (three characters, word edges padded with spaces)
+    -- and the share of the sampled entries holding it, 0.01 to 1. One row,
+    -- read whole by every search (a few kilobytes).
+    shares          jsonb NOT NULL,
+    sampled         integer NOT NULL,      -- entries in the sample
+    refreshed_at    timestamptz NOT NULL
 );
 
 COMMENT ON TABLE directory_search_common_trigrams IS 'Per organisation: the trigrams in at least 1 % (and 20) of a sample of its entries'' search texts and their share, by which a search chooses what to look up in the trigram index (derived; no personal data).';
@@ -54,13 +58,13 @@ COMMENT ON TABLE directory_search_common_trigrams IS 'Per organisation: the trig
 CREATE FUNCTION directory_search_common_trigrams_refresh(org uuid) RETURNS integer
     LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    n      integer;
-    every  integer;
-    kept   integer;
+    n       integer;
+    every   integer;
+    m       integer;
+    shares  jsonb;
 BEGIN
     SELECT count(*) INTO n FROM directory_entries e WHERE e.organisation_id = org;
     every := greatest(1, n / 5000);
-    DELETE FROM directory_search_common_trigrams c WHERE c.organisation_id = org;
     WITH sample AS MATERIALIZED (
         SELECT e.search_text FROM directory_entries e
         WHERE e.organisation_id = org AND (every = 1 OR abs(hashtext(e.id::text) % every) = 0)
@@ -69,17 +73,16 @@ BEGIN
         FROM sample s, unnest(public.show_trgm(s.search_text)) AS g (tg)
         WHERE length(g.tg) = 3
         GROUP BY g.tg
-    ), ins AS (
-        INSERT INTO directory_search_common_trigrams (organisation_id, trigram, share)
-        SELECT org, c.tg, c.c::real / m.m
-        FROM counted c, (SELECT count(*) AS m FROM sample) m
-        WHERE c.c >= 0.01 * m.m AND c.c >= 20
-        ORDER BY c.tg
-        ON CONFLICT (organisation_id, trigram) DO UPDATE SET share = excluded.share
-        RETURNING 1
     )
-    SELECT count(*) INTO kept FROM ins;
-    RETURN kept;
+    SELECT (SELECT count(*) FROM sample), coalesce(jsonb_object_agg(c.tg, round(c.c::numeric / m.m, 4)), '{}')
+    INTO m, shares
+    FROM counted c, (SELECT count(*) AS m FROM sample) m
+    WHERE c.c >= 0.01 * m.m AND c.c >= 20;
+    INSERT INTO directory_search_common_trigrams AS t (organisation_id, shares, sampled, refreshed_at)
+    VALUES (org, shares, coalesce(m, 0), now())
+    ON CONFLICT (organisation_id) DO UPDATE SET shares = excluded.shares, sampled = excluded.sampled,
+        refreshed_at = excluded.refreshed_at;
+    RETURN (SELECT count(*) FROM jsonb_object_keys(shares));
 END
 $$;
 
@@ -100,11 +103,12 @@ COMMENT ON FUNCTION directory_search_common_trigrams_refresh(uuid) IS 'Recompute
 -- the trigrams far more common than the word's rarest. Candidates are
 -- estimated as the product over words of each word's rarest share (trigrams
 -- of one word go together; words are taken as independent). A trigram
--- without a share in directory_search_common_trigrams is in under 1 % of the
--- entries: 0.005 is assumed. Words are runs of letters and digits, as pg_trgm
+-- without a share in shares (the organisation's row of
+-- directory_search_common_trigrams) is in under 1 % of the entries: 0.005 is
+-- assumed. Words are runs of letters and digits, as pg_trgm
 -- splits them; a word at the start or end of s has an unknown edge there.
-CREATE FUNCTION directory_search_like(org uuid, s text) RETURNS text
-    LANGUAGE plpgsql STABLE AS $$
+CREATE FUNCTION directory_search_like(shares jsonb, s text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     k       constant real := 110;    -- a candidate row, in posting items
     rare    constant real := 0.005;  -- the share of a trigram not listed
@@ -115,8 +119,7 @@ DECLARE
     words   text[] := '{}';  -- each word of three characters or more
     wmin    real[] := '{}';  -- its rarest inner trigram's share
     wcost   real[] := '{}';  -- the shares of the inner trigrams its runs keep
-    tgs     text[];
-    shs     real[];
+    listed  boolean := false;
     p       text;
     x       real;
     m       real;
@@ -143,23 +146,25 @@ BEGIN
     IF cardinality(words) = 0 THEN
         RETURN plain; -- no inner trigram to look up on its own
     END IF;
-    SELECT array_agg(c.trigram), array_agg(c.share) INTO tgs, shs FROM directory_search_common_trigrams c
-    WHERE c.organisation_id = org
-        AND c.trigram = ANY (array(SELECT substr(w, n, 3) FROM unnest(padded) AS w, generate_series(1, length(w) - 2) AS n));
-    IF tgs IS NULL THEN
-        RETURN plain; -- every trigram is rare (or the list is missing): nothing to leave out
+    IF shares IS NULL OR shares = '{}' THEN
+        RETURN plain; -- no list (never refreshed, or a small directory)
     END IF;
 
     -- The plain LIKE.
     FOREACH p IN ARRAY padded LOOP
         m := 1;
         FOR g IN 1 .. length(p) - 2 LOOP
-            x := coalesce(shs[array_position(tgs, substr(p, g, 3))], rare);
+            x := (shares ->> substr(p, g, 3))::real;
+            listed := listed OR x IS NOT NULL;
+            x := coalesce(x, rare);
             cost_a := cost_a + x;
             m := least(m, x);
         END LOOP;
         cand_a := cand_a * m;
     END LOOP;
+    IF NOT listed THEN
+        RETURN plain; -- every trigram is rare: nothing to leave out
+    END IF;
     cost_a := cost_a + k * cand_a;
 
     -- The runs: each word's inner trigrams up to three times its rarest's
@@ -168,11 +173,11 @@ BEGIN
     FOR i IN 1 .. cardinality(words) LOOP
         m := 1;
         FOR g IN 1 .. length(words[i]) - 2 LOOP
-            m := least(m, coalesce(shs[array_position(tgs, substr(words[i], g, 3))], rare));
+            m := least(m, coalesce((shares ->> substr(words[i], g, 3))::real, rare));
         END LOOP;
         c := 0;
         FOR g IN 1 .. length(words[i]) - 2 LOOP
-            x := coalesce(shs[array_position(tgs, substr(words[i], g, 3))], rare);
+            x := coalesce((shares ->> substr(words[i], g, 3))::real, rare);
             IF x <= greatest(3 * m, 0.02) THEN
                 c := c + x;
             END IF;
@@ -195,7 +200,7 @@ BEGIN
         cand_b := cand_b * wmin[i];
         st := NULL;
         FOR g IN 1 .. length(words[i]) - 2 LOOP
-            IF coalesce(shs[array_position(tgs, substr(words[i], g, 3))], rare) <= greatest(3 * wmin[i], 0.02) THEN
+            IF coalesce((shares ->> substr(words[i], g, 3))::real, rare) <= greatest(3 * wmin[i], 0.02) THEN
                 IF st IS NULL THEN
                     st := g;
                 END IF;
@@ -222,10 +227,11 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION directory_search_like(uuid, text) IS 'The condition that search_text holds a folded text, looking up in the trigram index only the trigrams worth reading; for directory_search_page.';
+COMMENT ON FUNCTION directory_search_like(jsonb, text) IS 'The condition that search_text holds a folded text, looking up in the trigram index only the trigrams worth reading; for directory_search_page.';
 
 -- directory_search_page as in migration 0012, with the text's condition from
--- directory_search_like.
+-- directory_search_like, the bound and the common trigrams read in one query,
+-- and no bound looked up for a phone number's digits (they never have one).
 CREATE OR REPLACE FUNCTION directory_search_page(org uuid, pattern text, digits text, folder uuid, in_root boolean,
         published_only boolean, lim integer, off integer, count_limit integer)
     RETURNS TABLE (ids uuid[], total integer, more boolean)
@@ -234,25 +240,29 @@ DECLARE
     t      text := directory_fold(btrim(pattern));
     cond   text := format('e.organisation_id = %L', org);
     bound  text := '';
+    shares jsonb;
     n      integer;
     page   uuid[];
 BEGIN
     IF t <> '' THEN
-        cond := cond || ' AND (' || directory_search_like(org, t);
-        IF digits <> '' THEN
-            cond := cond || ' OR ' || directory_search_like(org, digits);
-        END IF;
-        cond := cond || ')';
         -- Every match holds each character of t, so it sorts at or after
         -- each character's bound (migration 0006), thus after the largest.
-        -- The digits alternative matches other text: with one, the smaller
-        -- of the two starts (a character without a bound gives '').
-        SELECT coalesce(max(h.first_sort), '') INTO bound FROM directory_search_hints h
-            WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(t, NULL));
+        -- The bounds and the organisation's common trigrams in one query.
+        SELECT coalesce((SELECT max(h.first_sort) FROM directory_search_hints h
+                WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(t, NULL))), ''),
+            (SELECT c.shares FROM directory_search_common_trigrams c WHERE c.organisation_id = org)
+        INTO bound, shares;
+        cond := cond || ' AND (' || directory_search_like(shares, t);
+        -- The digits alternative matches other text; its characters (digits
+        -- and +) never have a bound (migration 0006), so with one the search
+        -- starts at the beginning. Digits equal to t add nothing.
         IF digits <> '' THEN
-            SELECT least(bound, coalesce(max(h.first_sort), '')) INTO bound FROM directory_search_hints h
-                WHERE h.organisation_id = org AND h.ch = ANY (string_to_array(digits, NULL));
+            bound := '';
+            IF digits <> t THEN
+                cond := cond || ' OR ' || directory_search_like(shares, digits);
+            END IF;
         END IF;
+        cond := cond || ')';
         IF bound <> '' THEN
             cond := cond || format(' AND e.sort_name >= %L COLLATE "C"', bound);
         END IF;
