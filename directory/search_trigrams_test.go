@@ -158,3 +158,42 @@ func TestSearchCommonTrigrams(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchStaleCommonTrigrams: a list of common trigrams that no longer
+// fits the directory (every entry renamed and moved to another SIP domain
+// after the refresh) makes no search find anything else: the results are
+// those of a check of every entry, whatever the list says.
+func TestSearchStaleCommonTrigrams(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := ctxT(t)
+	s := NewStore(db, nil)
+	org := newOrg(t, db, "Nordfjord")
+	if _, err := db.Exec(`
+		INSERT INTO directory_entries (organisation_id, display_name, search_addresses)
+		SELECT $1, 'Kari Nilsen ' || lpad(i::text, 4, '0'), 'u' || lpad(i::text, 4, '0') || '@video.example'
+		FROM generate_series(0, 399) i`, org); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RefreshSearchTrigrams(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE directory_entries SET display_name = 'Per Hansen ' || right(display_name, 4),
+		search_addresses = replace(search_addresses, '@video.example', '@zulu.example') WHERE organisation_id = $1`, org); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"u0042@zulu", "u0042@video", "video", "zulu.example", "hansen 0042", "kari", "nilsen 01", "per hansen 03", "0399"} {
+		var want []string
+		if err := db.Select(&want, `SELECT display_name FROM directory_entries WHERE organisation_id = $1
+			AND strpos(search_text, directory_fold($2)) > 0 ORDER BY sort_name, id`, org, text); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Search(ctx, org, Query{Text: text, CountLimit: -1, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(p.Entries); !slices.Equal(got, want) || p.Total != len(want) {
+			t.Errorf("Search(%q) with a stale list: %d entries (total %d), want %d", text, len(got), p.Total, len(want))
+		}
+	}
+}
