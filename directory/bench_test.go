@@ -144,7 +144,7 @@ func benchSync(b *testing.B, n int) {
 
 // BenchmarkSearch100k: directory searches (a page of 20) over 100 000
 // entries, p50 and p99, next to the p50 of fetching one entry by its ID, in
-// the same run. The store runs on one connection so that, with the server on
+// the same run; the connection's first search is reported on its own. The store runs on one connection so that, with the server on
 // this machine, the CPU time its backend spends per search is read too
 // (/proc/PID/schedstat): on a loaded machine, where wall-clock latency is
 // mostly waiting for a core, that is the steadier figure.
@@ -161,6 +161,15 @@ func BenchmarkSearch100k(b *testing.B) {
 	var lat, ref, cpu, refCPU []time.Duration
 	perQuery := map[string][]time.Duration{}
 	perQueryCPU := map[string][]time.Duration{}
+	// The connection's first search loads what a backend keeps for the
+	// next ones (the functions' compiled code, the unaccent rules, the
+	// tables' and indexes' descriptions): a pool's connections pay it once,
+	// so it is reported alone and not in the percentiles.
+	c0, start := serverCPU(), time.Now()
+	if _, err := st.Search(ctx, org, Query{Text: "first", PublishedOnly: true, Limit: 20}); err != nil {
+		b.Fatal(err)
+	}
+	first, firstCPU := time.Since(start), serverCPU()-c0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, q := range queries {
@@ -190,11 +199,14 @@ func BenchmarkSearch100k(b *testing.B) {
 	b.ReportMetric(pct(cpu, 50), "cpu-p50-ms")
 	b.ReportMetric(pct(cpu, 99), "cpu-p99-ms")
 	b.ReportMetric(pct(refCPU, 50), "ref-get-cpu-p50-ms")
+	b.ReportMetric(float64(first)/float64(time.Millisecond), "first-search-ms")
+	b.ReportMetric(float64(firstCPU)/float64(time.Millisecond), "first-search-cpu-ms")
 }
 
 // searchBenchDB fills a database with 100 000 entries (names from benchFirst
 // and benchLast, a SIP address and a phone number each) in one organisation
-// and one entry in another, and returns it and the first organisation's ID.
+// and one entry in another, rebuilds the first one's search hints, and
+// returns the database and the first organisation's ID.
 func searchBenchDB(b *testing.B) (*sqlx.DB, string) {
 	b.Helper()
 	db := pgtest.New(b)
@@ -216,6 +228,11 @@ func searchBenchDB(b *testing.B) (*sqlx.DB, string) {
 		b.Fatal(err)
 	}
 	if _, err := db.Exec(`ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	// What follows a large change (a sync's): exact start bounds and the
+	// organisation's common trigrams (migration 0014).
+	if err := NewStore(db, nil).RebuildSearchHints(context.Background(), org); err != nil {
 		b.Fatal(err)
 	}
 	return db, org

@@ -11,7 +11,9 @@
 //     matches walks the names in order from a start bound kept per
 //     character by triggers (migration 0006, directory_search_hints);
 //     searchhints.go rebuilds one organisation's bounds exactly (migration
-//     0012), e.g. after a large sync.
+//     0012), e.g. after a large sync, and refreshes its common trigrams
+//     (migration 0014), which a search leaves out of its trigram index
+//     lookup when their long lists cost more than they narrow.
 //   - template.go, mapping.go: CMS-style `$attr$` mapping expressions
 //     (PROTOCOLS.md §5.4), the inetOrgPerson default and the Active Directory
 //     preset, and the folder mapping (none, OU path, attribute).

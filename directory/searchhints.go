@@ -18,6 +18,10 @@ import (
 // how far a search walks. It waits for, and briefly holds back, every writer
 // of the directory (all organisations), so call it after a large change has
 // committed, outside its transaction, not after every write.
+//
+// It then refreshes the organisation's common search trigrams
+// (RefreshSearchTrigrams), in a transaction of its own that holds back no
+// writer.
 func (s *Store) RebuildSearchHints(ctx context.Context, orgID string) error {
 	// Its own transaction at READ COMMITTED, whatever the server's default:
 	// each statement of the function must see what committed before its lock.
@@ -31,6 +35,32 @@ func (s *Store) RebuildSearchHints(ctx context.Context, orgID string) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("directory: rebuild search hints: %w", err)
+	}
+	return s.RefreshSearchTrigrams(ctx, orgID)
+}
+
+// RefreshSearchTrigrams recomputes the organisation's common search trigrams
+// (directory_search_common_trigrams, migration 0014): the trigrams in at least
+// 1 % of a sample of about 5 000 of its entries, which a search leaves out of
+// its trigram index lookup when reading their long posting lists would cost
+// more than the rows they rule out. The list only ever changes how fast a
+// search is, never what it finds, so a list that is out of date or missing
+// (an organisation never refreshed) is merely slower. It takes about 0.1 s at
+// 100 000 entries and locks nothing but the organisation's row of the list.
+//
+// It also moves the entries waiting in the trigram index's pending list into
+// the index (gin_clean_pending_list). The index takes new entries into that
+// list (fastupdate) until it holds 4 MB, and only VACUUM, autovacuum's
+// ANALYZE or a full list empties it; every search through the index scans
+// the whole list meanwhile. After a large change (up to 4 MB of search text
+// left over) that made each search's lookup several times dearer until
+// autovacuum came by.
+func (s *Store) RefreshSearchTrigrams(ctx context.Context, orgID string) error {
+	if _, err := s.db.ExecContext(ctx, `SELECT gin_clean_pending_list('directory_entries_search_trgm'::regclass)`); err != nil {
+		return fmt.Errorf("directory: refresh search trigrams: clean the index's pending list: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `SELECT directory_search_common_trigrams_refresh($1)`, orgID); err != nil {
+		return fmt.Errorf("directory: refresh search trigrams: %w", err)
 	}
 	return nil
 }
