@@ -3,7 +3,10 @@ package directory
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/lib/pq"
 )
 
 // RebuildSearchHints recomputes the organisation's search start bounds
@@ -56,11 +59,20 @@ func (s *Store) RebuildSearchHints(ctx context.Context, orgID string) error {
 // left over) that made each search's lookup several times dearer until
 // autovacuum came by.
 func (s *Store) RefreshSearchTrigrams(ctx context.Context, orgID string) error {
-	if _, err := s.db.ExecContext(ctx, `SELECT gin_clean_pending_list('directory_entries_search_trgm'::regclass)`); err != nil {
+	// Only the index's owner (the role that ran the migrations) may clean
+	// it; a deployment whose runtime role is another leaves the list to
+	// autovacuum and still refreshes the trigrams.
+	if _, err := s.db.ExecContext(ctx, `SELECT gin_clean_pending_list('directory_entries_search_trgm'::regclass)`); err != nil && !isInsufficientPrivilege(err) {
 		return fmt.Errorf("directory: refresh search trigrams: clean the index's pending list: %w", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `SELECT directory_search_common_trigrams_refresh($1)`, orgID); err != nil {
 		return fmt.Errorf("directory: refresh search trigrams: %w", err)
 	}
 	return nil
+}
+
+// isInsufficientPrivilege reports whether err is PostgreSQL's 42501.
+func isInsufficientPrivilege(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "42501"
 }

@@ -159,6 +159,13 @@ func (y *Syncer) Run(ctx context.Context, orgID, sourceID string, opts SyncOptio
 		if err := s.RebuildSearchHints(context.WithoutCancel(ctx), orgID); err != nil {
 			log.Error("ldap sync: rebuilding the search start bounds failed", "err", err)
 		}
+	} else if runErr == nil && !opts.DryRun && rep.Added >= y.rebuildHintsAfter {
+		// Additions keep the start bounds exact (their trigger only lowers
+		// them), but they change which trigrams are common and leave the
+		// trigram index's pending list long (RefreshSearchTrigrams).
+		if err := s.RefreshSearchTrigrams(context.WithoutCancel(ctx), orgID); err != nil {
+			log.Error("ldap sync: refreshing the common search trigrams failed", "err", err)
+		}
 	}
 	log.Info("ldap sync", "status", rep.Status, "read", rep.Read, "added", rep.Added, "updated", rep.Updated,
 		"moved", rep.Moved, "removed", rep.Removed, "skipped", rep.Skipped, "warnings", len(rep.Warnings), "err", rep.Error)

@@ -632,3 +632,26 @@ func retitleAll(t *testing.T, title string) string {
 	}
 	return out.String()
 }
+
+// TestSyncRefreshesCommonTrigramsAfterManyAdditions: a run that adds at
+// least rebuildHintsAfter entries (a first sync) refreshes the
+// organisation's common search trigrams; a smaller one leaves them.
+func TestSyncRefreshesCommonTrigramsAfterManyAdditions(t *testing.T) {
+	refreshed := func(f *syncFixture) bool {
+		var n int
+		if err := f.db.Get(&n, `SELECT count(*) FROM directory_search_common_trigrams WHERE organisation_id = $1`, f.org); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	small := newSyncFixture(t, nil)
+	small.syncer.rebuildHintsAfter = 1000
+	if rep := small.mustRun(t, SyncOptions{}); rep.Added == 0 || refreshed(small) {
+		t.Fatalf("a first sync of %d entries, below the threshold, refreshed the common trigrams (or added nothing)", rep.Added)
+	}
+	big := newSyncFixture(t, nil)
+	big.syncer.rebuildHintsAfter = 1
+	if rep := big.mustRun(t, SyncOptions{}); !refreshed(big) {
+		t.Fatalf("a first sync of %d entries, at the threshold, did not refresh the common trigrams", rep.Added)
+	}
+}
