@@ -49,7 +49,7 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	s, peer := newBatchedVideo(t, out)
 	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: []byte{0x41, 1, 2}}
 
-	out.begin()
+	out.begin(nil)
 	for i := range 5 {
 		pkt.SequenceNumber = uint16(i + 1)
 		s.send(pkt)
@@ -57,7 +57,7 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	if n := arrived(peer, 0); n != 0 {
 		t.Errorf("%d packets left while the batch was open; want them queued", n)
 	}
-	out.end()
+	out.end(nil)
 	if n := arrived(peer, 5); n != 5 {
 		t.Errorf("%d packets arrived when the batch ended; want 5", n)
 	}
@@ -69,7 +69,7 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	}
 
 	// A full queue does not wait for the end of the batch.
-	out.begin()
+	out.begin(nil)
 	for i := range videoQueue {
 		pkt.SequenceNumber = uint16(100 + i)
 		s.send(pkt)
@@ -77,7 +77,7 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	if n := arrived(peer, videoQueue); n != videoQueue {
 		t.Errorf("%d packets arrived of a full queue inside a batch; want %d", n, videoQueue)
 	}
-	out.end()
+	out.end(nil)
 }
 
 func TestAVideoPacketQueuedAsTheLastBatchEndsIsStillSent(t *testing.T) {
@@ -85,12 +85,15 @@ func TestAVideoPacketQueuedAsTheLastBatchEndsIsStillSent(t *testing.T) {
 	// session: the mark finds no reader busy and flushes itself.
 	out := &videoOut{}
 	s, peer := newBatchedVideo(t, out)
-	out.begin()
+	out.begin(nil)
 	s.mu.Lock()
-	s.sendQ = append(s.sendQ, s.history[0].buf[:12])
+	s.sendQ = append(s.sendQ, outPacket{head: s.heads[0][:]})
 	s.mu.Unlock()
-	out.end() // nothing is marked yet: nothing to flush
-	out.mark(s)
+	out.end(nil) // nothing is marked yet: nothing to flush
+	s.mu.Lock()
+	out.markLocked(s)
+	s.mu.Unlock()
+	out.flushIfIdle()
 	if n := arrived(peer, 1); n != 1 {
 		t.Errorf("%d packets arrived; want the queued one", n)
 	}
