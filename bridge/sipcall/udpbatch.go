@@ -8,6 +8,3 @@ package sipcall
 type outPacket struct {
 	head, body []byte
 }
-
-// size is the datagram's length.
-func (p outPacket) size() int { return len(p.head) + len(p.body) }

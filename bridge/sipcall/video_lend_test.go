@@ -229,3 +229,61 @@ func TestVideoForwardsWhatItReadsIntactWhileLendingItsBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestVideoSendAllocatesNothing: once its slots (and history) exist, a
+// video session sends without allocating, whichever way it builds the
+// packet.
+func TestVideoSendAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under -race")
+	}
+	for _, tc := range []struct {
+		name       string
+		suite      string
+		nack, lent bool
+	}{
+		{"plain, lent payload", "", false, true},
+		{"plain, copied payload", "", false, false},
+		{"SRTP in place", "AEAD_AES_128_GCM", false, true},
+		{"plain with NACK history", "", true, true},
+		{"SRTP with NACK history", "AES_CM_128_HMAC_SHA1_80", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			peer := listenLocal(t, "udp4", "127.0.0.1:0")
+			addr := peer.LocalAddr().(*net.UDPAddr).AddrPort()
+			cfg := mediaConfig{RTCPInterval: time.Hour}
+			if tc.suite != "" {
+				k, _, _ := testVideoKeys(t, tc.suite)
+				c, err := newSRTPCrypto(k, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Crypto = c
+			}
+			out := &videoOut{}
+			m := videoMedia{PT: 96, FB: videoFeedback{NACK: tc.nack}, Remote: addr, RemoteRTCP: addr, Direction: sendRecv}
+			s, err := newVideoSession(testPool(t, 1), cfg, video.DefaultCeiling, m, videoEvents{out: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(s.close)
+			slab := make([]byte, 2*maxPacket)
+			payload := make([]byte, 1100)
+			if tc.lent {
+				payload = slab[100:1200]
+			}
+			pkt := &rtp.Packet{Payload: payload}
+			send := func() {
+				out.begin(slab)
+				pkt.SequenceNumber++
+				s.send(pkt)
+				s.send(pkt)
+				out.end(slab)
+			}
+			send() // slots and history
+			if allocs := testing.AllocsPerRun(50, send); allocs != 0 {
+				t.Errorf("%v allocations per batch of two packets; want 0", allocs)
+			}
+		})
+	}
+}
