@@ -74,8 +74,11 @@ type videoSession struct {
 	// history (NACK negotiated), or as heads and a reader's payload
 	// (lent, video_batch.go), or in slots, as SRTP ones are (slots
 	// allocated with the first such packet).
-	sendQ      []outPacket
-	heads      [videoQueue][12]byte
+	sendQ []outPacket
+	heads [videoQueue][12]byte
+	// lentBatch is the last reader's batch (videoOut.begin) whose
+	// payload we queued without a copy.
+	lentBatch  uint64
 	slots      *[videoQueue][maxPacket + srtpOverhead]byte
 	sent       uint64
 	sentOctets uint64
@@ -175,7 +178,7 @@ func (s *videoSession) setMediaLocked(m videoMedia) {
 // when the queue is full, at once. It allocates nothing (but the slots
 // and the history, once).
 func (s *videoSession) send(pkt *rtp.Packet) {
-	lent := s.ev.out.lends(pkt.Payload)
+	lender := s.ev.out.lenderOf(pkt.Payload)
 	s.mu.Lock()
 	if !s.m.Direction.sends() || !s.remote.IsValid() || len(pkt.Payload) > maxPacket-12 {
 		s.mu.Unlock()
@@ -197,10 +200,15 @@ func (s *videoSession) send(pkt *rtp.Packet) {
 		if crypto.encrypted() {
 			out.head, err = crypto.protectRTP(s.slot()[:0], out.head)
 		}
-	case lent && !crypto.encrypted():
+	case lender != nil && !crypto.encrypted():
 		b := &s.heads[len(s.sendQ)]
 		putRTP(b[:], hdr)
 		out = outPacket{head: b[:], body: pkt.Payload}
+		if s.lentBatch != lender.batch {
+			// The reader writes our queue before its batch ends.
+			s.lentBatch = lender.batch
+			lender.touched = append(lender.touched, s)
+		}
 	default:
 		b := s.slot()
 		putRTP(b, hdr)
@@ -259,6 +267,7 @@ func (s *videoSession) readRTP() {
 	// One buffer for the batch, lent to the sending side while the
 	// batch is handled (video_batch.go).
 	slab := make([]byte, videoReadBatch*maxPacket)
+	lend := newLender(slab)
 	bufs := make([][]byte, videoReadBatch)
 	for i := range bufs {
 		bufs[i] = slab[i*maxPacket : (i+1)*maxPacket : (i+1)*maxPacket]
@@ -275,13 +284,13 @@ func (s *videoSession) readRTP() {
 			continue
 		}
 		if s.ev.out != nil {
-			s.ev.out.begin(slab)
+			s.ev.out.begin(lend)
 		}
 		for i := range n {
 			s.handleDatagram(bufs[i][:sizes[i]], froms[i], plain, true)
 		}
 		if s.ev.out != nil {
-			s.ev.out.end(slab)
+			s.ev.out.end(lend)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package sipcall
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -29,78 +30,93 @@ const videoReadBatch = 16
 // batch it flushes itself, otherwise that reader flushes every dirty
 // session when its batch ends (end decrements busy before it flushes).
 //
-// Lending: a reader inside a batch lends its read buffers (lend). A
-// plain packet whose payload lies in them is queued without a copy of
-// that payload: our header and the reader's payload leave as two parts
-// of one datagram (outPacket). This holds because only the reader itself
+// Lending: a reader inside a batch lends its read buffer (begin). A
+// plain packet whose payload lies in it is queued without a copy of that
+// payload: our header and the reader's payload leave as two parts of one
+// datagram (outPacket). This holds because only the reader itself
 // forwards what it read, during its batch (the bridge's ReceiveVideo and
-// SendVideo are synchronous), and its end returns only when every queue
-// that may hold such a packet has been written: flushes are serialised
-// (flushMu), so end's own flush waits for one that took such a queue
-// before it.
+// SendVideo are synchronous, on the reader's goroutine), and the reader
+// remembers every session that queued such a packet (lender.touched) and
+// writes what is left in their queues before its end returns, waiting
+// for any flush of them in progress (the session's lock). No lock is held
+// across sessions: readers of different rooms flush in parallel.
 type videoOut struct {
-	busy  atomic.Int32 // readers inside a batch
-	mu    sync.Mutex
-	dirty []*videoSession
-	spare []*videoSession // the previous dirty list, reused
-	// flushMu is held by whoever writes the dirty sessions' queues.
-	flushMu sync.Mutex
+	busy    atomic.Int32 // readers inside a batch
+	batches atomic.Uint64
+	mu      sync.Mutex
+	dirty   []*videoSession
+	spare   []*videoSession // the previous dirty list, reused
 
 	lendMu sync.Mutex
-	lent   []span // the read buffers of the readers inside a batch
+	lent   []*lender // the readers inside a batch
 }
 
-// span is a buffer's address range, [lo, hi).
-type span struct{ lo, hi uintptr }
-
-// spanOf is the address range of b's bytes.
-func spanOf(b []byte) span {
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return span{lo: lo, hi: lo + uintptr(len(b))}
+// lender is a reader's read buffer, lent while the reader handles a
+// batch read into it.
+type lender struct {
+	lo, hi uintptr // the buffer's address range, [lo, hi)
+	// batch names the batch in progress, unique in the server.
+	batch uint64
+	// touched are the sessions that queued a packet of this batch
+	// without a copy; only the reader's goroutine uses it.
+	touched []*videoSession
 }
 
-// begin says a reader starts handling a batch read into buf, which it
-// does not touch again before end.
-func (o *videoOut) begin(buf []byte) {
+// newLender prepares the lending of buf, which must stay allocated.
+func newLender(buf []byte) *lender {
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	return &lender{lo: lo, hi: lo + uintptr(len(buf))}
+}
+
+// begin says a reader starts handling a batch read into l's buffer,
+// which it does not touch again before end.
+func (o *videoOut) begin(l *lender) {
 	o.busy.Add(1)
+	l.batch = o.batches.Add(1)
 	o.lendMu.Lock()
-	o.lent = append(o.lent, spanOf(buf))
+	o.lent = append(o.lent, l)
 	o.lendMu.Unlock()
 }
 
-// end says the reader's batch read into buf is handled: every dirty
-// session is sent, and buf is the reader's again.
-func (o *videoOut) end(buf []byte) {
+// end says the reader's batch is handled: every dirty session is sent,
+// with every packet that points into l's buffer, which is then the
+// reader's again.
+func (o *videoOut) end(l *lender) {
 	o.busy.Add(-1)
 	o.flush()
-	sp := spanOf(buf)
+	for i, s := range l.touched {
+		s.mu.Lock()
+		s.flushLocked()
+		s.mu.Unlock()
+		l.touched[i] = nil
+	}
+	l.touched = l.touched[:0]
 	o.lendMu.Lock()
-	for i, l := range o.lent {
-		if l == sp {
-			last := len(o.lent) - 1
-			o.lent[i] = o.lent[last]
-			o.lent = o.lent[:last]
-			break
-		}
+	if i := slices.Index(o.lent, l); i >= 0 {
+		last := len(o.lent) - 1
+		o.lent[i] = o.lent[last]
+		o.lent[last] = nil
+		o.lent = o.lent[:last]
 	}
 	o.lendMu.Unlock()
 }
 
-// lends reports whether b lies in the read buffer of a reader inside a
-// batch, so that a queued packet may point at it until the batch ends.
-func (o *videoOut) lends(b []byte) bool {
+// lenderOf returns the reader inside a batch whose buffer holds b, nil
+// if none does: a queued packet may point at b until that batch ends.
+func (o *videoOut) lenderOf(b []byte) *lender {
 	if o == nil || len(b) == 0 || o.busy.Load() == 0 {
-		return false
+		return nil
 	}
-	sp := spanOf(b)
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	hi := lo + uintptr(len(b))
 	o.lendMu.Lock()
 	defer o.lendMu.Unlock()
 	for _, l := range o.lent {
-		if sp.lo >= l.lo && sp.hi <= l.hi {
-			return true
+		if lo >= l.lo && hi <= l.hi {
+			return l
 		}
 	}
-	return false
+	return nil
 }
 
 // markLocked records that s's queue became non-empty. The caller holds
@@ -126,8 +142,6 @@ func (o *videoOut) batching() bool { return o != nil && o.busy.Load() > 0 }
 
 // flush sends the queues of every dirty session.
 func (o *videoOut) flush() {
-	o.flushMu.Lock()
-	defer o.flushMu.Unlock()
 	o.mu.Lock()
 	if len(o.dirty) == 0 {
 		o.mu.Unlock()

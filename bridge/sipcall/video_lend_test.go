@@ -86,7 +86,8 @@ func testVideoSendBuild(t *testing.T, suite string, nack, lent bool) {
 	slab := make([]byte, n*100)
 	own := make([]byte, n*100)
 	want := make([][]byte, n)
-	out.begin(slab)
+	lend := newLender(slab)
+	out.begin(lend)
 	for i := range n {
 		buf := own
 		if lent {
@@ -110,7 +111,7 @@ func testVideoSendBuild(t *testing.T, suite string, nack, lent bool) {
 	if history != nack {
 		t.Errorf("NACK history kept: %v; want %v (generic NACK negotiated: %v)", history, nack, nack)
 	}
-	out.end(slab)
+	out.end(lend)
 
 	read := func() (rtpHeader, []byte) {
 		t.Helper()
@@ -268,22 +269,71 @@ func TestVideoSendAllocatesNothing(t *testing.T) {
 			}
 			t.Cleanup(s.close)
 			slab := make([]byte, 2*maxPacket)
+			lend := newLender(slab)
 			payload := make([]byte, 1100)
 			if tc.lent {
 				payload = slab[100:1200]
 			}
 			pkt := &rtp.Packet{Payload: payload}
 			send := func() {
-				out.begin(slab)
+				out.begin(lend)
 				pkt.SequenceNumber++
 				s.send(pkt)
 				s.send(pkt)
-				out.end(slab)
+				out.end(lend)
 			}
 			send() // slots and history
 			if allocs := testing.AllocsPerRun(50, send); allocs != 0 {
 				t.Errorf("%v allocations per batch of two packets; want 0", allocs)
 			}
 		})
+	}
+}
+
+// TestAReadersBatchEndsOnlyWhenItsLentPacketsAreWritten: a receiver's
+// queue holds a copied packet of one reader's batch and a lent one of
+// another's; a flush has taken the receiver from the dirty list but waits
+// for its lock. The lending reader's end waits for that flush, so the
+// reader's next batch (its buffer overwritten) cannot change what leaves.
+func TestAReadersBatchEndsOnlyWhenItsLentPacketsAreWritten(t *testing.T) {
+	out := &videoOut{}
+	s, peer := newBatchedVideo(t, out)
+	slab := make([]byte, maxPacket)
+	copied, lent := []byte{0x41, 1, 2, 3}, slab[:4]
+	copy(lent, []byte{0x41, 4, 5, 6})
+
+	other, reader := newLender(nil), newLender(slab)
+	out.begin(other)
+	s.send(&rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: copied}) // marks s dirty
+	out.begin(reader)
+	s.send(&rtp.Packet{Header: rtp.Header{SequenceNumber: 2}, Payload: lent}) // s is dirty already
+
+	// Another flush takes s from the dirty list and waits for s.mu,
+	// held for a moment by someone else.
+	s.mu.Lock()
+	flushed := make(chan struct{})
+	go func() { out.flush(); close(flushed) }()
+	waitFor(t, "the flush to take the dirty list", func() bool {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return len(out.dirty) == 0
+	})
+	go func() { time.Sleep(50 * time.Millisecond); s.mu.Unlock() }()
+
+	out.end(reader)
+	clear(slab) // the reader's next batch
+	<-flushed
+	out.end(other)
+
+	buf := make([]byte, maxPacket)
+	for _, want := range [][]byte{copied, {0x41, 4, 5, 6}} {
+		_ = peer.SetReadDeadline(time.Now().Add(waitTimeout))
+		n, err := peer.Read(buf)
+		if err != nil {
+			t.Fatalf("nothing arrived: %v", err)
+		}
+		if _, p, _ := parseRTP(buf[:n]); !bytes.Equal(p, want) {
+			t.Errorf("payload %x; want %x, as it was when sent", p, want)
+		}
 	}
 }
