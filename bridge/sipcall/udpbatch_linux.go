@@ -29,7 +29,7 @@ type mmsghdr struct {
 type udpBatch struct {
 	rc    syscall.RawConn
 	hdrs  []mmsghdr
-	iovs  []unix.Iovec
+	iovs  []unix.Iovec            // one per message reading, two writing
 	names []unix.RawSockaddrInet6 // the largest sockaddr we meet
 	to    unix.RawSockaddrInet6   // the destination of write
 	toLen uint32
@@ -55,7 +55,7 @@ func newUDPBatch(conn *net.UDPConn, size int) (*udpBatch, error) {
 	b := &udpBatch{
 		rc:    rc,
 		hdrs:  make([]mmsghdr, size),
-		iovs:  make([]unix.Iovec, size),
+		iovs:  make([]unix.Iovec, 2*size), // a head and a body per message when writing
 		names: make([]unix.RawSockaddrInet6, size),
 	}
 	var domain int
@@ -117,11 +117,11 @@ func (b *udpBatch) recv(fd uintptr) bool {
 	}
 }
 
-// write sends pkts to to, as few system calls as the kernel allows. A
-// datagram the kernel refuses (an unreachable destination) is dropped
-// like a failed write; write then carries on with the rest. It returns
-// how many were sent.
-func (b *udpBatch) write(pkts [][]byte, to netip.AddrPort) (int, error) {
+// write sends pkts to to, as few system calls as the kernel allows, each
+// datagram gathered from its head and body. A datagram the kernel
+// refuses (an unreachable destination) is dropped like a failed write;
+// write then carries on with the rest. It returns how many were sent.
+func (b *udpBatch) write(pkts []outPacket, to netip.AddrPort) (int, error) {
 	if !b.setDestination(to) {
 		return 0, syscall.EAFNOSUPPORT
 	}
@@ -129,13 +129,19 @@ func (b *udpBatch) write(pkts [][]byte, to netip.AddrPort) (int, error) {
 	for len(pkts) > 0 {
 		k := min(len(pkts), len(b.hdrs))
 		for i := range k {
-			b.iovs[i].Base = unsafe.SliceData(pkts[i])
-			b.iovs[i].SetLen(len(pkts[i]))
+			iov := b.iovs[2*i : 2*i+2]
+			iov[0].Base = unsafe.SliceData(pkts[i].head)
+			iov[0].SetLen(len(pkts[i].head))
 			h := &b.hdrs[i].hdr
+			h.SetIovlen(1)
+			if body := pkts[i].body; len(body) > 0 {
+				iov[1].Base = unsafe.SliceData(body)
+				iov[1].SetLen(len(body))
+				h.SetIovlen(2)
+			}
 			h.Name = (*byte)(unsafe.Pointer(&b.to))
 			h.Namelen = b.toLen
-			h.Iov = &b.iovs[i]
-			h.SetIovlen(1)
+			h.Iov = &iov[0]
 			h.Control, h.Controllen, h.Flags = nil, 0, 0
 		}
 		b.count = k

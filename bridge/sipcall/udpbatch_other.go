@@ -9,7 +9,11 @@ import (
 
 // udpBatch is, where recvmmsg(2) and sendmmsg(2) are not wired up (see
 // udpbatch_linux.go), one datagram per system call behind the same API.
-type udpBatch struct{ conn *net.UDPConn }
+type udpBatch struct {
+	conn *net.UDPConn
+	// joined is where write puts a datagram of two parts together.
+	joined []byte
+}
 
 func newUDPBatch(conn *net.UDPConn, _ int) (*udpBatch, error) { return &udpBatch{conn: conn}, nil }
 
@@ -24,10 +28,15 @@ func (b *udpBatch) read(bufs [][]byte, sizes []int, froms []netip.AddrPort) (int
 }
 
 // write sends pkts to to one by one; a refused one is dropped.
-func (b *udpBatch) write(pkts [][]byte, to netip.AddrPort) (int, error) {
+func (b *udpBatch) write(pkts []outPacket, to netip.AddrPort) (int, error) {
 	sent := 0
 	for _, p := range pkts {
-		if _, err := b.conn.WriteToUDPAddrPort(p, to); err == nil {
+		d := p.head
+		if len(p.body) > 0 {
+			b.joined = append(append(b.joined[:0], p.head...), p.body...)
+			d = b.joined
+		}
+		if _, err := b.conn.WriteToUDPAddrPort(d, to); err == nil {
 			sent++
 		}
 	}

@@ -41,11 +41,21 @@ func TestUDPBatchMovesSeveralDatagramsEachWayAndNamesTheirSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			to := netip.AddrPortFrom(netip.MustParseAddr(tc.to), uint16(b.LocalAddr().(*net.UDPAddr).Port))
+			// Whole datagrams and datagrams of two parts (a head and a
+			// body: our RTP header and a lent payload), alternating.
 			var pkts [][]byte
+			var out []outPacket
 			for i := range 5 {
-				pkts = append(pkts, bytes.Repeat([]byte{byte(i + 1)}, 100+i))
+				p := bytes.Repeat([]byte{byte(i + 1)}, 100+i)
+				p[0] = 0xf0 | byte(i)
+				pkts = append(pkts, p)
+				if i%2 == 0 {
+					out = append(out, outPacket{head: p})
+				} else {
+					out = append(out, outPacket{head: p[:12:12], body: p[12:]})
+				}
 			}
-			if n, err := ba.write(pkts, to); n != 5 || err != nil {
+			if n, err := ba.write(out, to); n != 5 || err != nil {
 				t.Fatalf("write = %d, %v; want 5 sent", n, err)
 			}
 			bufs := make([][]byte, 8)
@@ -86,7 +96,7 @@ func TestUDPBatchDoesNotAllocate(t *testing.T) {
 	ba, _ := newUDPBatch(a, 4)
 	bb, _ := newUDPBatch(b, 4)
 	to := b.LocalAddr().(*net.UDPAddr).AddrPort()
-	pkts := [][]byte{make([]byte, 1000), make([]byte, 1000)}
+	pkts := []outPacket{{head: make([]byte, 1000)}, {head: make([]byte, 12), body: make([]byte, 1000)}}
 	bufs := [][]byte{make([]byte, maxPacket), make([]byte, maxPacket), make([]byte, maxPacket), make([]byte, maxPacket)}
 	sizes := make([]int, 4)
 	froms := make([]netip.AddrPort, 4)

@@ -15,6 +15,7 @@ import (
 
 // videoHistory is how many sent video packets a leg keeps for NACK
 // retransmission (RFC 4585 §6.2.1): about a second at the default ceiling.
+// A leg that did not negotiate generic NACK keeps none.
 const videoHistory = 256
 
 // videoEvents is what a video session tells its call.
@@ -70,18 +71,26 @@ type videoSession struct {
 	rtcpLatch  bool
 	ssrc       uint32
 	// sendQ is what was sent and not yet written: plain packets in
-	// history, SRTP ones in enc (allocated with the first).
-	sendQ      [][]byte
-	enc        *[videoQueue][maxPacket + srtpOverhead]byte
+	// history (NACK negotiated), or as heads and a reader's payload
+	// (lent, video_batch.go), or in slots, as SRTP ones are (slots
+	// allocated with the first such packet).
+	sendQ []outPacket
+	heads [videoQueue][12]byte
+	// lentBatch is the last reader's batch (videoOut.begin) whose
+	// payload we queued without a copy.
+	lentBatch  uint64
+	slots      *[videoQueue][maxPacket + srtpOverhead]byte
 	sent       uint64
 	sentOctets uint64
 	lastSentAt time.Time
 	lastSentTS uint32
-	history    []sentPacket
-	rx         rxStats
-	q          qualityAcc
-	lastSR     uint32
-	firSeq     uint8
+	// history is the NACK history, allocated with the first packet sent
+	// while generic NACK is negotiated.
+	history []sentPacket
+	rx      rxStats
+	q       qualityAcc
+	lastSR  uint32
+	firSeq  uint8
 	// peerMaxKbps is what the peer said it takes (TMMBR, REMB), 0 if it
 	// said nothing.
 	peerMaxKbps int
@@ -121,11 +130,10 @@ func newVideoSession(pool *portPool, cfg mediaConfig, ceiling video.Ceiling, m v
 	}
 	s := &videoSession{
 		cfg: cfg, ceiling: ceiling, ev: ev, pool: pool, rtp: rtpConn, rtcp: rtcpConn, batchRx: rx, batchTx: tx,
-		port:    rtpConn.LocalAddr().(*net.UDPAddr).Port,
-		ssrc:    rand.Uint32(),
-		sendQ:   make([][]byte, 0, videoQueue),
-		history: make([]sentPacket, videoHistory),
-		done:    make(chan struct{}),
+		port:  rtpConn.LocalAddr().(*net.UDPAddr).Port,
+		ssrc:  rand.Uint32(),
+		sendQ: make([]outPacket, 0, videoQueue),
+		done:  make(chan struct{}),
 	}
 	if cfg.Crypto != nil {
 		s.crypto.store(cfg.Crypto)
@@ -159,33 +167,62 @@ func (s *videoSession) setMediaLocked(m videoMedia) {
 
 // send sends one packet of the bridge's stream for this leg with our SSRC
 // and payload type, keeping its sequence number, timestamp and marker; header
-// extensions are stripped (we negotiate none). The plain packet is built
-// in place in the NACK history (RFC 4585 §6.2.1), and protected from
-// there with SRTP when keyed. While a video reader of the server handles
-// a batch, the packet queues and leaves with the others of the batch in
-// one sendmmsg (video_batch.go); otherwise, or when the queue is full,
-// at once. It allocates nothing (but the SRTP slots, once).
+// extensions are stripped (we negotiate none). When the peer negotiated
+// generic NACK, the plain packet is built in place in the NACK history
+// (RFC 4585 §6.2.1) and protected from there with SRTP when keyed.
+// Otherwise an SRTP packet is built and protected in place in its queue
+// slot, and a plain one whose payload a reader lends (video_batch.go) is
+// queued as our header and that payload, without a copy. While a video
+// reader of the server handles a batch, the packet queues and leaves with
+// the others of the batch in one sendmmsg (video_batch.go); otherwise, or
+// when the queue is full, at once. It allocates nothing (but the slots
+// and the history, once).
 func (s *videoSession) send(pkt *rtp.Packet) {
+	lender := s.ev.out.lenderOf(pkt.Payload)
 	s.mu.Lock()
 	if !s.m.Direction.sends() || !s.remote.IsValid() || len(pkt.Payload) > maxPacket-12 {
 		s.mu.Unlock()
 		return
 	}
-	h := &s.history[pkt.SequenceNumber%videoHistory]
-	putRTP(h.buf[:], rtpHeader{Marker: pkt.Marker, PT: s.m.PT, Seq: pkt.SequenceNumber, TS: pkt.Timestamp, SSRC: s.ssrc})
-	h.seq, h.n = pkt.SequenceNumber, 12+copy(h.buf[12:], pkt.Payload)
-	out := h.buf[:h.n]
-	if crypto := s.crypto.load(); crypto.encrypted() {
-		if s.enc == nil {
-			s.enc = new([videoQueue][maxPacket + srtpOverhead]byte)
+	hdr := rtpHeader{Marker: pkt.Marker, PT: s.m.PT, Seq: pkt.SequenceNumber, TS: pkt.Timestamp, SSRC: s.ssrc}
+	crypto := s.crypto.load()
+	var out outPacket
+	var err error
+	switch {
+	case s.m.FB.NACK:
+		if s.history == nil {
+			s.history = make([]sentPacket, videoHistory)
 		}
+		h := &s.history[pkt.SequenceNumber%videoHistory]
+		putRTP(h.buf[:], hdr)
+		h.seq, h.n = pkt.SequenceNumber, 12+copy(h.buf[12:], pkt.Payload)
+		out.head = h.buf[:h.n]
+		if crypto.encrypted() {
+			out.head, err = crypto.protectRTP(s.slot()[:0], out.head)
+		}
+	case lender != nil && !crypto.encrypted():
+		b := &s.heads[len(s.sendQ)]
+		putRTP(b[:], hdr)
+		out = outPacket{head: b[:], body: pkt.Payload}
+		if s.lentBatch != lender.batch {
+			// The reader writes our queue before its batch ends.
+			s.lentBatch = lender.batch
+			lender.touched = append(lender.touched, s)
+		}
+	default:
+		b := s.slot()
+		putRTP(b, hdr)
+		out.head = b[:12+copy(b[12:], pkt.Payload)]
+		if crypto.encrypted() {
+			// In place (pion/srtp takes the same buffer).
+			out.head, err = crypto.protectRTP(b[:0], out.head)
+		}
+	}
+	if err != nil {
 		// A packet SRTP refuses (its key worn out, RFC 3711 §9.2) is
 		// dropped like a failed write.
-		var err error
-		if out, err = crypto.protectRTP(s.enc[len(s.sendQ)][:0], out); err != nil {
-			s.mu.Unlock()
-			return
-		}
+		s.mu.Unlock()
+		return
 	}
 	s.sendQ = append(s.sendQ, out)
 	s.sent++
@@ -196,11 +233,19 @@ func (s *videoSession) send(pkt *rtp.Packet) {
 		s.mu.Unlock()
 		return
 	}
-	first := len(s.sendQ) == 1
-	s.mu.Unlock()
-	if first {
-		s.ev.out.mark(s)
+	if len(s.sendQ) == 1 {
+		s.ev.out.markLocked(s)
 	}
+	s.mu.Unlock()
+	s.ev.out.flushIfIdle()
+}
+
+// slot returns the queue slot of the next packet. The caller holds s.mu.
+func (s *videoSession) slot() []byte {
+	if s.slots == nil {
+		s.slots = new([videoQueue][maxPacket + srtpOverhead]byte)
+	}
+	return s.slots[len(s.sendQ)][:]
 }
 
 // flushLocked writes the queue to the peer. The caller holds s.mu.
@@ -219,9 +264,13 @@ func (s *videoSession) flushLocked() {
 // handled as one batch for the sending side (video_batch.go).
 func (s *videoSession) readRTP() {
 	defer s.wg.Done()
+	// One buffer for the batch, lent to the sending side while the
+	// batch is handled (video_batch.go).
+	slab := make([]byte, videoReadBatch*maxPacket)
+	lend := newLender(slab)
 	bufs := make([][]byte, videoReadBatch)
 	for i := range bufs {
-		bufs[i] = make([]byte, maxPacket)
+		bufs[i] = slab[i*maxPacket : (i+1)*maxPacket : (i+1)*maxPacket]
 	}
 	sizes := make([]int, videoReadBatch)
 	froms := make([]netip.AddrPort, videoReadBatch)
@@ -235,13 +284,13 @@ func (s *videoSession) readRTP() {
 			continue
 		}
 		if s.ev.out != nil {
-			s.ev.out.begin()
+			s.ev.out.begin(lend)
 		}
 		for i := range n {
 			s.handleDatagram(bufs[i][:sizes[i]], froms[i], plain, true)
 		}
 		if s.ev.out != nil {
-			s.ev.out.end()
+			s.ev.out.end(lend)
 		}
 	}
 }

@@ -46,10 +46,11 @@ func arrived(c *net.UDPConn, want int) int {
 
 func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	out := &videoOut{}
+	l := newLender(nil)
 	s, peer := newBatchedVideo(t, out)
 	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: []byte{0x41, 1, 2}}
 
-	out.begin()
+	out.begin(l)
 	for i := range 5 {
 		pkt.SequenceNumber = uint16(i + 1)
 		s.send(pkt)
@@ -57,7 +58,7 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	if n := arrived(peer, 0); n != 0 {
 		t.Errorf("%d packets left while the batch was open; want them queued", n)
 	}
-	out.end()
+	out.end(l)
 	if n := arrived(peer, 5); n != 5 {
 		t.Errorf("%d packets arrived when the batch ended; want 5", n)
 	}
@@ -69,7 +70,7 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	}
 
 	// A full queue does not wait for the end of the batch.
-	out.begin()
+	out.begin(l)
 	for i := range videoQueue {
 		pkt.SequenceNumber = uint16(100 + i)
 		s.send(pkt)
@@ -77,20 +78,24 @@ func TestVideoSendsQueueDuringAReadersBatchAndLeaveWhenItEnds(t *testing.T) {
 	if n := arrived(peer, videoQueue); n != videoQueue {
 		t.Errorf("%d packets arrived of a full queue inside a batch; want %d", n, videoQueue)
 	}
-	out.end()
+	out.end(l)
 }
 
 func TestAVideoPacketQueuedAsTheLastBatchEndsIsStillSent(t *testing.T) {
 	// The send sees a batch open, the batch ends before the send marks its
 	// session: the mark finds no reader busy and flushes itself.
 	out := &videoOut{}
+	l := newLender(nil)
 	s, peer := newBatchedVideo(t, out)
-	out.begin()
+	out.begin(l)
 	s.mu.Lock()
-	s.sendQ = append(s.sendQ, s.history[0].buf[:12])
+	s.sendQ = append(s.sendQ, outPacket{head: s.heads[0][:]})
 	s.mu.Unlock()
-	out.end() // nothing is marked yet: nothing to flush
-	out.mark(s)
+	out.end(l) // nothing is marked yet: nothing to flush
+	s.mu.Lock()
+	out.markLocked(s)
+	s.mu.Unlock()
+	out.flushIfIdle()
 	if n := arrived(peer, 1); n != 1 {
 		t.Errorf("%d packets arrived; want the queued one", n)
 	}

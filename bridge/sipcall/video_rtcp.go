@@ -40,7 +40,7 @@ func (s *videoSession) handleRTCP(b []byte, from netip.AddrPort, muxed bool) {
 				keyframe = keyframe || e.SSRC == s.ssrc
 			}
 		case *rtcp.TransportLayerNack:
-			if !s.m.FB.NACK || p.MediaSSRC != s.ssrc {
+			if !s.m.FB.NACK || s.history == nil || p.MediaSSRC != s.ssrc {
 				continue
 			}
 			for _, pair := range p.Nacks {
