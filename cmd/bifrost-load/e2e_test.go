@@ -264,7 +264,6 @@ func TestLoadSaysWhatIsNotBuiltYet(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"webrtc", []string{"webrtc", "--url", "http://127.0.0.1/join/1234"}},
 		{"--video h264", []string{"sip", "--target", "sip:1234@127.0.0.1:5999", "--video", "h264"}},
 	}
 	for _, tt := range tests {
