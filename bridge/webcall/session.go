@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -57,6 +58,9 @@ type session struct {
 	pcFailed chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
+
+	// live is leg once the browser joined, for Server.Packets.
+	live atomic.Pointer[leg]
 
 	// Owned by run.
 	leg         *leg
@@ -169,6 +173,7 @@ func (se *session) keepalive(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		se.s.timers.keepalive.Add(1)
 		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 		err := se.c.Ping(pctx)
 		cancel()
@@ -186,6 +191,7 @@ func (se *session) loop(ctx context.Context) (bridge.EndReason, int) {
 	for {
 		select {
 		case <-rate.C:
+			se.s.timers.rate.Add(1)
 			se.rate(ctx)
 		case <-ctx.Done():
 			return bridge.EndHungUp, 0
@@ -324,6 +330,7 @@ func (se *session) join(ctx context.Context, m Message) (hangupReq, bool) {
 		return hangupReq{bridge.EndRejected, 503}, true
 	}
 	se.leg, se.part, se.conf = l, p, p.ConferenceID()
+	se.live.Store(l)
 	l.part.Store(p)
 	se.s.track(se, se.conf)
 	if room.HostPIN != "" || room.GuestPIN != "" {

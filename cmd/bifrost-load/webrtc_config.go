@@ -20,6 +20,7 @@ type webrtcConfig struct {
 	Duration    time.Duration // each peer's time in the room after joining
 	Rate        float64       // new peers per second
 	Video       bool
+	Idle        bool          // joined and muted, sending nothing
 	Talk        time.Duration // each peer's turn as the talker
 	MaxFailures int
 	Timeout     time.Duration // for the join, the media connection
@@ -47,6 +48,7 @@ func parseWebRTCFlags(args []string, stderr io.Writer) (webrtcConfig, error) {
 	duration := fs.Duration("duration", 60*time.Second, "how long each peer stays in the room after joining")
 	rate := fs.Float64("rate", 5, "new peers per second")
 	video := fs.Bool("video", false, "each peer sends a synthetic H.264 camera as well, answering keyframe requests")
+	idle := fs.Bool("idle", false, "each peer joins muted and sends nothing: an idle participant (not with --video)")
 	talk := fs.Duration("talk", 3*time.Second, "each peer's turn as the one talker; the others send silence")
 	maxFailures := fs.Int("max-failures", 0, "exit with status 1 when more peers than this fail")
 	timeout := fs.Duration("timeout", 15*time.Second, "how long to wait for the join and for the media connection")
@@ -61,7 +63,7 @@ func parseWebRTCFlags(args []string, stderr io.Writer) (webrtcConfig, error) {
 		return webrtcConfig{}, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	cfg := webrtcConfig{
-		URL: *u, Peers: *peers, PIN: *pin, Duration: *duration, Rate: *rate, Video: *video, Talk: *talk,
+		URL: *u, Peers: *peers, PIN: *pin, Duration: *duration, Rate: *rate, Video: *video, Idle: *idle, Talk: *talk,
 		MaxFailures: *maxFailures, Timeout: *timeout, Progress: *progress,
 	}
 	if cfg.URL == "" {
@@ -79,6 +81,8 @@ func parseWebRTCFlags(args []string, stderr io.Writer) (webrtcConfig, error) {
 		return cfg, fmt.Errorf("%w: --rate %g: want more than 0", errUsage, cfg.Rate)
 	case cfg.Talk < frameDuration:
 		return cfg, fmt.Errorf("%w: --talk %s: want at least %s", errUsage, cfg.Talk, frameDuration)
+	case cfg.Idle && cfg.Video:
+		return cfg, fmt.Errorf("%w: --idle peers send no video", errUsage)
 	case cfg.MaxFailures < 0:
 		return cfg, fmt.Errorf("%w: --max-failures %d: want 0 or more", errUsage, cfg.MaxFailures)
 	case cfg.Timeout <= 0:

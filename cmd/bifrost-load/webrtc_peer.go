@@ -170,7 +170,11 @@ func (p *peer) run(ctx context.Context) (res peerResult) {
 	}
 	res.Joined, res.JoinTime = true, time.Since(start)
 	p.setState(stateInCall)
-	p.l.pacer.add(p)
+	if cfg.Idle {
+		p.send(map[string]any{"type": "mute", "audio": true})
+	} else {
+		p.l.pacer.add(p)
+	}
 	stay := time.NewTimer(cfg.Duration)
 	defer stay.Stop()
 	select {
