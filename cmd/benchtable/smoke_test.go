@@ -46,13 +46,14 @@ func TestSmokeEveryHarnessYieldsANumber(t *testing.T) {
 			measured++
 		}
 	}
-	for _, want := range []string{"mix_opus N=10", "mix_opus N=50", "mix_g711_capacity", "sip_cpu_per_call", "forward_plain", "idle_participant"} {
+	for _, want := range []string{"mix_opus N=10", "mix_opus N=50", "mix_g711_capacity", "sip_cpu_per_call", "forward_plain",
+		"webrtc_leg", "idle_participant CPU", "idle_participant RSS", "idle_participant wake-ups", "idle_participant ticker"} {
 		if !strings.Contains(table.String(), "| "+want) {
 			t.Errorf("the table has no %s row", want)
 		}
 	}
-	if measured < 6 {
-		t.Errorf("%d rows measured; want the 6 that can be today", measured)
+	if measured < 11 {
+		t.Errorf("%d rows measured; want the 11 that can be today", measured)
 	}
 }
 
