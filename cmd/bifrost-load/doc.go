@@ -24,6 +24,18 @@
 //
 // Video (--video h264, answering PLI/FIR and INFO picture_fast_update with
 // an IDR) plugs in through the VideoSource interface once the bridge's SIP
-// video lands; today the flag says it is not built yet. `bifrost-load
-// webrtc` likewise.
+// video lands; today the flag says it is not built yet.
+//
+//	bifrost-load webrtc --url https://bridge.example/join/1234 --peers 20 [--video]
+//
+// joins N pion WebRTC peers through the join page's signalling WebSocket
+// (bridge/webcall's protocol): join, the bridge's offers answered,
+// candidates trickled, then Opus from the shared audio loop (one talker at
+// a time, in turns; the others send encoded silence) and with --video a
+// synthetic H.264 camera (RFC 6184 FU-A, about 1 Mbit/s) answering PLI and
+// FIR with an IDR. The peers share one pion API and one 20 ms pacer
+// (webrtc_run.go); each reads the mix with the same receiver statistics as
+// a SIP call, and counts video and keyframe-after-switch (a new active
+// speaker whose video it did not receive, to that track's first
+// keyframe). --idle peers join muted and send nothing.
 package main
