@@ -21,7 +21,13 @@ import (
 // page URL of alias.
 func startWebRTC(t *testing.T, tb *testBridge, alias string) string {
 	t.Helper()
-	srv, err := webcall.NewServer(webcall.Config{UDPAddr: "127.0.0.1:0"}, webcall.Deps{Bridge: tb.b, Logger: slog.New(slog.DiscardHandler)})
+	return startWebRTCWith(t, tb, alias, webcall.Config{})
+}
+
+func startWebRTCWith(t *testing.T, tb *testBridge, alias string, cfg webcall.Config) string {
+	t.Helper()
+	cfg.UDPAddr = "127.0.0.1:0"
+	srv, err := webcall.NewServer(cfg, webcall.Deps{Bridge: tb.b, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +141,34 @@ func TestWebRTCVideoPeersReceiveEachOthersCamera(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "keyframe") {
 		t.Errorf("the table has no keyframe-after-switch row:\n%s", out.String())
+	}
+}
+
+// With one tile, each browser is shown the active speaker only: every
+// change of talker is a switch to a source the peer did not receive, which
+// the bridge answers with a keyframe request to the new speaker's camera.
+func TestWebRTCMeasuresKeyframeAfterSwitch(t *testing.T) {
+	room := bridge.RoomInfo{ID: "room-webrtc-switch", OrganisationID: "org", Name: "Switch", Alias: "2468"}
+	tb := startBridge(t, room)
+	page := startWebRTCWith(t, tb, room.Alias, webcall.Config{MaxTiles: 1})
+	l, wait := startWebRTCLoad(t, "--url", page, "--peers", "3", "--rate", "20", "--duration", "15s", "--video", "--talk", "1500ms")
+	eventually(t, 40*time.Second, "a keyframe after a switch of speaker", func() bool {
+		for _, p := range l.snapshot() {
+			p.mu.Lock()
+			n := len(p.kfs)
+			p.mu.Unlock()
+			if n > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	r := wait()
+	var out bytes.Buffer
+	_ = r.write(&out)
+	t.Logf("bifrost-load's table:\n%s", out.String())
+	if r.Failed != 0 || r.Switches == 0 || r.KeyframeP50 <= 0 || r.KeyframeP95 < r.KeyframeP50 {
+		t.Errorf("%d failed, %d switches, keyframe p50 %s p95 %s; want switches measured and none failed", r.Failed, r.Switches, r.KeyframeP50, r.KeyframeP95)
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/bifrost-video/bifrost/bridge/media"
 )
 
 func TestSyntheticCameraIsWellFormedH264(t *testing.T) {
@@ -116,4 +119,32 @@ func FuzzVideoReceive(f *testing.F) {
 		}
 		_ = wantsKeyframe(b)
 	})
+}
+
+// A peer's tick, the pacer's work for it every 20 ms, allocates nothing of
+// ours: one process drives many peers.
+func TestPeerTickAllocatesNothing(t *testing.T) {
+	loop, err := newAudioLoop(media.Opus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &webrtcLoad{loop: loop, silence: []byte{0xf8, 0xff, 0xfe}, h264: newH264Frames()}
+	p := &peer{id: 1, l: l}
+	if p.mic, err = webrtc.NewTrackLocalStaticRTP(opusCapability, "mic", "t"); err != nil {
+		t.Fatal(err)
+	}
+	if p.cam, err = webrtc.NewTrackLocalStaticRTP(h264Capability, "cam", "t"); err != nil {
+		t.Fatal(err)
+	}
+	frame := int64(0)
+	allocs := testing.AllocsPerRun(200, func() {
+		p.tick(frame, frame%3 == 0)
+		frame++
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per tick; want none", allocs)
+	}
+	if p.tx.apkt.SequenceNumber != uint16(frame) || p.tx.vpkt.Timestamp == 0 {
+		t.Errorf("after %d ticks: audio sequence %d, video timestamp %d; want both advanced", frame, p.tx.apkt.SequenceNumber, p.tx.vpkt.Timestamp)
+	}
 }
