@@ -8,6 +8,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	rtcpreport "github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -26,8 +28,8 @@ const (
 
 // registerInterceptors sets up the interceptors of every PeerConnection:
 // NACK (generator and responder, video only), RTCP sender and receiver
-// reports, and transport-wide congestion control feedback — pion's
-// defaults, less its stats interceptor (nothing here reads GetStats; it
+// reports, and transport-wide congestion control feedback (video only) —
+// pion's defaults, less its stats interceptor (nothing here reads GetStats; it
 // costs a map update per packet) and with the NACK generator started
 // lazily: pion's runs a 10 Hz ticker per PeerConnection from the start,
 // which for an idle participant (no camera) is a wake-up for nothing.
@@ -58,7 +60,21 @@ func (s *Server) registerInterceptors(me *webrtc.MediaEngine, ir *interceptor.Re
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		return err
 	}
-	return webrtc.ConfigureTWCCSender(me, ir)
+	// Transport-wide congestion control feedback for the camera only:
+	// browsers leave audio out of their send-side estimate unless told
+	// otherwise, and on audio it would cost a hand-off to the feedback
+	// goroutine per packet and, for a participant without a camera, a
+	// 10 Hz feedback ticker.
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeVideo)
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, webrtc.RTPCodecTypeVideo); err != nil {
+		return err
+	}
+	twccSender, err := twcc.NewSenderInterceptor()
+	if err != nil {
+		return err
+	}
+	ir.Add(twccSender)
+	return nil
 }
 
 // nacked reports whether a stream negotiated generic NACK (RFC 4585

@@ -7,7 +7,9 @@ import "sync/atomic"
 // participant who only listens: the session's own tickers count their
 // ticks; pion's RTCP report loops run at reportInterval on every leg; the
 // NACK generator's loop runs at nackInterval only on legs whose camera
-// sent (lazyInterceptor), and nackLoops counts those.
+// sent (lazyInterceptor), and nackLoops counts those; pion's TWCC feedback
+// loop ticks (10 Hz) only once a camera's packet arrived, and audio does not
+// carry the TWCC extension.
 type timers struct {
 	rate, keepalive atomic.Uint64
 	nackLoops       atomic.Int64
