@@ -54,7 +54,8 @@ type peer struct {
 	connOnce  sync.Once
 	failed    chan struct{}
 	failOnce  sync.Once
-	hungUp    chan string // the bridge's bye reason
+	hungUp    chan string   // the bridge's bye reason
+	quit      chan struct{} // closed when run ends: readers stop handing on
 	readers   sync.WaitGroup
 
 	mu       sync.Mutex // guards switches and tiles
@@ -98,6 +99,7 @@ func (p *peer) run(ctx context.Context) (res peerResult) {
 	start := time.Now()
 	defer func() {
 		p.l.pacer.remove(p)
+		close(p.quit)
 		if p.ws != nil {
 			p.send(map[string]any{"type": "leave"})
 			_ = p.ws.Close(websocket.StatusNormalClosure, "")
@@ -259,7 +261,11 @@ func (p *peer) readSignalling(msgs chan<- serverMsg) {
 		if json.Unmarshal(data, &m) != nil {
 			continue
 		}
-		msgs <- m
+		select {
+		case msgs <- m:
+		case <-p.quit:
+			return
+		}
 	}
 }
 
@@ -271,7 +277,6 @@ func (p *peer) signal(msgs <-chan serverMsg) {
 		case "offer":
 			if err := p.answer(m.SDP); err != nil {
 				p.failOnce.Do(func() { close(p.failed) })
-				return
 			}
 		case "speaker":
 			p.speaker(m.ID)

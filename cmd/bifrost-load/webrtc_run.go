@@ -139,7 +139,7 @@ func (l *webrtcLoad) run(ctx context.Context, stderr io.Writer) *webrtcReport {
 		next = next.Add(interval)
 		p := &peer{
 			id: i + 1, l: l,
-			connected: make(chan struct{}), failed: make(chan struct{}), hungUp: make(chan string, 1),
+			connected: make(chan struct{}), failed: make(chan struct{}), hungUp: make(chan string, 1), quit: make(chan struct{}),
 			switches: map[string]time.Time{}, tiles: map[string]*tileRx{},
 		}
 		l.mu.Lock()
