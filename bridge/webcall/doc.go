@@ -28,7 +28,9 @@
 //
 // # Cost per participant
 //
-// The mix goes out with Opus DTX (a silent mix is a packet every 400 ms).
+// A silent room's mix (the mixer's repeated packet of silence) goes out as
+// a packet every 400 ms; the mix never goes out with Opus DTX (leg.go says
+// why).
 // A session has one timer of its own (1 s: camera cap and tiles, and every
 // 20th tick the WebSocket ping); each PeerConnection has pion's RTCP report
 // loops (1 s) and, only once its camera sent, the NACK generator and TWCC

@@ -35,28 +35,3 @@ func TestTheNACKGeneratorRunsOnlyForACameraThatSends(t *testing.T) {
 		t.Errorf("timer rates %+v; want reports at most 4 Hz", st)
 	}
 }
-
-// With DTX, a browser whose mix is silent gets a comfort-noise frame now
-// and then instead of 50 packets a second: Ada, who talks to two silent
-// listeners, hears silence and receives far fewer packets than they do.
-func TestASilentMixIsSentWithDTX(t *testing.T) {
-	r := newRig(t, Config{}, testRoom)
-	ada, b, c := dial(t, r, "1234"), dial(t, r, "1234"), dial(t, r, "1234")
-	ada.join("Ada", "", 440)
-	b.quiet, c.quiet = true, true
-	b.join("Brian", "", 0)
-	c.join("Chris", "", 0)
-	eventually(t, 20*time.Second, "both listeners to receive 150 packets of Ada's voice", func() bool {
-		_, pb, _, _, _ := b.snapshot()
-		_, pc, _, _, _ := c.snapshot()
-		return pb >= 150 && pc >= 150
-	})
-	_, pa, _, _, _ := ada.snapshot()
-	_, pb, _, _, _ := b.snapshot()
-	if pa*3 > pb {
-		t.Errorf("Ada received %d packets of a silent mix while Brian received %d of hers; want DTX to send a third or less", pa, pb)
-	}
-	if pa == 0 {
-		t.Error("Ada received no comfort noise at all")
-	}
-}
