@@ -128,15 +128,11 @@ func (l *leg) AudioCodec() media.AudioCodec { return media.Opus }
 // The mix goes to browsers without Opus DTX. libopus decides DTX with its
 // speech detector, which takes any steady sound for background noise: a
 // stationary mix (music, a tone, a caller's hum) is cut to one frame every
-// 400 ms after its first 800 ms, and the browser hears it stutter. Its
-// echo canceller (getUserMedia's default) sees a far end that keeps
-// starting and stopping and suppresses the user's own microphone while it
-// plays: in cmd/bifrost's browsers-and-baresip test the first browser's
-// tone, next to the SIP caller's steady one in its far end, left Chrome's
-// audio processing up to 20 dB weaker and fell below the mixer's speech
-// threshold, so the room did not hear it. What a browser need not get is a
-// silent room: silenceRefresh says how often it gets the mixer's repeated
-// packet of silence.
+// 400 ms after its first 800 ms, and the browser hears it stutter; its
+// echo canceller (on by getUserMedia's default) then sees a far end that
+// keeps starting and stopping. What a browser need not get is a silent
+// room: silenceRefresh says how often it gets the mixer's repeated packet
+// of silence.
 
 // silenceRefresh is how many of the mixer's repeats of one packet of
 // silence a browser skips before it gets one again: one packet every
