@@ -19,12 +19,24 @@
 // §6.3.1, RFC 5104 §4.3.1) on a track becomes Participant.KeyframeRequested of
 // that track's source, and the bridge's RequestKeyframe becomes a PLI to the
 // browser. Transport-wide congestion control feedback (draft-holmer-rmcat-
-// transport-wide-cc-extensions-01) is sent for what the browser sends, so its
+// transport-wide-cc-extensions-01) is sent for the browser's camera, so its
 // encoder adapts to its uplink, and a REMB (draft-alvestrand-rmcat-remb-03)
 // every second caps its camera at Config.TileBitrate. The browser's own REMB
 // estimates its downlink: when that carries fewer tiles of TileBitrate than
 // it is shown, it gets fewer tiles (active speakers first) until the link
 // recovers, so a poor link degrades instead of freezing every picture.
+//
+// # Cost per participant
+//
+// A silent room's mix (the mixer's repeated packet of silence) goes out as
+// a packet every 400 ms; the mix never goes out with Opus DTX (leg.go says
+// why).
+// A session has one timer of its own (1 s: camera cap and tiles, and every
+// 20th tick the WebSocket ping); each PeerConnection has pion's RTCP report
+// loops (1 s) and, only once its camera sent, the NACK generator and TWCC
+// feedback loops (10 Hz). Server.Timers and Server.Packets expose the
+// counts the benchmarks (cmd/benchtable's webrtc_leg and idle_participant)
+// read.
 //
 // # Signalling protocol
 //

@@ -1,6 +1,7 @@
 package webcall
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,10 @@ type leg struct {
 	apkt    rtp.Packet
 	aseq    uint16
 	ats     uint32
+	last    [media.MaxPayload]byte // the last payload sent, to spot the mixer's repeats
+	lastN   int
+	repeats int  // consecutive repeats of last
+	skipped bool // frames of silence were skipped since the last packet of sound
 
 	// outs maps each shown source to its track; copy on write, so that
 	// SendVideo reads it without a lock.
@@ -120,15 +125,53 @@ func (l *leg) Info() bridge.LegInfo {
 // AudioCodec is Opus: browsers send it and receive it.
 func (l *leg) AudioCodec() media.AudioCodec { return media.Opus }
 
-// SendAudio sends one 20 ms Opus frame of the room's mix.
+// The mix goes to browsers without Opus DTX. libopus decides DTX with its
+// speech detector, which takes any steady sound for background noise: a
+// stationary mix (music, a tone, a caller's hum) is cut to one frame every
+// 400 ms after its first 800 ms, and the browser hears it stutter; its
+// echo canceller (on by getUserMedia's default) then sees a far end that
+// keeps starting and stopping. What a browser need not get is a silent
+// room: silenceRefresh says how often it gets the mixer's repeated packet
+// of silence.
+
+// silenceRefresh is how many of the mixer's repeats of one packet of
+// silence a browser skips before it gets one again: one packet every
+// 400 ms, as Opus DTX sends (RFC 7587 §3.1.3), keeps the browser's jitter
+// buffer and statistics alive at 1/20 of the packets.
+const silenceRefresh = 20
+
+// SendAudio sends one 20 ms Opus frame of the room's mix. The mixer stops
+// encoding a room that stayed silent and hands on its last packet of
+// silence again instead (media.Mixer), so a payload equal to the previous
+// one is that silence: all but every silenceRefresh-th such frame is
+// skipped; its timestamp advances, its sequence number does not (RFC 3550
+// §5.1), so the browser sees no loss, and the first packet after a skip
+// carries the marker bit (RFC 3551 §4.1). An Opus encoder never repeats a
+// packet of sound: its range coder and noise seed see to that.
 func (l *leg) SendAudio(payload []byte) {
 	l.audioMu.Lock()
 	defer l.audioMu.Unlock()
+	repeat := l.lastN == len(payload) && bytes.Equal(l.last[:l.lastN], payload)
+	if repeat {
+		l.repeats++
+		if l.repeats%silenceRefresh != 0 {
+			l.ats += uint32(media.Opus.SamplesPerFrame())
+			l.skipped = true
+			return
+		}
+	} else {
+		l.repeats = 0
+		l.lastN = copy(l.last[:], payload)
+	}
 	l.apkt.SequenceNumber = l.aseq
 	l.apkt.Timestamp = l.ats
+	l.apkt.Marker = !repeat && l.skipped
 	l.apkt.Payload = payload
 	l.aseq++
 	l.ats += uint32(media.Opus.SamplesPerFrame())
+	if !repeat {
+		l.skipped = false
+	}
 	if err := l.mix.WriteRTP(&l.apkt); err == nil {
 		l.sent.Add(1)
 		l.sentBytes.Add(uint64(12 + len(payload)))

@@ -35,6 +35,7 @@ type Server struct {
 	tmux ice.TCPMux
 
 	unsubscribe func()
+	timers      timers
 
 	mu       sync.Mutex
 	closed   bool
@@ -97,7 +98,7 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+	if err := s.registerInterceptors(me, ir); err != nil {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{LoggerFactory: pionLogs{s.log}}
@@ -192,6 +193,21 @@ func (s *Server) roomEvent(ev bridge.RoomEvent) {
 	for se := range s.byConf[ev.ConferenceID] {
 		se.event(ev)
 	}
+}
+
+// Packets is how many RTP packets the server sent to and received from
+// the browsers in the rooms now (those that left are not counted): the
+// work of its legs, for operators' metrics and the benchmarks.
+func (s *Server) Packets() (sent, received uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for se := range s.sessions {
+		if l := se.live.Load(); l != nil {
+			sent += l.sent.Load()
+			received += l.received.Load()
+		}
+	}
+	return sent, received
 }
 
 // Close ends every browser's call (EndShutdown), waits for the sessions and

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,13 +27,20 @@ const wrongPINDelay = time.Second
 // writeTimeout bounds one signalling write.
 const writeTimeout = 5 * time.Second
 
-// pingInterval keeps the WebSocket alive through proxies that close idle
-// connections (nginx's default is 60 s) and finds dead browsers: a ping not
-// answered within pingTimeout ends the session.
+// pingEvery (in rateInterval ticks: 20 s) keeps the WebSocket alive
+// through proxies that close idle connections (nginx's default is 60 s)
+// and finds dead browsers: a ping not answered within pingTimeout ends the
+// session. It rides on the rate ticker: a session has one timer.
 const (
-	pingInterval = 20 * time.Second
-	pingTimeout  = 10 * time.Second
+	pingEvery   = 20
+	pingTimeout = 10 * time.Second
 )
+
+// eventQueue is how many room events a session queues for its browser: a
+// burst beyond it (a room filling at once) costs a resynchronisation, not
+// memory held by every participant all call long (a RoomEvent is about
+// 100 bytes).
+const eventQueue = 32
 
 // rateInterval is how often the server caps the browser's camera (REMB) and
 // fits its tiles to its downlink.
@@ -57,6 +65,11 @@ type session struct {
 	pcFailed chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
+	pinging  atomic.Bool
+	pings    sync.WaitGroup
+
+	// live is leg once the browser joined, for Server.Packets.
+	live atomic.Pointer[leg]
 
 	// Owned by run.
 	leg         *leg
@@ -90,7 +103,7 @@ func newSession(s *Server, c *websocket.Conn, r *http.Request, alias string) *se
 		addr:     addr,
 		tls:      r.TLS != nil,
 		in:       make(chan inbound),
-		events:   make(chan bridge.RoomEvent, 256),
+		events:   make(chan bridge.RoomEvent, eventQueue),
 		overflow: make(chan struct{}, 1),
 		sources:  make(chan bridge.ParticipantID, 16),
 		hangup:   make(chan hangupReq, 1),
@@ -123,7 +136,6 @@ func (se *session) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go se.read(ctx)
-	go se.keepalive(ctx)
 
 	reason, code := se.loop(ctx)
 	if se.part != nil {
@@ -134,6 +146,7 @@ func (se *session) run(ctx context.Context) {
 		se.leg.close()
 	}
 	_ = se.c.Close(websocket.StatusNormalClosure, string(reason))
+	se.pings.Wait() // the closed socket ends a ping in flight
 }
 
 // read decodes the browser's messages onto se.in until the socket fails.
@@ -158,35 +171,37 @@ func (se *session) read(ctx context.Context) {
 	}
 }
 
-// keepalive pings the browser until ctx ends; a lost pong closes the
-// socket, which ends the session through read.
-func (se *session) keepalive(ctx context.Context) {
-	t := time.NewTicker(pingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// ping pings the browser, from a goroutine of its own that lives until the
+// pong (or pingTimeout): a lost pong closes the socket, which ends the
+// session through read. One ping at a time; run waits for it.
+func (se *session) ping(ctx context.Context) {
+	if !se.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	se.s.timers.keepalive.Add(1)
+	se.pings.Go(func() {
+		defer se.pinging.Store(false)
 		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 		err := se.c.Ping(pctx)
 		cancel()
 		if err != nil {
 			se.c.CloseNow()
-			return
 		}
-	}
+	})
 }
 
 // loop handles messages and events; it returns how the call ended.
 func (se *session) loop(ctx context.Context) (bridge.EndReason, int) {
 	rate := time.NewTicker(rateInterval)
 	defer rate.Stop()
-	for {
+	for ticks := 1; ; {
 		select {
 		case <-rate.C:
+			se.s.timers.rate.Add(1)
 			se.rate(ctx)
+			if ticks++; ticks%pingEvery == 0 {
+				se.ping(ctx)
+			}
 		case <-ctx.Done():
 			return bridge.EndHungUp, 0
 		case <-se.stop:
@@ -324,6 +339,7 @@ func (se *session) join(ctx context.Context, m Message) (hangupReq, bool) {
 		return hangupReq{bridge.EndRejected, 503}, true
 	}
 	se.leg, se.part, se.conf = l, p, p.ConferenceID()
+	se.live.Store(l)
 	l.part.Store(p)
 	se.s.track(se, se.conf)
 	if room.HostPIN != "" || room.GuestPIN != "" {

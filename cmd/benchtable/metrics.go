@@ -6,13 +6,6 @@ import (
 	"github.com/bifrost-video/bifrost/internal/benchtab"
 )
 
-// notBuilt is what the rows of issue 10 that measure issue 7's and 8's
-// work wait for.
-const (
-	needsVideo  = "needs the SIP video forwarding of issue 7"
-	needsWebRTC = "needs the WebRTC legs of issue 8"
-)
-
 // metrics are the rows of the table, in the issue's order.
 func metrics(t *tools) []benchtab.Metric {
 	call := sipCall{calls: 30, rate: 10, pause: time.Second}
@@ -20,7 +13,7 @@ func metrics(t *tools) []benchtab.Metric {
 		forwardPlain(),
 		forwardSRTP(),
 		fanoutMarginal(50), fanoutMarginal(200),
-		{Name: "webrtc_leg", Target: benchtab.Target{AtMost: true, Value: 1.2}, NotBuilt: needsWebRTC},
+		{Name: "webrtc_leg", Kind: benchtab.Cost, Unit: "pkt", Subject: webrtcLeg(t, 5), Reference: barePeerConnections(5), Target: benchtab.Target{AtMost: true, Value: 1.2}},
 		allocsPerPacket(),
 	}
 	rows = append(rows, mixOpusRows()...)
@@ -43,7 +36,7 @@ func metrics(t *tools) []benchtab.Metric {
 			Reference: sipCPUSIPp(t, call),
 			Target:    benchtab.Target{AtMost: true, Value: 2, Also: "no failed call"},
 		},
-		benchtab.Metric{Name: "idle_participant", Target: benchtab.Target{AtMost: true, Value: 1.2}, NotBuilt: needsWebRTC},
 	)
+	rows = append(rows, idleParticipantRows(t)...)
 	return rows
 }

@@ -32,6 +32,18 @@
 // (--talk-turn), so the bridge switches the video each of them sees; the
 // receivers count frames, sequence gaps and switches, and time each switch
 // from the talker change and from the bridge's keyframe request
-// (--switch-log writes them one per line). `bifrost-load webrtc` is not
-// built yet.
+// (--switch-log writes them one per line).
+//
+//	bifrost-load webrtc --url https://bridge.example/join/1234 --peers 20 [--video]
+//
+// joins N pion WebRTC peers through the join page's signalling WebSocket
+// (bridge/webcall's protocol): join, the bridge's offers answered,
+// candidates trickled, then Opus from the shared audio loop (one talker at
+// a time, in turns; the others send encoded silence) and with --video a
+// synthetic H.264 camera (RFC 6184 FU-A, about 1 Mbit/s) answering PLI and
+// FIR with an IDR. The peers share one pion API and one 20 ms pacer
+// (webrtc_run.go); each reads the mix with the same receiver statistics as
+// a SIP call, and counts video and keyframe-after-switch (a new active
+// speaker whose video it did not receive, to that track's first
+// keyframe). --idle peers join muted and send nothing.
 package main

@@ -265,23 +265,3 @@ func TestLoadExitsNonZeroWhenCallsFail(t *testing.T) {
 		})
 	}
 }
-
-func TestLoadSaysWhatIsNotBuiltYet(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"webrtc", []string{"webrtc", "--url", "http://127.0.0.1/join/1234"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			if code := run(t.Context(), tt.args, &stdout, &stderr); code != exitUsage {
-				t.Errorf("exit status %d; want %d", code, exitUsage)
-			}
-			if !strings.Contains(stderr.String(), "not built yet") {
-				t.Errorf("stderr %q; want it to say not built yet", stderr.String())
-			}
-		})
-	}
-}

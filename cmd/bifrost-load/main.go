@@ -18,7 +18,7 @@ const usage = `usage: bifrost-load COMMAND [flags]
 
 Commands:
   sip      place SIP calls into a room (bifrost-load sip -h for its flags)
-  webrtc   join WebRTC peers to a room (not built yet)
+  webrtc   join WebRTC peers to a room (bifrost-load webrtc -h for its flags)
 `
 
 // Exit statuses.
@@ -49,8 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "sip":
 		return runSIPCommand(ctx, args[1:], stdout, stderr, log)
 	case "webrtc":
-		fmt.Fprintln(stderr, "bifrost-load webrtc: not built yet (it needs the bridge's WebRTC legs, issue 8)")
-		return exitUsage
+		return runWebRTCCommand(ctx, args[1:], stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

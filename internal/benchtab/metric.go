@@ -19,6 +19,9 @@ type Sample struct {
 	// Count is what a Count row counts over the work (heap allocations);
 	// other rows leave it zero.
 	Count float64
+	// Quantity is what a Quantity row measures instead of CPU time
+	// (bytes of memory, wake-ups), over Work.
+	Quantity float64
 }
 
 // A Harness runs one round of a subject or a reference. size is the
@@ -40,6 +43,10 @@ const (
 	// has no reference (heap allocations per packet): the ratio is the
 	// subject's Sample.Count ÷ Work itself; Reference may be nil.
 	Count
+	// Quantity rows compare something other than CPU time per unit of
+	// work (Sample.Quantity, named by Metric.Quantity: bytes of RSS,
+	// wake-ups): ratio = subject ÷ reference, lower is better.
+	Quantity
 )
 
 // A Target is the bound a row's ratio must meet: "≤ 1.3" or "≥ 0.5".
@@ -82,7 +89,9 @@ type Metric struct {
 	Variant string
 	Kind    Kind
 	// Unit names one unit of work ("tick", "call", "participant").
-	Unit      string
+	Unit string
+	// Quantity names what a Quantity row measures ("B", "wake-ups").
+	Quantity  string
 	Subject   Harness
 	Reference Harness
 	Target    Target
@@ -107,8 +116,14 @@ func (m Metric) value(costPerUnit float64) string {
 	if costPerUnit <= 0 {
 		return "—"
 	}
-	if m.Kind == Capacity {
+	switch m.Kind {
+	case Capacity:
 		return fmt.Sprintf("%.0f %s/core", 1/costPerUnit, m.Unit)
+	case Quantity:
+		if m.Quantity == "B" {
+			return fmt.Sprintf("%.0f KiB/%s", costPerUnit/1024, m.Unit)
+		}
+		return fmt.Sprintf("%.3g %s/%s", costPerUnit, m.Quantity, m.Unit)
 	}
 	return formatDuration(time.Duration(costPerUnit*float64(time.Second))) + "/" + m.Unit
 }

@@ -120,6 +120,9 @@ func runOne(ctx context.Context, cfg Config, m Metric) Result {
 				cfg.Progress(m.Label(), round, subject, s)
 			}
 			cost := s.CPU.Seconds() / s.Work
+			if m.Kind == Quantity {
+				cost = s.Quantity / s.Work
+			}
 			if subject {
 				r.SubjectRounds = append(r.SubjectRounds, cost)
 			} else {
