@@ -451,3 +451,35 @@ func TestPortRecoversLossWithFEC(t *testing.T) {
 		})
 	}
 }
+
+// In a room with a place in the mix for every unmuted port, a quiet one
+// (about -61 dBov: a browser's voice while its echo canceller ducks it
+// during double talk) is still heard; in a larger room the speech threshold
+// keeps it out.
+func TestMixerSmallRoomMixesAQuietParticipant(t *testing.T) {
+	for _, c := range []struct {
+		listeners int
+		heard     bool
+	}{{0, true}, {2, false}} {
+		t.Run(fmt.Sprint(c.listeners, " listeners"), func(t *testing.T) {
+			clock := NewManualClock()
+			m := NewMixer(MixerConfig{Clock: clock})
+			defer m.Close()
+			talker := newEndpoint(t, m, "talker", PCMU, 700)
+			quiet := newEndpoint(t, m, "quiet", PCMU, 1300)
+			quiet.amp = 40
+			eps := []*endpoint{talker, quiet}
+			for i := range c.listeners {
+				eps = append(eps, newEndpoint(t, m, fmt.Sprint("listener", i), PCMU, 0))
+			}
+			run(clock, 100, eps...)
+			lvl := hears(talker, 1300)
+			if c.heard && lvl < -66 {
+				t.Errorf("in a room of %d the talker hears the quiet participant at %.1f dB; want about -61 dB", len(eps), lvl)
+			}
+			if !c.heard && lvl > -75 {
+				t.Errorf("in a room of %d the talker hears the quiet participant at %.1f dB; want it below the speech threshold, not mixed", len(eps), lvl)
+			}
+		})
+	}
+}

@@ -4,14 +4,35 @@ import "math"
 
 func mathFloat64bits(f float64) uint64 { return math.Float64bits(f) }
 
+// openRoomThreshold (dBov) is the speech threshold of a room with a place
+// in the mix for every unmuted port: below a quiet microphone's noise, above
+// digital silence and a DTX pause (which keep a silent room's encoder
+// resting).
+const openRoomThreshold = -80.0
+
 // selectSpeakers updates which ports are mixed. A port qualifies when it is
 // unmuted, present and its fast-attack level is above the speech threshold.
 // A speaker that stops qualifying keeps its place for speakerHangoverTicks
 // (pauses between words do not drop it); free places go to the loudest
 // qualifying ports; when all places are taken a newcomer replaces the weakest
-// speaker only if it is louder by speakerSwapMargin dB. Mixer goroutine only.
+// speaker only if it is louder by speakerSwapMargin dB.
+//
+// A room of at most MaxSpeakers unmuted ports has a place for everyone, so
+// there the threshold is openRoomThreshold instead: a browser's echo
+// canceller turns its user down by 20 dB and more while the far end talks
+// (double talk), which at the speech threshold would drop a speaking user
+// out of a two- or three-party call altogether. Mixer goroutine only.
 func (m *Mixer) selectSpeakers() {
 	th := m.cfg.SpeechThreshold
+	open := 0
+	for _, p := range m.snap {
+		if !p.gone && !p.muted.Load() {
+			open++
+		}
+	}
+	if open <= m.cfg.MaxSpeakers {
+		th = min(th, openRoomThreshold)
+	}
 	count := 0
 	for _, p := range m.snap {
 		if !p.speaker {

@@ -5,7 +5,6 @@ import "errors"
 // Errors of the load generator.
 var (
 	errBadAnswer = errors.New("bad SDP answer")
-	errNotYet    = errors.New("not built yet")
 	errHungUp    = errors.New("the bridge hung up")
 	errNoMedia   = errors.New("no RTP from the bridge")
 	errUsage     = errors.New("usage")

@@ -70,7 +70,7 @@ func runSIPCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	rep, err := runSIP(ctx, cfg, stderr, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "bifrost-load sip: %v\n", err)
-		if errors.Is(err, errUsage) || errors.Is(err, errNotYet) {
+		if errors.Is(err, errUsage) {
 			return exitUsage
 		}
 		return exitFailures

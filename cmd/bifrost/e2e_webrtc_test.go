@@ -190,7 +190,10 @@ func TestE2EBrowsersAndBaresipMeet(t *testing.T) {
 	base := startWebcall(t, e)
 	dir := t.TempDir()
 	y4m := fakeY4M(t, dir)
-	ada := chromium(t, toneWAV(t, dir, 600, 30), y4m)
+	// The browsers' tones lie well away from baresip's 440 Hz and from each
+	// other: Chrome's echo canceller turns a microphone down in the bands
+	// where its far end (here the others' steady tones) is loud.
+	ada := chromium(t, toneWAV(t, dir, 1400, 30), y4m)
 	bob := chromium(t, toneWAV(t, dir, 1000, 30), y4m)
 
 	joinPage(t, ada, base+"/join/1234", "Ada", "")
@@ -222,13 +225,20 @@ func TestE2EBrowsersAndBaresipMeet(t *testing.T) {
 	eventually(t, 30*time.Second, "4 s of baresip's recording with everyone in", func() bool { return phone.recordedSeconds() >= start+4 })
 	phone.stop()
 	pcm, rate := phone.received()
+	if len(pcm) < 3*rate {
+		t.Fatalf("baresip's recording holds %.1f s after it stopped; want at least 3 s", float64(len(pcm))/float64(rate))
+	}
 	tail := pcm[len(pcm)-3*rate:]
-	floor := toneLevel(tail, 800, rate) // nobody sends 800 Hz
-	for _, hz := range []float64{600, 1000} {
+	floor := toneLevel(tail, 1850, rate) // nobody sends 1850 Hz
+	for _, hz := range []float64{1400, 1000} {
 		lvl := toneLevel(tail, hz, rate)
-		t.Logf("baresip hears %.0f Hz at %.0f (800 Hz, which nobody sends, at %.0f)", hz, lvl, floor)
-		if lvl < 100 || lvl < 5*floor {
-			t.Errorf("baresip hears the browser's %.0f Hz tone at %.0f (800 Hz at %.0f); want it clearly (above 100 and 5 times the floor)", hz, lvl, floor)
+		t.Logf("baresip hears %.0f Hz at %.0f (1850 Hz, which nobody sends, at %.0f)", hz, lvl, floor)
+		// Chrome's echo canceller, noise suppressor and gain control move a
+		// browser's steady tone a lot from run to run (135-950 in five runs
+		// on a quiet machine); a browser left out of the mix measures 2-20.
+		// A tone 26 dB above the floor is clearly heard.
+		if lvl < 40 || lvl < 20*floor {
+			t.Errorf("baresip hears the browser's %.0f Hz tone at %.0f (1850 Hz at %.0f); want it clearly (above 40 and 20 times the floor)", hz, lvl, floor)
 		}
 	}
 
