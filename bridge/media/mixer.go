@@ -13,7 +13,8 @@ type MixerConfig struct {
 	// MaxSpeakers is how many of the loudest ports are mixed; 0 means 3.
 	MaxSpeakers int
 	// SpeechThreshold is the level in dBov above which a port counts as
-	// speaking; 0 means -50.
+	// speaking; 0 means -50. A room of at most MaxSpeakers unmuted ports
+	// mixes anyone above openRoomThreshold (-80) instead (speaker.go).
 	SpeechThreshold float64
 	// Clock paces the 20 ms tick; nil means the system clock.
 	Clock Clock
