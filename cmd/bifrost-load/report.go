@@ -72,10 +72,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 
 // LossPercent is the packets lost of those expected, over every call.
 func (r *report) LossPercent() float64 {
-	if r.Expected == 0 {
-		return 0
-	}
-	return 100 * float64(r.Lost) / float64(r.Expected)
+	return lossPercent(r.Lost, r.Expected)
 }
 
 // write prints the final table.
@@ -108,4 +105,12 @@ func (r *report) write(w io.Writer) error {
 
 func fmtMS(d time.Duration) string {
 	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+
+// lossPercent is lost of expected in percent; 0 when nothing was expected.
+func lossPercent(lost, expected uint64) float64 {
+	if expected == 0 {
+		return 0
+	}
+	return 100 * float64(lost) / float64(expected)
 }

@@ -75,21 +75,7 @@ func (l *sipLoad) run(ctx context.Context, stderr io.Writer) *report {
 	progressDone := make(chan struct{})
 	go l.progress(stderr, stopProgress, progressDone)
 
-	interval := time.Duration(float64(time.Second) / l.cfg.Rate)
-	next := time.Now()
-	for i := range l.cfg.Callers {
-		if d := time.Until(next); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-			}
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		next = next.Add(interval)
+	atRate(ctx, l.cfg.Callers, l.cfg.Rate, func(i int) {
 		c := &call{id: i + 1}
 		l.mu.Lock()
 		l.calls = append(l.calls, c)
@@ -102,7 +88,7 @@ func (l *sipLoad) run(ctx context.Context, stderr io.Writer) *report {
 				c.setState(stateDone)
 			}
 		})
-	}
+	})
 	wg.Wait()
 	close(stopProgress)
 	<-progressDone

@@ -60,10 +60,7 @@ func newVideoTotals(results []callResult) *videoTotals {
 
 // LossPercent is the video packets lost of those expected.
 func (t *videoTotals) LossPercent() float64 {
-	if t.Expected == 0 {
-		return 0
-	}
-	return 100 * float64(t.Lost) / float64(t.Expected)
+	return lossPercent(t.Lost, t.Expected)
 }
 
 // write adds the video rows to the table.

@@ -72,10 +72,7 @@ func newWebRTCReport(peers []*peer, late uint64, elapsed time.Duration) *webrtcR
 
 // LossPercent is the mix's packets lost of those expected, over every peer.
 func (r *webrtcReport) LossPercent() float64 {
-	if r.Expected == 0 {
-		return 0
-	}
-	return 100 * float64(r.Lost) / float64(r.Expected)
+	return lossPercent(r.Lost, r.Expected)
 }
 
 // write prints the final table.

@@ -122,21 +122,7 @@ func (l *webrtcLoad) run(ctx context.Context, stderr io.Writer) *webrtcReport {
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
 	go l.progress(stderr, stopProgress, progressDone)
-	interval := time.Duration(float64(time.Second) / l.cfg.Rate)
-	next := time.Now()
-	for i := range l.cfg.Peers {
-		if d := time.Until(next); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-			}
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		next = next.Add(interval)
+	atRate(ctx, l.cfg.Peers, l.cfg.Rate, func(i int) {
 		p := &peer{
 			id: i + 1, l: l,
 			connected: make(chan struct{}), failed: make(chan struct{}), hungUp: make(chan string, 1), quit: make(chan struct{}),
@@ -153,7 +139,7 @@ func (l *webrtcLoad) run(ctx context.Context, stderr io.Writer) *webrtcReport {
 				p.setState(stateDone)
 			}
 		})
-	}
+	})
 	wg.Wait()
 	close(stopProgress)
 	<-progressDone
