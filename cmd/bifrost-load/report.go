@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,53 +10,25 @@ import (
 
 // report is the outcome of a run: the table printed at the end.
 type report struct {
-	Calls, Joined, Failed int
-	Sent, Received        uint64
-	Expected, Lost        uint64
-	JitterMeanMS          float64
-	JitterMaxMS           float64
-	JoinP50, JoinP99      time.Duration
-	LateTicks             uint64
-	ByeErrors             uint64
-	Elapsed               time.Duration
-	// Failures counts the calls by why they failed.
-	Failures map[string]int
-	Results  []callResult
+	legTotals
+	Calls     int
+	LateTicks uint64
+	ByeErrors uint64
+	Elapsed   time.Duration
+	Results   []callResult
 	// Video is nil for a run without --video.
 	Video *videoTotals
 }
 
 func newReport(calls []*call, late, byeErrors uint64, elapsed time.Duration) *report {
-	r := &report{Calls: len(calls), LateTicks: late, ByeErrors: byeErrors, Elapsed: elapsed, Failures: map[string]int{}}
-	var joins []time.Duration
-	withJitter := 0
+	r := &report{Calls: len(calls), LateTicks: late, ByeErrors: byeErrors, Elapsed: elapsed}
 	for _, c := range calls {
 		res := c.res
 		r.Results = append(r.Results, res)
-		if res.Joined {
-			r.Joined++
-			joins = append(joins, res.JoinTime)
-		}
-		if res.Err != nil {
-			r.Failed++
-			r.Failures[res.Err.Error()]++
-		}
-		r.Sent += res.Sent
-		r.Received += res.RX.Received
-		r.Expected += res.RX.Expected
-		r.Lost += res.RX.Lost
-		if res.RX.Received > 1 {
-			r.JitterMeanMS += res.JitterMS
-			r.JitterMaxMS = max(r.JitterMaxMS, res.JitterMS)
-			withJitter++
-		}
+		r.add(res.Joined, res.JoinTime, res.Err, res.Sent, res.RX, res.JitterMS)
 	}
-	if withJitter > 0 {
-		r.JitterMeanMS /= float64(withJitter)
-	}
+	r.finish()
 	r.Video = newVideoTotals(r.Results)
-	slices.Sort(joins)
-	r.JoinP50, r.JoinP99 = percentile(joins, 50), percentile(joins, 99)
 	return r
 }
 
@@ -68,11 +39,6 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	}
 	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 · n)
 	return sorted[max(rank, 1)-1]
-}
-
-// LossPercent is the packets lost of those expected, over every call.
-func (r *report) LossPercent() float64 {
-	return lossPercent(r.Lost, r.Expected)
 }
 
 // write prints the final table.

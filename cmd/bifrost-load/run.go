@@ -73,7 +73,7 @@ func (l *sipLoad) run(ctx context.Context, stderr io.Writer) *report {
 	var wg sync.WaitGroup
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
-	go l.progress(stderr, stopProgress, progressDone)
+	go printProgress(stderr, l.cfg.Progress, l.progressLine, stopProgress, progressDone)
 
 	atRate(ctx, l.cfg.Callers, l.cfg.Rate, func(i int) {
 		c := &call{id: i + 1}
@@ -211,25 +211,6 @@ func routeTo(target sip.Uri) (netip.Addr, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
-}
-
-// progress prints a line every cfg.Progress until stop is closed.
-func (l *sipLoad) progress(w io.Writer, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	if l.cfg.Progress <= 0 {
-		<-stop
-		return
-	}
-	t := time.NewTicker(l.cfg.Progress)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			fmt.Fprintln(w, l.progressLine())
-		}
-	}
 }
 
 // snapshot is the calls placed so far.

@@ -12,13 +12,9 @@ import (
 // webrtcReport is the outcome of a `bifrost-load webrtc` run: the table
 // printed at the end.
 type webrtcReport struct {
-	Peers, Joined, Failed int
-	Sent, Received        uint64 // RTP of ours; the mix's packets
-	Expected, Lost        uint64 // of the mix (RFC 3550 A.3)
-	VideoReceived         uint64
-	JitterMeanMS          float64
-	JitterMaxMS           float64
-	JoinP50, JoinP99      time.Duration
+	legTotals     // Received, Expected, Lost: the mix's packets
+	Peers         int
+	VideoReceived uint64
 	// Keyframe-after-switch: speaker changes to a source not shown, until
 	// its first keyframe arrived.
 	Switches         int
@@ -26,53 +22,26 @@ type webrtcReport struct {
 	KeyframeP95      time.Duration
 	LateTicks        uint64
 	Elapsed          time.Duration
-	Failures         map[string]int
 	Results          []peerResult
 	withVideoColumns bool
 }
 
 func newWebRTCReport(peers []*peer, late uint64, elapsed time.Duration) *webrtcReport {
-	r := &webrtcReport{Peers: len(peers), LateTicks: late, Elapsed: elapsed, Failures: map[string]int{}}
-	var joins, kfs []time.Duration
-	withJitter := 0
+	r := &webrtcReport{Peers: len(peers), LateTicks: late, Elapsed: elapsed}
+	var kfs []time.Duration
 	for _, p := range peers {
 		res := p.res
 		r.withVideoColumns = r.withVideoColumns || p.l.cfg.Video
 		r.Results = append(r.Results, res)
-		if res.Joined {
-			r.Joined++
-			joins = append(joins, res.JoinTime)
-		}
-		if res.Err != nil {
-			r.Failed++
-			r.Failures[res.Err.Error()]++
-		}
-		r.Sent += res.Sent
-		r.Received += res.RX.Received
-		r.Expected += res.RX.Expected
-		r.Lost += res.RX.Lost
+		r.add(res.Joined, res.JoinTime, res.Err, res.Sent, res.RX, res.JitterMS)
 		r.VideoReceived += res.VideoIn
 		kfs = append(kfs, res.Keyframe...)
-		if res.RX.Received > 1 {
-			r.JitterMeanMS += res.JitterMS
-			r.JitterMaxMS = max(r.JitterMaxMS, res.JitterMS)
-			withJitter++
-		}
 	}
-	if withJitter > 0 {
-		r.JitterMeanMS /= float64(withJitter)
-	}
-	slices.Sort(joins)
+	r.finish()
 	slices.Sort(kfs)
-	r.JoinP50, r.JoinP99 = percentile(joins, 50), percentile(joins, 99)
 	r.Switches = len(kfs)
 	r.KeyframeP50, r.KeyframeP95 = percentile(kfs, 50), percentile(kfs, 95)
 	return r
-}
-
-// LossPercent is the mix's packets lost of those expected, over every peer.
-func (r *webrtcReport) LossPercent() float64 {
-	return lossPercent(r.Lost, r.Expected)
 }
 
 // write prints the final table.

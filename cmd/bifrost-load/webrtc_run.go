@@ -121,7 +121,7 @@ func (l *webrtcLoad) run(ctx context.Context, stderr io.Writer) *webrtcReport {
 	var wg sync.WaitGroup
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
-	go l.progress(stderr, stopProgress, progressDone)
+	go printProgress(stderr, l.cfg.Progress, l.progressLine, stopProgress, progressDone)
 	atRate(ctx, l.cfg.Peers, l.cfg.Rate, func(i int) {
 		p := &peer{
 			id: i + 1, l: l,
@@ -150,25 +150,6 @@ func (l *webrtcLoad) snapshot() []*peer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]*peer(nil), l.peers...)
-}
-
-// progress prints a line every cfg.Progress until stop is closed.
-func (l *webrtcLoad) progress(w io.Writer, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	if l.cfg.Progress <= 0 {
-		<-stop
-		return
-	}
-	t := time.NewTicker(l.cfg.Progress)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			fmt.Fprintln(w, l.progressLine())
-		}
-	}
 }
 
 func (l *webrtcLoad) progressLine() string {
