@@ -375,10 +375,12 @@ func (c *client) answerLoop() {
 			}
 			return
 		}
+		// Counted once the answer is on its way, so that a test waiting for
+		// an offer to be answered does not race the answer.
+		c.send(map[string]any{"type": "answer", "sdp": c.pc.LocalDescription().SDP})
 		c.mu.Lock()
 		c.offers++
 		c.mu.Unlock()
-		c.send(map[string]any{"type": "answer", "sdp": c.pc.LocalDescription().SDP})
 	}
 }
 
